@@ -1,0 +1,337 @@
+//! One error type for everything the core can refuse, each case with a stable machine code.
+
+use core::fmt;
+
+use crate::{Algorithm, HeaderName};
+
+/// Why a webhook was refused, or why a verifier could not be built.
+///
+/// Every variant has a stable [`code`](Error::code) (`snake_case`, part of the public API) so
+/// callers can `match` on it from Rust or `switch (err.code)` from JavaScript. Messages name
+/// headers and lengths, never secrets, and never echo more than a short, sanitised prefix of
+/// what the sender put in a header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A header the scheme needs is absent (or empty).
+    MissingHeader(HeaderName),
+    /// The signature header is present but cannot be used.
+    MalformedSignature(SignatureProblem),
+    /// The signature is well formed but no configured secret produces it.
+    SignatureMismatch,
+    /// MoltFlow's `X-Webhook-Hmac-Algorithm` names another algorithm than the configured one.
+    /// The header is an assertion, never a selector: hookseal never switches algorithm on it.
+    AlgorithmMismatch {
+        /// The configured algorithm.
+        expected: Algorithm,
+        /// What the header said, sanitised and cut to a few characters.
+        got: String,
+    },
+    /// The timestamp header is not a plain non-negative decimal integer.
+    MalformedTimestamp,
+    /// The signed timestamp is older than the tolerance allows (a replay, or a very late retry).
+    TimestampTooOld {
+        /// The signed timestamp, unix seconds.
+        timestamp: i64,
+        /// The time the caller passed as "now", unix seconds.
+        now: i64,
+        /// The tolerance in seconds.
+        tolerance: u64,
+    },
+    /// The signed timestamp is further in the future than the tolerance allows.
+    TimestampInFuture {
+        /// The signed timestamp, unix seconds.
+        timestamp: i64,
+        /// The time the caller passed as "now", unix seconds.
+        now: i64,
+        /// The tolerance in seconds.
+        tolerance: u64,
+    },
+    /// A secret cannot be used for this scheme.
+    InvalidSecret(SecretProblem),
+    /// The scheme signs the request method and URL (HubSpot v3, or a generic template with
+    /// `{method}`/`{url}`) but the caller did not pass them.
+    MissingRequestTarget,
+    /// Signing needs a value the caller did not give (for example a `webhook-id`).
+    MissingInput(&'static str),
+    /// A scheme name that hookseal does not know.
+    UnknownScheme(String),
+    /// A generic scheme (or verifier) configuration that cannot work.
+    InvalidConfig(ConfigProblem),
+}
+
+/// What is wrong with a signature header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureProblem {
+    /// The header holds no signature of the version this scheme verifies (for example only
+    /// `v1a,` entries for Standard Webhooks, no `sha256=` prefix for GitHub, no `v1=` for Stripe).
+    NoSupportedSignature,
+    /// A signature is not valid hex / base64.
+    BadEncoding,
+    /// A signature decodes to the wrong number of bytes for the configured algorithm.
+    WrongLength {
+        /// Bytes the signature decodes (or would decode) to.
+        got: usize,
+        /// Bytes the configured algorithm produces.
+        expected: usize,
+    },
+    /// More signatures in one header than hookseal will look at.
+    TooMany,
+    /// Stripe's header is not a list of `key=value` pairs with exactly one `t=`.
+    BadStructure,
+}
+
+/// What is wrong with a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretProblem {
+    /// The secret is empty.
+    Empty,
+    /// The secret starts or ends with white space, almost always a copy-paste accident
+    /// (a trailing newline from an env file). It is refused rather than trimmed silently.
+    SurroundingWhitespace,
+    /// The secret should be base64 (after an optional `whsec_` prefix) and is not.
+    NotBase64,
+    /// The secret should be hex and is not.
+    NotHex,
+    /// The decoded key is shorter than the scheme accepts.
+    TooShort {
+        /// Decoded key length in bytes.
+        len: usize,
+        /// Minimum accepted length in bytes.
+        min: usize,
+    },
+    /// The secret looks like a signature header value (`sha256=…`, `v1,…`, `t=…,v1=…`), not a
+    /// secret: it was probably pasted from a request instead of the provider's settings.
+    LooksLikeSignature,
+}
+
+/// What is wrong with a configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// No secret was given.
+    NoSecrets,
+    /// More secrets than a verifier takes (each costs one HMAC per request).
+    TooManySecrets {
+        /// How many were given.
+        given: usize,
+        /// The most accepted.
+        max: usize,
+    },
+    /// A header name is empty or not a valid HTTP token.
+    BadHeaderName(String),
+    /// The signed-content template does not include `{body}`, which would leave the body
+    /// unauthenticated.
+    TemplateWithoutBody,
+    /// The template has a placeholder hookseal does not know, or an unbalanced brace.
+    BadTemplate(String),
+    /// The template uses `{id}` but no `id_header` is configured.
+    IdWithoutHeader,
+    /// The template uses `{timestamp}` but no `timestamp_header` is configured.
+    TimestampWithoutHeader,
+    /// An algorithm, encoding or unit name that hookseal does not know.
+    UnknownName(String),
+}
+
+impl Error {
+    /// The stable machine code of this error.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::MissingHeader(_) => "missing_header",
+            Self::MalformedSignature(_) => "malformed_signature",
+            Self::SignatureMismatch => "signature_mismatch",
+            Self::AlgorithmMismatch { .. } => "algorithm_mismatch",
+            Self::MalformedTimestamp => "malformed_timestamp",
+            Self::TimestampTooOld { .. } => "timestamp_too_old",
+            Self::TimestampInFuture { .. } => "timestamp_in_future",
+            Self::InvalidSecret(_) => "invalid_secret",
+            Self::MissingRequestTarget => "missing_request_target",
+            Self::MissingInput(_) => "missing_input",
+            Self::UnknownScheme(_) => "unknown_scheme",
+            Self::InvalidConfig(_) => "invalid_config",
+        }
+    }
+
+    /// Every code [`Error::code`] can return, in a fixed order.
+    pub const CODES: &'static [&'static str] = &[
+        "missing_header",
+        "malformed_signature",
+        "signature_mismatch",
+        "algorithm_mismatch",
+        "malformed_timestamp",
+        "timestamp_too_old",
+        "timestamp_in_future",
+        "invalid_secret",
+        "missing_request_target",
+        "missing_input",
+        "unknown_scheme",
+        "invalid_config",
+    ];
+
+    /// Whether this error means "the request is not authentic or not fresh" (answer 401),
+    /// as opposed to a configuration problem on the receiving side (answer 500).
+    #[must_use]
+    pub const fn is_rejection(&self) -> bool {
+        !matches!(
+            self,
+            Self::InvalidSecret(_)
+                | Self::MissingRequestTarget
+                | Self::MissingInput(_)
+                | Self::UnknownScheme(_)
+                | Self::InvalidConfig(_)
+        )
+    }
+}
+
+/// At most this many characters of sender-controlled text appear in an error.
+const ECHO_MAX: usize = 16;
+
+/// A short, printable rendering of sender-controlled text for error messages.
+pub(crate) fn sanitise(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(ECHO_MAX)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if s.chars().nth(ECHO_MAX).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingHeader(h) => write!(f, "missing header `{h}`"),
+            Self::MalformedSignature(p) => write!(f, "malformed signature: {p}"),
+            Self::SignatureMismatch => f.write_str(
+                "signature mismatch: no configured secret produces this signature for these \
+                 bytes (wrong secret, or the body was changed or re-serialised before verifying: \
+                 verify the raw bytes as received)",
+            ),
+            Self::AlgorithmMismatch { expected, got } => write!(
+                f,
+                "algorithm mismatch: configured for {}, the request says `{got}`",
+                expected.name()
+            ),
+            Self::MalformedTimestamp => {
+                f.write_str("malformed timestamp: expected a non-negative decimal integer")
+            }
+            Self::TimestampTooOld {
+                timestamp,
+                now,
+                tolerance,
+            } => write!(
+                f,
+                "timestamp too old: signed at {timestamp}, now {now}, tolerance {tolerance} s"
+            ),
+            Self::TimestampInFuture {
+                timestamp,
+                now,
+                tolerance,
+            } => write!(
+                f,
+                "timestamp in the future: signed at {timestamp}, now {now}, tolerance {tolerance} s \
+                 (is a clock wrong?)"
+            ),
+            Self::InvalidSecret(p) => write!(f, "invalid secret: {p}"),
+            Self::MissingRequestTarget => f.write_str(
+                "this scheme signs the request method and URL: pass them to verify/sign",
+            ),
+            Self::MissingInput(what) => write!(f, "signing needs `{what}`"),
+            Self::UnknownScheme(name) => write!(f, "unknown scheme `{}`", sanitise(name)),
+            Self::InvalidConfig(p) => write!(f, "invalid configuration: {p}"),
+        }
+    }
+}
+
+impl fmt::Display for SignatureProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSupportedSignature => {
+                f.write_str("no signature of the version this scheme verifies")
+            }
+            Self::BadEncoding => f.write_str("not valid hex/base64"),
+            Self::WrongLength { got, expected } => write!(
+                f,
+                "decodes to {got} bytes, the configured algorithm produces {expected} \
+                 (is the algorithm configured right?)"
+            ),
+            Self::TooMany => f.write_str("too many signatures in one header"),
+            Self::BadStructure => f.write_str("expected `t=<timestamp>,v1=<signature>`"),
+        }
+    }
+}
+
+impl fmt::Display for SecretProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the secret is empty"),
+            Self::SurroundingWhitespace => {
+                f.write_str("the secret starts or ends with white space (a stray newline?)")
+            }
+            Self::NotBase64 => f.write_str("expected base64, optionally after `whsec_`"),
+            Self::NotHex => f.write_str("expected hex"),
+            Self::TooShort { len, min } => {
+                write!(
+                    f,
+                    "the key decodes to {len} bytes; at least {min} are required"
+                )
+            }
+            Self::LooksLikeSignature => f.write_str(
+                "this looks like a signature, not a secret: copy the signing secret from the \
+                 provider's webhook settings",
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSecrets => f.write_str("at least one secret is required"),
+            Self::TooManySecrets { given, max } => {
+                write!(f, "{given} secrets given, at most {max} are accepted")
+            }
+            Self::BadHeaderName(h) => write!(f, "bad header name `{}`", sanitise(h)),
+            Self::TemplateWithoutBody => f.write_str("the signed template must include `{body}`"),
+            Self::BadTemplate(t) => write!(f, "bad template near `{}`", sanitise(t)),
+            Self::IdWithoutHeader => f.write_str("`{id}` is used but no id_header is set"),
+            Self::TimestampWithoutHeader => {
+                f.write_str("`{timestamp}` is used but no timestamp_header is set")
+            }
+            Self::UnknownName(n) => write!(f, "unknown name `{}`", sanitise(n)),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_listed_once_each() {
+        let mut codes = Error::CODES.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Error::CODES.len());
+    }
+
+    #[test]
+    fn sanitise_cuts_and_masks() {
+        assert_eq!(sanitise("sha256"), "sha256");
+        assert_eq!(sanitise("a\nb\u{1F600}"), "a?b?");
+        assert_eq!(sanitise("0123456789abcdefXYZ"), "0123456789abcdef…");
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Crate layout
+//!
+//! This crate is the pure core: bytes and header strings in, `Result` out. It has no
+//! wasm-bindgen, no clock and no I/O; "now" is always a parameter. The npm package and the
+//! Cloudflare Worker are thin layers over it.
+
+mod error;
+mod headers;
+mod mac;
+mod scheme;
+mod secret;
+mod verify;
+
+pub use error::{ConfigProblem, Error, SecretProblem, SignatureProblem};
+pub use headers::{HeaderName, Headers};
+pub use mac::{Algorithm, Encoding};
+pub use scheme::{GenericScheme, SCHEME_NAMES, Scheme, SecretEncoding, TimestampUnit, Tolerance};
+pub use verify::{MAX_SECRETS, MAX_SIGNATURES, Request, SignInput, Signer, Verified, Verifier};

@@ -1,0 +1,661 @@
+//! The signature schemes, public and compiled.
+//!
+//! Every scheme, built-in or generic, compiles to one [`Spec`]: which headers carry what, how the
+//! signature is written, which bytes are signed, how the secret becomes a key, and the replay
+//! window. One engine (`verify.rs`) then serves them all.
+
+use std::borrow::Cow;
+
+use crate::error::{ConfigProblem, Error};
+use crate::headers::{HeaderName, is_valid_name};
+use crate::mac::{Algorithm, Encoding};
+
+/// A signature scheme: one of the built-in providers, or a [`GenericScheme`] configured by data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// MoltFlow: HMAC-SHA512 of the raw body, hex, `X-Webhook-Hmac`; `X-Webhook-Hmac-Algorithm`
+    /// (always `sha512`) is checked as an assertion.
+    MoltFlow,
+    /// Mossmoon: HMAC-SHA256 of the raw body, hex, `X-Mossmoon-Signature`.
+    Mossmoon,
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64>`
+    /// list) over `{id}.{timestamp}.{body}`, key = base64 after `whsec_`. Also accepts the
+    /// `svix-` headers. Signing writes the `webhook-` headers.
+    StandardWebhooks,
+    /// Svix: Standard Webhooks with `svix-` headers (the `webhook-` ones are accepted too).
+    /// Signing writes the `svix-` headers.
+    Svix,
+    /// Meta WhatsApp Cloud API: `X-Hub-Signature-256: sha256=<hex>` of the raw body, keyed with
+    /// the app secret.
+    Meta,
+    /// GitHub: `X-Hub-Signature-256: sha256=<hex>` of the raw body; `X-GitHub-Delivery` is the id.
+    GitHub,
+    /// Stripe: `Stripe-Signature: t=<ts>,v1=<hex>…` over `{t}.{body}`; the key is the whole
+    /// `whsec_…` string as UTF-8.
+    Stripe,
+    /// Slack: `X-Slack-Signature: v0=<hex>` over `v0:{ts}:{body}`, `X-Slack-Request-Timestamp`.
+    Slack,
+    /// Shopify: `X-Shopify-Hmac-Sha256`, base64 of the raw body; `X-Shopify-Webhook-Id` is the id.
+    Shopify,
+    /// HubSpot v3: `X-HubSpot-Signature-v3`, base64 over `{method}{uri}{body}{timestamp}`,
+    /// `X-HubSpot-Request-Timestamp` in milliseconds. Needs the request method and URL.
+    HubSpot,
+    /// A scheme described by data, for a provider hookseal does not ship.
+    Generic(Box<GenericScheme>),
+}
+
+/// The names of the built-in schemes, as [`Scheme::from_name`] accepts them.
+pub const SCHEME_NAMES: &[&str] = &[
+    "moltflow",
+    "mossmoon",
+    "standard-webhooks",
+    "svix",
+    "meta",
+    "github",
+    "stripe",
+    "slack",
+    "shopify",
+    "hubspot",
+];
+
+impl Scheme {
+    /// The built-in scheme with this name (see [`SCHEME_NAMES`]; case-insensitive, `_` and `-`
+    /// alike).
+    pub fn from_name(name: &str) -> Result<Self, Error> {
+        let n = name.trim().to_ascii_lowercase().replace('_', "-");
+        Ok(match n.as_str() {
+            "moltflow" => Self::MoltFlow,
+            "mossmoon" => Self::Mossmoon,
+            "standard-webhooks" | "standardwebhooks" => Self::StandardWebhooks,
+            "svix" => Self::Svix,
+            "meta" | "whatsapp" | "whatsapp-cloud" => Self::Meta,
+            "github" => Self::GitHub,
+            "stripe" => Self::Stripe,
+            "slack" => Self::Slack,
+            "shopify" => Self::Shopify,
+            "hubspot" | "hubspot-v3" => Self::HubSpot,
+            _ => return Err(Error::UnknownScheme(name.to_owned())),
+        })
+    }
+
+    /// The canonical name (`generic` for a generic scheme).
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::MoltFlow => "moltflow",
+            Self::Mossmoon => "mossmoon",
+            Self::StandardWebhooks => "standard-webhooks",
+            Self::Svix => "svix",
+            Self::Meta => "meta",
+            Self::GitHub => "github",
+            Self::Stripe => "stripe",
+            Self::Slack => "slack",
+            Self::Shopify => "shopify",
+            Self::HubSpot => "hubspot",
+            Self::Generic(_) => "generic",
+        }
+    }
+
+    /// Every built-in scheme.
+    #[must_use]
+    pub fn builtins() -> [Self; 10] {
+        [
+            Self::MoltFlow,
+            Self::Mossmoon,
+            Self::StandardWebhooks,
+            Self::Svix,
+            Self::Meta,
+            Self::GitHub,
+            Self::Stripe,
+            Self::Slack,
+            Self::Shopify,
+            Self::HubSpot,
+        ]
+    }
+
+    /// The replay window this scheme uses unless told otherwise.
+    #[must_use]
+    pub fn default_tolerance(&self) -> Tolerance {
+        match self {
+            Self::StandardWebhooks | Self::Svix | Self::Slack | Self::HubSpot => {
+                Tolerance::symmetric(300)
+            }
+            // Stripe's own libraries bound only the age of a timestamp.
+            Self::Stripe => Tolerance {
+                past: Some(300),
+                future: None,
+            },
+            Self::Generic(g) => g.tolerance,
+            Self::MoltFlow | Self::Mossmoon | Self::Meta | Self::GitHub | Self::Shopify => {
+                Tolerance::DISABLED
+            }
+        }
+    }
+}
+
+/// How far a signed timestamp may be from "now", in seconds, each way. `None` is unbounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct Tolerance {
+    /// How old a timestamp may be.
+    pub past: Option<u64>,
+    /// How far in the future a timestamp may be (clock skew).
+    pub future: Option<u64>,
+}
+
+impl Tolerance {
+    /// No replay window at all: timestamps are still signed and parsed, but never refused.
+    pub const DISABLED: Self = Self {
+        past: None,
+        future: None,
+    };
+
+    /// The same bound both ways.
+    #[must_use]
+    pub const fn symmetric(secs: u64) -> Self {
+        Self {
+            past: Some(secs),
+            future: Some(secs),
+        }
+    }
+}
+
+/// The unit of a timestamp header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+#[non_exhaustive]
+pub enum TimestampUnit {
+    /// Unix seconds.
+    #[default]
+    Seconds,
+    /// Unix milliseconds.
+    Milliseconds,
+}
+
+/// How a secret string becomes the HMAC key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+#[non_exhaustive]
+pub enum SecretEncoding {
+    /// The secret's UTF-8 bytes (most providers, and Stripe's whole `whsec_…` string).
+    #[default]
+    Utf8,
+    /// Standard Webhooks: an optional `whsec_` prefix, then base64; at least 16 bytes decoded.
+    Whsec,
+    /// Base64 (standard alphabet, padding optional).
+    Base64,
+    /// Hexadecimal.
+    Hex,
+}
+
+impl SecretEncoding {
+    /// Parses a configuration name (`utf8`, `whsec`, `base64`, `hex`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "utf8" | "utf-8" | "raw" => Some(Self::Utf8),
+            "whsec" | "standard-webhooks" => Some(Self::Whsec),
+            "base64" => Some(Self::Base64),
+            "hex" => Some(Self::Hex),
+            _ => None,
+        }
+    }
+}
+
+/// A scheme configured by data: enough to add most HMAC-signing providers without a release.
+///
+/// ```
+/// use hookseal::{Algorithm, Encoding, GenericScheme, Scheme};
+/// // A provider that sends `X-Acme-Signature: sha512=<hex>` over `{timestamp}.{body}`.
+/// let mut acme = GenericScheme::new("X-Acme-Signature", Algorithm::Sha512, Encoding::Hex);
+/// acme.prefix = "sha512=".into();
+/// acme.signed = "{timestamp}.{body}".into();
+/// acme.timestamp_header = Some("X-Acme-Timestamp".into());
+/// let scheme = Scheme::Generic(Box::new(acme));
+/// # let _ = scheme;
+/// ```
+///
+/// With the `serde` feature it deserialises from camelCase fields (`signatureHeader`,
+/// `algorithm`, `encoding`, and optionally `prefix`, `signed`, `idHeader`, `timestampHeader`,
+/// `timestampUnit`, `secretEncoding`, `tolerance`); unknown fields are refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase", deny_unknown_fields)
+)]
+pub struct GenericScheme {
+    /// The header that carries the signature.
+    pub signature_header: String,
+    /// The hash behind the HMAC.
+    pub algorithm: Algorithm,
+    /// How the signature is written.
+    pub encoding: Encoding,
+    #[cfg_attr(feature = "serde", serde(default))]
+    /// A prefix before each signature, such as `sha256=` or `v1,` (matched ignoring ASCII case).
+    /// The header may carry several signatures separated by spaces; only those with the prefix
+    /// are tried.
+    pub prefix: String,
+    #[cfg_attr(feature = "serde", serde(default = "default_signed"))]
+    /// What is signed: a template over `{body}` (required), `{id}`, `{timestamp}`, `{method}` and
+    /// `{url}`, with literal text between (`{{` and `}}` for braces). Default `{body}`.
+    pub signed: String,
+    #[cfg_attr(feature = "serde", serde(default))]
+    /// The header with the delivery id (required when the template uses `{id}`).
+    pub id_header: Option<String>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    /// The header with the timestamp (required when the template uses `{timestamp}`).
+    pub timestamp_header: Option<String>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    /// The unit of the timestamp header.
+    pub timestamp_unit: TimestampUnit,
+    #[cfg_attr(feature = "serde", serde(default))]
+    /// How the secret becomes the key.
+    pub secret_encoding: SecretEncoding,
+    #[cfg_attr(feature = "serde", serde(default = "default_tolerance"))]
+    /// The replay window (used only when a timestamp header is set).
+    pub tolerance: Tolerance,
+}
+
+#[cfg(feature = "serde")]
+fn default_signed() -> String {
+    "{body}".to_owned()
+}
+
+#[cfg(feature = "serde")]
+const fn default_tolerance() -> Tolerance {
+    Tolerance::symmetric(300)
+}
+
+impl GenericScheme {
+    /// A scheme signing the raw body, with no prefix, id or timestamp, and a 5-minute window
+    /// should a timestamp header be added.
+    #[must_use]
+    pub fn new(signature_header: &str, algorithm: Algorithm, encoding: Encoding) -> Self {
+        Self {
+            signature_header: signature_header.to_owned(),
+            algorithm,
+            encoding,
+            prefix: String::new(),
+            signed: "{body}".to_owned(),
+            id_header: None,
+            timestamp_header: None,
+            timestamp_unit: TimestampUnit::Seconds,
+            secret_encoding: SecretEncoding::Utf8,
+            tolerance: Tolerance::symmetric(300),
+        }
+    }
+}
+
+/// One piece of the signed message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Lit(Cow<'static, [u8]>),
+    Id,
+    Timestamp,
+    Body,
+    Method,
+    Url,
+    /// HubSpot's URI: the URL with a fixed set of percent-escapes decoded.
+    HubSpotUri,
+}
+
+/// How the signature header is laid out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Space-separated signatures; those starting with `prefix` (ASCII case-insensitive) are
+    /// candidates, others (other versions) are ignored.
+    Tokens { prefix: Cow<'static, str> },
+    /// Stripe's `t=…,v1=…,v1=…,v0=…`.
+    Stripe,
+}
+
+/// The headers of one naming family (Standard Webhooks has two: `webhook-` and `svix-`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct HeaderSet {
+    pub signature: HeaderName,
+    pub id: Option<HeaderName>,
+    pub timestamp: Option<HeaderName>,
+}
+
+/// A compiled scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Spec {
+    pub name: &'static str,
+    /// Tried in order; the first whose signature header is present is used. Signing writes the
+    /// first.
+    pub sets: Vec<HeaderSet>,
+    pub layout: Layout,
+    pub algorithm: Algorithm,
+    pub encoding: Encoding,
+    pub message: Vec<Part>,
+    pub timestamp_unit: TimestampUnit,
+    /// A header that, when present, must name the configured algorithm (MoltFlow).
+    pub algorithm_header: Option<HeaderName>,
+    pub secret: SecretEncoding,
+    pub tolerance: Tolerance,
+}
+
+impl Spec {
+    pub(crate) fn uses(&self, part: &Part) -> bool {
+        self.message.contains(part)
+    }
+}
+
+const fn lit(s: &'static str) -> Part {
+    Part::Lit(Cow::Borrowed(s.as_bytes()))
+}
+
+fn set(signature: &'static str, id: Option<&'static str>, ts: Option<&'static str>) -> HeaderSet {
+    HeaderSet {
+        signature: Cow::Borrowed(signature),
+        id: id.map(Cow::Borrowed),
+        timestamp: ts.map(Cow::Borrowed),
+    }
+}
+
+fn tokens(prefix: &'static str) -> Layout {
+    Layout::Tokens {
+        prefix: Cow::Borrowed(prefix),
+    }
+}
+
+impl Scheme {
+    /// Compiles the scheme, validating a generic configuration.
+    pub(crate) fn compile(&self) -> Result<Spec, Error> {
+        let tolerance = self.default_tolerance();
+        let raw = |name, set, layout, algorithm, encoding| Spec {
+            name,
+            sets: vec![set],
+            layout,
+            algorithm,
+            encoding,
+            message: vec![Part::Body],
+            timestamp_unit: TimestampUnit::Seconds,
+            algorithm_header: None,
+            secret: SecretEncoding::Utf8,
+            tolerance,
+        };
+        let hub = set("X-Hub-Signature-256", None, None);
+        let webhook = set(
+            "webhook-signature",
+            Some("webhook-id"),
+            Some("webhook-timestamp"),
+        );
+        let svix = set("svix-signature", Some("svix-id"), Some("svix-timestamp"));
+        let std_message = vec![Part::Id, lit("."), Part::Timestamp, lit("."), Part::Body];
+        Ok(match self {
+            Self::MoltFlow => Spec {
+                algorithm_header: Some(Cow::Borrowed("X-Webhook-Hmac-Algorithm")),
+                ..raw(
+                    "moltflow",
+                    set("X-Webhook-Hmac", None, None),
+                    tokens(""),
+                    Algorithm::Sha512,
+                    Encoding::Hex,
+                )
+            },
+            Self::Mossmoon => raw(
+                "mossmoon",
+                set("X-Mossmoon-Signature", None, None),
+                tokens(""),
+                Algorithm::Sha256,
+                Encoding::Hex,
+            ),
+            Self::Meta => raw(
+                "meta",
+                hub,
+                tokens("sha256="),
+                Algorithm::Sha256,
+                Encoding::Hex,
+            ),
+            Self::GitHub => raw(
+                "github",
+                set("X-Hub-Signature-256", Some("X-GitHub-Delivery"), None),
+                tokens("sha256="),
+                Algorithm::Sha256,
+                Encoding::Hex,
+            ),
+            Self::Shopify => raw(
+                "shopify",
+                set("X-Shopify-Hmac-Sha256", Some("X-Shopify-Webhook-Id"), None),
+                tokens(""),
+                Algorithm::Sha256,
+                Encoding::Base64,
+            ),
+            Self::StandardWebhooks | Self::Svix => Spec {
+                sets: if matches!(self, Self::Svix) {
+                    vec![svix, webhook]
+                } else {
+                    vec![webhook, svix]
+                },
+                message: std_message,
+                secret: SecretEncoding::Whsec,
+                ..raw(
+                    self.name(),
+                    set("", None, None),
+                    tokens("v1,"),
+                    Algorithm::Sha256,
+                    Encoding::Base64,
+                )
+            },
+            Self::Stripe => Spec {
+                message: vec![Part::Timestamp, lit("."), Part::Body],
+                ..raw(
+                    "stripe",
+                    set("Stripe-Signature", None, None),
+                    Layout::Stripe,
+                    Algorithm::Sha256,
+                    Encoding::Hex,
+                )
+            },
+            Self::Slack => Spec {
+                message: vec![lit("v0:"), Part::Timestamp, lit(":"), Part::Body],
+                ..raw(
+                    "slack",
+                    set("X-Slack-Signature", None, Some("X-Slack-Request-Timestamp")),
+                    tokens("v0="),
+                    Algorithm::Sha256,
+                    Encoding::Hex,
+                )
+            },
+            Self::HubSpot => Spec {
+                message: vec![Part::Method, Part::HubSpotUri, Part::Body, Part::Timestamp],
+                timestamp_unit: TimestampUnit::Milliseconds,
+                ..raw(
+                    "hubspot",
+                    set(
+                        "X-HubSpot-Signature-v3",
+                        None,
+                        Some("X-HubSpot-Request-Timestamp"),
+                    ),
+                    tokens(""),
+                    Algorithm::Sha256,
+                    Encoding::Base64,
+                )
+            },
+            Self::Generic(g) => compile_generic(g)?,
+        })
+    }
+}
+
+fn header(name: &str) -> Result<HeaderName, Error> {
+    if is_valid_name(name) {
+        Ok(Cow::Owned(name.to_owned()))
+    } else {
+        Err(Error::InvalidConfig(ConfigProblem::BadHeaderName(
+            name.to_owned(),
+        )))
+    }
+}
+
+fn compile_generic(g: &GenericScheme) -> Result<Spec, Error> {
+    let message = parse_template(&g.signed)?;
+    if !message.contains(&Part::Body) {
+        return Err(Error::InvalidConfig(ConfigProblem::TemplateWithoutBody));
+    }
+    if message.contains(&Part::Id) && g.id_header.is_none() {
+        return Err(Error::InvalidConfig(ConfigProblem::IdWithoutHeader));
+    }
+    if message.contains(&Part::Timestamp) && g.timestamp_header.is_none() {
+        return Err(Error::InvalidConfig(ConfigProblem::TimestampWithoutHeader));
+    }
+    let prefix = g.prefix.trim();
+    if prefix.chars().any(char::is_whitespace) {
+        return Err(Error::InvalidConfig(ConfigProblem::BadTemplate(
+            g.prefix.clone(),
+        )));
+    }
+    Ok(Spec {
+        name: "generic",
+        sets: vec![HeaderSet {
+            signature: header(&g.signature_header)?,
+            id: g.id_header.as_deref().map(header).transpose()?,
+            timestamp: g.timestamp_header.as_deref().map(header).transpose()?,
+        }],
+        layout: Layout::Tokens {
+            prefix: Cow::Owned(prefix.to_owned()),
+        },
+        algorithm: g.algorithm,
+        encoding: g.encoding,
+        message,
+        timestamp_unit: g.timestamp_unit,
+        algorithm_header: None,
+        secret: g.secret_encoding,
+        tolerance: g.tolerance,
+    })
+}
+
+/// Parses a signed-content template into parts.
+fn parse_template(t: &str) -> Result<Vec<Part>, Error> {
+    let bad = |at: &str| Error::InvalidConfig(ConfigProblem::BadTemplate(at.to_owned()));
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut rest = t;
+    while let Some(c) = rest.chars().next() {
+        if let Some(r) = rest.strip_prefix("{{") {
+            literal.push('{');
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("}}") {
+            literal.push('}');
+            rest = r;
+        } else if c == '}' {
+            return Err(bad(rest));
+        } else if c == '{' {
+            let end = rest.find('}').ok_or_else(|| bad(rest))?;
+            let part = match rest.get(1..end) {
+                Some("body") => Part::Body,
+                Some("id") => Part::Id,
+                Some("timestamp") => Part::Timestamp,
+                Some("method") => Part::Method,
+                Some("url") => Part::Url,
+                _ => return Err(bad(rest)),
+            };
+            if !literal.is_empty() {
+                parts.push(Part::Lit(Cow::Owned(
+                    std::mem::take(&mut literal).into_bytes(),
+                )));
+            }
+            parts.push(part);
+            rest = rest.get(end + 1..).unwrap_or("");
+        } else {
+            literal.push(c);
+            rest = rest.get(c.len_utf8()..).unwrap_or("");
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(Part::Lit(Cow::Owned(literal.into_bytes())));
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in Scheme::builtins() {
+            assert_eq!(Scheme::from_name(s.name()), Ok(s.clone()));
+            assert!(SCHEME_NAMES.contains(&s.name()));
+            s.compile().unwrap();
+        }
+        assert_eq!(
+            Scheme::from_name("Standard_Webhooks"),
+            Ok(Scheme::StandardWebhooks)
+        );
+        assert_eq!(
+            Scheme::from_name("nope"),
+            Err(Error::UnknownScheme("nope".into()))
+        );
+    }
+
+    #[test]
+    fn templates_parse() {
+        assert_eq!(
+            parse_template("v0:{timestamp}:{body}").unwrap(),
+            vec![
+                Part::Lit(Cow::Borrowed(b"v0:")),
+                Part::Timestamp,
+                Part::Lit(Cow::Borrowed(b":")),
+                Part::Body
+            ]
+        );
+        assert_eq!(
+            parse_template("{{x}}{body}").unwrap(),
+            vec![Part::Lit(Cow::Borrowed(b"{x}")), Part::Body]
+        );
+        for bad in ["{nope}", "{body", "}", "{body}}", "é{"] {
+            assert!(
+                matches!(
+                    parse_template(bad),
+                    Err(Error::InvalidConfig(ConfigProblem::BadTemplate(_)))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn generic_configs_are_checked() {
+        let base = GenericScheme::new("X-Sig", Algorithm::Sha256, Encoding::Hex);
+        Scheme::Generic(Box::new(base.clone())).compile().unwrap();
+        let check = |f: &dyn Fn(&mut GenericScheme), want: ConfigProblem| {
+            let mut g = base.clone();
+            f(&mut g);
+            assert_eq!(
+                Scheme::Generic(Box::new(g)).compile(),
+                Err(Error::InvalidConfig(want))
+            );
+        };
+        check(
+            &|g| g.signed = "{timestamp}".into(),
+            ConfigProblem::TemplateWithoutBody,
+        );
+        check(
+            &|g| g.signed = "{id}.{body}".into(),
+            ConfigProblem::IdWithoutHeader,
+        );
+        check(
+            &|g| g.signed = "{timestamp}.{body}".into(),
+            ConfigProblem::TimestampWithoutHeader,
+        );
+        check(
+            &|g| g.signature_header = "bad header".into(),
+            ConfigProblem::BadHeaderName("bad header".into()),
+        );
+    }
+}

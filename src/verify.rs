@@ -1,0 +1,676 @@
+//! The one engine behind every scheme: [`Verifier`] and [`Signer`].
+
+use core::fmt;
+use std::borrow::Cow;
+
+use crate::error::{ConfigProblem, Error, SignatureProblem, sanitise};
+use crate::headers::{HeaderName, Headers, value};
+use crate::mac::{Algorithm, MAX_TAG, PreparedKey, Tag};
+use crate::scheme::{HeaderSet, Layout, Part, Scheme, Spec, TimestampUnit, Tolerance};
+use crate::secret::key_bytes;
+
+/// A verifier takes at most this many secrets (each costs one HMAC per request).
+pub const MAX_SECRETS: usize = 8;
+
+/// At most this many signatures in one header are looked at.
+pub const MAX_SIGNATURES: usize = 16;
+
+/// An incoming webhook request: the raw body bytes exactly as received, and its headers.
+///
+/// Schemes that sign the request line (HubSpot v3, or a generic template with `{method}` or
+/// `{url}`) also need [`with_target`](Request::with_target).
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    body: &'a [u8],
+    headers: &'a dyn Headers,
+    method: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+impl<'a> Request<'a> {
+    /// A request with this raw body and these headers.
+    #[must_use]
+    pub fn new(body: &'a [u8], headers: &'a dyn Headers) -> Self {
+        Self {
+            body,
+            headers,
+            method: None,
+            url: None,
+        }
+    }
+
+    /// Adds the request method and the full URL the sender posted to (scheme, host, path and
+    /// query), for schemes that sign them.
+    #[must_use]
+    pub fn with_target(mut self, method: &'a str, url: &'a str) -> Self {
+        self.method = Some(method);
+        self.url = Some(url);
+        self
+    }
+
+    /// The raw body.
+    #[must_use]
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+}
+
+impl fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("body_len", &self.body.len())
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a successful verification established.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified<'a> {
+    /// The delivery id header, when the scheme has one (`webhook-id`, `X-GitHub-Delivery`,
+    /// `X-Shopify-Webhook-Id`, ...), as sent.
+    pub id: Option<&'a str>,
+    /// The signed timestamp in unix seconds, when the scheme signs one.
+    pub timestamp: Option<i64>,
+    /// Which secret matched (its index in the list the verifier was built with): tells when an
+    /// old secret in a rotation stops being used.
+    pub secret_index: usize,
+}
+
+/// What [`Signer::sign`] signs.
+#[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+pub struct SignInput<'a> {
+    /// The body to send.
+    pub body: &'a [u8],
+    /// The time of signing, unix seconds (written in milliseconds for HubSpot).
+    pub timestamp: i64,
+    /// The delivery id, for schemes that carry one (required by Standard Webhooks and Svix).
+    pub id: Option<&'a str>,
+    /// The request method, for schemes that sign it (HubSpot).
+    pub method: Option<&'a str>,
+    /// The full URL, for schemes that sign it (HubSpot).
+    pub url: Option<&'a str>,
+}
+
+impl<'a> SignInput<'a> {
+    /// Signs `body` at `timestamp` (unix seconds).
+    #[must_use]
+    pub fn new(body: &'a [u8], timestamp: i64) -> Self {
+        Self {
+            body,
+            timestamp,
+            ..Self::default()
+        }
+    }
+
+    /// With a delivery id.
+    #[must_use]
+    pub fn with_id(mut self, id: &'a str) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// With the request method and URL.
+    #[must_use]
+    pub fn with_target(mut self, method: &'a str, url: &'a str) -> Self {
+        self.method = Some(method);
+        self.url = Some(url);
+        self
+    }
+}
+
+/// Verifies webhooks of one scheme against one or more secrets.
+///
+/// Build it once (at start-up, per source) and call [`verify`](Verifier::verify) per request:
+/// the keyed HMAC states are prepared once and reused. During a rotation give both secrets;
+/// a request signed with either passes.
+///
+/// ```
+/// use hookseal::{Request, Scheme, Signer, Verifier};
+/// let verifier = Verifier::new(Scheme::Mossmoon, ["old-secret", "new-secret"])?;
+/// # let body = br#"{"event":"line.ready","id":"evt_1"}"#;
+/// # let headers = Signer::new(Scheme::Mossmoon, "new-secret")?.sign(&hookseal::SignInput::new(body, 0))?;
+/// let verified = verifier.verify(&Request::new(body, &headers), 1_700_000_000)?;
+/// assert_eq!(verified.secret_index, 1);
+/// # Ok::<(), hookseal::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    spec: Spec,
+    keys: Vec<PreparedKey>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("scheme", &self.spec.name)
+            .field("secrets", &format_args!("<{} redacted>", self.keys.len()))
+            .field("tolerance", &self.spec.tolerance)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier for `scheme` accepting any of `secrets` (1 to [`MAX_SECRETS`]).
+    pub fn new<I, S>(scheme: Scheme, secrets: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let spec = scheme.compile()?;
+        let mut keys = Vec::new();
+        let mut given = 0usize;
+        for s in secrets {
+            given += 1;
+            if given > MAX_SECRETS {
+                continue;
+            }
+            keys.push(prepare(&spec, s.as_ref())?);
+        }
+        if given == 0 {
+            return Err(Error::InvalidConfig(ConfigProblem::NoSecrets));
+        }
+        if given > MAX_SECRETS {
+            return Err(Error::InvalidConfig(ConfigProblem::TooManySecrets {
+                given,
+                max: MAX_SECRETS,
+            }));
+        }
+        Ok(Self { spec, keys })
+    }
+
+    /// Replaces the replay window (see [`Scheme::default_tolerance`] for the defaults).
+    #[must_use]
+    pub fn with_tolerance(mut self, tolerance: Tolerance) -> Self {
+        self.spec.tolerance = tolerance;
+        self
+    }
+
+    /// The replay window in force.
+    #[must_use]
+    pub fn tolerance(&self) -> Tolerance {
+        self.spec.tolerance
+    }
+
+    /// The scheme's canonical name.
+    #[must_use]
+    pub fn scheme_name(&self) -> &'static str {
+        self.spec.name
+    }
+
+    /// Verifies `request` at time `now` (unix seconds). The body is checked byte for byte as
+    /// given; parse it only after this returns `Ok`.
+    ///
+    /// Checks, in order: the headers are there and well formed, the signature matches one of the
+    /// secrets (in constant time), then the timestamp is inside the tolerance.
+    pub fn verify<'r>(&self, request: &Request<'r>, now: i64) -> Result<Verified<'r>, Error> {
+        let spec = &self.spec;
+        let h = request.headers;
+        let set = pick_set(spec, h);
+        let sig_value =
+            value(h, &set.signature).ok_or_else(|| Error::MissingHeader(set.signature.clone()))?;
+
+        if let Some(name) = &spec.algorithm_header
+            && let Some(got) = value(h, name)
+            && Algorithm::from_name(got) != Some(spec.algorithm)
+        {
+            return Err(Error::AlgorithmMismatch {
+                expected: spec.algorithm,
+                got: sanitise(got),
+            });
+        }
+
+        let mut candidates = Candidates::default();
+        let stripe_ts = parse_signatures(spec, sig_value, &mut candidates)?;
+
+        let id = match &set.id {
+            Some(name) => value(h, name),
+            None => None,
+        };
+        if spec.uses(&Part::Id) && id.is_none() {
+            return Err(Error::MissingHeader(id_name(set)));
+        }
+        let ts_str = match (stripe_ts, &set.timestamp) {
+            (Some(t), _) => Some(t),
+            (None, Some(name)) => value(h, name),
+            (None, None) => None,
+        };
+        let timestamp = match ts_str {
+            Some(t) => Some(parse_timestamp(t, spec.timestamp_unit)?),
+            None if spec.uses(&Part::Timestamp) => {
+                return Err(Error::MissingHeader(ts_name(set)));
+            }
+            None => None,
+        };
+        let target = Target {
+            method: request.method,
+            url: request.url,
+        };
+        if needs_target(spec) && (target.method.is_none() || target.url.is_none()) {
+            return Err(Error::MissingRequestTarget);
+        }
+        let fields = Fields {
+            id: id.unwrap_or(""),
+            timestamp: ts_str.unwrap_or(""),
+            body: request.body,
+            target,
+        };
+
+        let secret_index = self
+            .keys
+            .iter()
+            .position(|key| {
+                let tag = tag(spec, key, &fields);
+                candidates.iter().any(|c| tag.matches(c))
+            })
+            .ok_or(Error::SignatureMismatch)?;
+
+        if let Some(ts) = timestamp {
+            check_window(ts, now, spec.tolerance)?;
+        }
+        Ok(Verified {
+            id,
+            timestamp,
+            secret_index,
+        })
+    }
+}
+
+/// Signs webhooks the way a sender of one scheme does: for tests, sample events, and forwarding.
+#[derive(Clone)]
+pub struct Signer {
+    spec: Spec,
+    key: PreparedKey,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("scheme", &self.spec.name)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Signer {
+    /// A signer for `scheme` with `secret`.
+    pub fn new(scheme: Scheme, secret: impl AsRef<[u8]>) -> Result<Self, Error> {
+        let spec = scheme.compile()?;
+        let key = prepare(&spec, secret.as_ref())?;
+        Ok(Self { spec, key })
+    }
+
+    /// The headers a sender would send with `input.body`, in a fixed order, names in the
+    /// provider's own spelling.
+    pub fn sign(&self, input: &SignInput<'_>) -> Result<Vec<(HeaderName, String)>, Error> {
+        let spec = &self.spec;
+        let set = spec.sets.first().ok_or(Error::MissingRequestTarget)?;
+        if spec.uses(&Part::Id) && input.id.is_none() {
+            return Err(Error::MissingInput("id"));
+        }
+        if needs_target(spec) && (input.method.is_none() || input.url.is_none()) {
+            return Err(Error::MissingRequestTarget);
+        }
+        let ts = match spec.timestamp_unit {
+            TimestampUnit::Seconds => input.timestamp,
+            TimestampUnit::Milliseconds => input.timestamp.saturating_mul(1000),
+        }
+        .to_string();
+        let fields = Fields {
+            id: input.id.unwrap_or(""),
+            timestamp: &ts,
+            body: input.body,
+            target: Target {
+                method: input.method,
+                url: input.url,
+            },
+        };
+        let sig = spec
+            .encoding
+            .encode(tag(spec, &self.key, &fields).as_slice());
+        let mut out = Vec::with_capacity(4);
+        if let (Some(name), Some(id)) = (&set.id, input.id) {
+            out.push((name.clone(), id.to_owned()));
+        }
+        let signs_ts = spec.uses(&Part::Timestamp);
+        match &spec.layout {
+            Layout::Stripe => {
+                out.push((set.signature.clone(), format!("t={ts},v1={sig}")));
+            }
+            Layout::Tokens { prefix } => {
+                if let (Some(name), true) = (&set.timestamp, signs_ts) {
+                    out.push((name.clone(), ts.clone()));
+                }
+                out.push((set.signature.clone(), format!("{prefix}{sig}")));
+            }
+        }
+        if let Some(name) = &spec.algorithm_header {
+            out.push((name.clone(), spec.algorithm.name().to_owned()));
+        }
+        Ok(out)
+    }
+}
+
+fn prepare(spec: &Spec, secret: &[u8]) -> Result<PreparedKey, Error> {
+    let key = key_bytes(secret, spec.secret)?;
+    PreparedKey::new(spec.algorithm, &key)
+        .ok_or(Error::InvalidSecret(crate::error::SecretProblem::Empty))
+}
+
+/// The header family in use: the first whose signature header is present, else the first.
+fn pick_set<'s>(spec: &'s Spec, h: &dyn Headers) -> &'s HeaderSet {
+    spec.sets
+        .iter()
+        .find(|s| value(h, &s.signature).is_some())
+        .or_else(|| spec.sets.first())
+        .unwrap_or(&EMPTY_SET)
+}
+
+static EMPTY_SET: HeaderSet = HeaderSet {
+    signature: Cow::Borrowed("signature"),
+    id: None,
+    timestamp: None,
+};
+
+fn id_name(set: &HeaderSet) -> HeaderName {
+    set.id.clone().unwrap_or(Cow::Borrowed("id"))
+}
+
+fn ts_name(set: &HeaderSet) -> HeaderName {
+    set.timestamp.clone().unwrap_or(Cow::Borrowed("timestamp"))
+}
+
+fn needs_target(spec: &Spec) -> bool {
+    spec.message
+        .iter()
+        .any(|p| matches!(p, Part::Method | Part::Url | Part::HubSpotUri))
+}
+
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    method: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+struct Fields<'a> {
+    id: &'a str,
+    timestamp: &'a str,
+    body: &'a [u8],
+    target: Target<'a>,
+}
+
+fn tag(spec: &Spec, key: &PreparedKey, f: &Fields<'_>) -> Tag {
+    key.tag(|update| {
+        for part in &spec.message {
+            match part {
+                Part::Lit(l) => update(l),
+                Part::Id => update(f.id.as_bytes()),
+                Part::Timestamp => update(f.timestamp.as_bytes()),
+                Part::Body => update(f.body),
+                Part::Method => update(f.target.method.unwrap_or("").as_bytes()),
+                Part::Url => update(f.target.url.unwrap_or("").as_bytes()),
+                Part::HubSpotUri => hubspot_uri(f.target.url.unwrap_or(""), update),
+            }
+        }
+    })
+}
+
+/// HubSpot decodes these percent-escapes in the URI before signing; every other byte, and every
+/// other escape, is signed as it is.
+fn hubspot_uri(url: &str, update: &mut dyn FnMut(&[u8])) {
+    const DECODED: &[(&[u8; 2], u8)] = &[
+        (b"3A", b':'),
+        (b"2F", b'/'),
+        (b"3F", b'?'),
+        (b"40", b'@'),
+        (b"21", b'!'),
+        (b"24", b'$'),
+        (b"27", b'\''),
+        (b"28", b'('),
+        (b"29", b')'),
+        (b"2A", b'*'),
+        (b"2C", b','),
+        (b"3B", b';'),
+    ];
+    let bytes = url.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3);
+        let hit = match (bytes.get(i), hex) {
+            (Some(b'%'), Some(hex)) => DECODED
+                .iter()
+                .find(|(esc, _)| esc.eq_ignore_ascii_case(hex))
+                .map(|(_, b)| *b),
+            _ => None,
+        };
+        if let Some(b) = hit {
+            update(bytes.get(start..i).unwrap_or(&[]));
+            update(&[b]);
+            i += 3;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    update(bytes.get(start..).unwrap_or(&[]));
+}
+
+/// Decoded signature candidates, on the stack.
+struct Candidates {
+    bufs: [[u8; MAX_TAG]; MAX_SIGNATURES],
+    lens: [usize; MAX_SIGNATURES],
+    n: usize,
+}
+
+impl Default for Candidates {
+    fn default() -> Self {
+        Self {
+            bufs: [[0; MAX_TAG]; MAX_SIGNATURES],
+            lens: [0; MAX_SIGNATURES],
+            n: 0,
+        }
+    }
+}
+
+impl Candidates {
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.bufs
+            .iter()
+            .zip(self.lens)
+            .take(self.n)
+            .map(|(b, l)| b.get(..l).unwrap_or(&[]))
+    }
+}
+
+/// Parses the signature header into candidates; returns Stripe's `t=` when the layout has it.
+///
+/// Undecodable entries are skipped as long as one decodable entry of the right length remains
+/// (a list may mix versions or carry a stale entry); when none does, the first problem seen is
+/// reported.
+fn parse_signatures<'v>(
+    spec: &Spec,
+    header: &'v str,
+    out: &mut Candidates,
+) -> Result<Option<&'v str>, Error> {
+    let expected = spec.algorithm.tag_len();
+    let mut problem = SignatureProblem::NoSupportedSignature;
+    let mut add = |sig: &str, problem: &mut SignatureProblem| -> Result<(), Error> {
+        let first = matches!(*problem, SignatureProblem::NoSupportedSignature);
+        let i = out.n;
+        let (Some(buf), Some(len)) = (out.bufs.get_mut(i), out.lens.get_mut(i)) else {
+            return Err(Error::MalformedSignature(SignatureProblem::TooMany));
+        };
+        match spec.encoding.decode(sig, buf) {
+            Some(d) if d.len() == expected => {
+                *len = expected;
+                out.n += 1;
+            }
+            Some(d) if first => {
+                *problem = SignatureProblem::WrongLength {
+                    got: d.len(),
+                    expected,
+                };
+            }
+            None if first => {
+                let hint = spec.encoding.decoded_len_hint(sig);
+                *problem = if hint > MAX_TAG {
+                    SignatureProblem::WrongLength {
+                        got: hint,
+                        expected,
+                    }
+                } else {
+                    SignatureProblem::BadEncoding
+                };
+            }
+            _ => {}
+        }
+        Ok(())
+    };
+    let mut stripe_ts = None;
+    match &spec.layout {
+        Layout::Tokens { prefix } => {
+            for token in header.split_ascii_whitespace() {
+                // Tolerate a list joined with ", " by a proxy or the Fetch `Headers` API.
+                let token = token.strip_suffix(',').unwrap_or(token);
+                let Some(sig) = strip_prefix_ci(token, prefix) else {
+                    continue;
+                };
+                add(sig, &mut problem)?;
+            }
+        }
+        Layout::Stripe => {
+            for item in header.split(',') {
+                let Some((k, v)) = item.trim().split_once('=') else {
+                    return Err(Error::MalformedSignature(SignatureProblem::BadStructure));
+                };
+                match k {
+                    "t" if stripe_ts.is_some() => {
+                        return Err(Error::MalformedSignature(SignatureProblem::BadStructure));
+                    }
+                    "t" => stripe_ts = Some(v),
+                    "v1" => add(v, &mut problem)?,
+                    _ => {}
+                }
+            }
+            if stripe_ts.is_none() {
+                return Err(Error::MalformedSignature(SignatureProblem::BadStructure));
+            }
+        }
+    }
+    if out.n == 0 {
+        return Err(Error::MalformedSignature(problem));
+    }
+    Ok(stripe_ts)
+}
+
+fn strip_prefix_ci<'t>(token: &'t str, prefix: &str) -> Option<&'t str> {
+    let head = token.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| token.get(prefix.len()..))
+        .flatten()
+}
+
+/// Parses a timestamp: 1 to 19 ASCII digits, nothing else. Returns unix seconds.
+fn parse_timestamp(t: &str, unit: TimestampUnit) -> Result<i64, Error> {
+    if t.is_empty() || t.len() > 19 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::MalformedTimestamp);
+    }
+    let v: i64 = t.parse().map_err(|_| Error::MalformedTimestamp)?;
+    Ok(match unit {
+        TimestampUnit::Seconds => v,
+        TimestampUnit::Milliseconds => v / 1000,
+    })
+}
+
+fn check_window(timestamp: i64, now: i64, tol: Tolerance) -> Result<(), Error> {
+    let age = i128::from(now) - i128::from(timestamp);
+    if let Some(past) = tol.past
+        && age > i128::from(past)
+    {
+        return Err(Error::TimestampTooOld {
+            timestamp,
+            now,
+            tolerance: past,
+        });
+    }
+    if let Some(future) = tol.future
+        && -age > i128::from(future)
+    {
+        return Err(Error::TimestampInFuture {
+            timestamp,
+            now,
+            tolerance: future,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(url: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        hubspot_uri(url, &mut |c| out.extend_from_slice(c));
+        out
+    }
+
+    #[test]
+    fn hubspot_decodes_only_its_escapes() {
+        assert_eq!(
+            collect("https://x.io/a%3Ab%2fc?q=%20%40%2C"),
+            b"https://x.io/a:b/c?q=%20@,".to_vec()
+        );
+        assert_eq!(collect("%"), b"%".to_vec());
+        assert_eq!(collect("%3"), b"%3".to_vec());
+        assert_eq!(collect("é%3A"), "é:".as_bytes().to_vec());
+    }
+
+    #[test]
+    fn timestamps_are_strict_digits() {
+        let p = |t| parse_timestamp(t, TimestampUnit::Seconds);
+        assert_eq!(p("1614265330"), Ok(1_614_265_330));
+        assert_eq!(p("0"), Ok(0));
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.5",
+            " 1",
+            "1e9",
+            "99999999999999999999",
+            "١٢",
+        ] {
+            assert_eq!(p(bad), Err(Error::MalformedTimestamp), "{bad:?}");
+        }
+        assert_eq!(p("9999999999999999999"), Err(Error::MalformedTimestamp));
+        assert_eq!(
+            parse_timestamp("1700000000999", TimestampUnit::Milliseconds),
+            Ok(1_700_000_000)
+        );
+    }
+
+    #[test]
+    fn window_bounds_are_inclusive_and_overflow_free() {
+        let t = Tolerance::symmetric(300);
+        assert_eq!(check_window(1000, 1300, t), Ok(()));
+        assert!(matches!(
+            check_window(1000, 1301, t),
+            Err(Error::TimestampTooOld { .. })
+        ));
+        assert_eq!(check_window(1300, 1000, t), Ok(()));
+        assert!(matches!(
+            check_window(1301, 1000, t),
+            Err(Error::TimestampInFuture { .. })
+        ));
+        assert!(check_window(i64::MAX, i64::MIN, t).is_err());
+        assert_eq!(
+            check_window(i64::MAX, i64::MIN, Tolerance::DISABLED),
+            Ok(())
+        );
+    }
+}

@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""Writes tests/vectors/schemes.json: per-scheme test vectors signed with Python's own hmac.
+
+Every signature here is computed by this script with Python's standard library (hmac, hashlib,
+base64), independently of hookseal's Rust code, from each provider's documented signing rule.
+The output is committed; `make vectors-check` regenerates it and fails on any difference, so the
+data and the rules below cannot drift apart.
+
+The vectors cover, for every scheme: a valid request that re-signs to the same headers, non-ASCII
+and emoji bodies, an empty body, tampered body, tampered signature, wrong secret, a rotated secret,
+multi-signature headers, missing and malformed headers, and the timestamp boundaries.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import sys
+
+NOW = 1_760_000_000
+BODY = '{"event":"message.received","data":{"from":"5511999990000","body":"Olá! Preço? 👍"}}'
+EMOJI = '{"text":"🎉🔥 ünïcödé ✓ 中文 العربية"}'
+
+
+def mac(alg, key, msg):
+    return hmac.new(key, msg, getattr(hashlib, alg)).digest()
+
+
+def hexsig(alg, key, msg):
+    return mac(alg, key, msg).hex()
+
+
+def b64sig(alg, key, msg):
+    return base64.b64encode(mac(alg, key, msg)).decode()
+
+
+def flip_hex(s):
+    """Changes one hex digit in the middle, keeping it valid hex."""
+    i = len(s) // 2
+    return s[:i] + ("0" if s[i] != "0" else "1") + s[i + 1:]
+
+
+def flip_b64(s):
+    """Changes one base64 character in the middle, keeping it valid base64."""
+    i = len(s) // 3
+    return s[:i] + ("A" if s[i] != "A" else "B") + s[i + 1:]
+
+
+def tamper_body(b):
+    return b.replace("e", "E", 1) if "e" in b else b + " "
+
+
+class Scheme:
+    """One provider's signing rule, written out from its documentation."""
+
+    def __init__(self, name, sign, secret, hex_sig=True, ts=False, list_prefix=None):
+        self.name, self.sign_fn, self.secret = name, sign, secret
+        self.hex_sig, self.ts, self.list_prefix = hex_sig, ts, list_prefix
+
+    def sign(self, body, secret=None, ts=NOW, id_="msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", **kw):
+        return self.sign_fn(body.encode(), (secret or self.secret), ts, id_, **kw)
+
+
+def moltflow(body, secret, ts, id_):
+    return [["X-Webhook-Hmac", hexsig("sha512", secret.encode(), body)],
+            ["X-Webhook-Hmac-Algorithm", "sha512"]]
+
+
+def mossmoon(body, secret, ts, id_):
+    return [["X-Mossmoon-Signature", hexsig("sha256", secret.encode(), body)]]
+
+
+def meta(body, secret, ts, id_):
+    return [["X-Hub-Signature-256", "sha256=" + hexsig("sha256", secret.encode(), body)]]
+
+
+def github(body, secret, ts, id_):
+    return [["X-GitHub-Delivery", id_],
+            ["X-Hub-Signature-256", "sha256=" + hexsig("sha256", secret.encode(), body)]]
+
+
+def shopify(body, secret, ts, id_):
+    return [["X-Shopify-Webhook-Id", id_],
+            ["X-Shopify-Hmac-Sha256", b64sig("sha256", secret.encode(), body)]]
+
+
+def whsec_key(secret):
+    return base64.b64decode(secret.removeprefix("whsec_"))
+
+
+def std_webhooks(prefix):
+    def sign(body, secret, ts, id_):
+        msg = f"{id_}.{ts}.".encode() + body
+        return [[prefix + "id", id_], [prefix + "timestamp", str(ts)],
+                [prefix + "signature", "v1," + b64sig("sha256", whsec_key(secret), msg)]]
+    return sign
+
+
+def stripe(body, secret, ts, id_):
+    sig = hexsig("sha256", secret.encode(), f"{ts}.".encode() + body)
+    return [["Stripe-Signature", f"t={ts},v1={sig}"]]
+
+
+def slack(body, secret, ts, id_):
+    sig = hexsig("sha256", secret.encode(), f"v0:{ts}:".encode() + body)
+    return [["X-Slack-Request-Timestamp", str(ts)], ["X-Slack-Signature", "v0=" + sig]]
+
+
+HUBSPOT_URL = "https://example.com/webhooks/hubspot?portal=123&x=a%3Ab"
+HUBSPOT_URL_DECODED = "https://example.com/webhooks/hubspot?portal=123&x=a:b"
+
+
+def hubspot(body, secret, ts, id_):
+    ms = str(ts * 1000)
+    msg = b"POST" + HUBSPOT_URL_DECODED.encode() + body + ms.encode()
+    return [["X-HubSpot-Request-Timestamp", ms],
+            ["X-HubSpot-Signature-v3", b64sig("sha256", secret.encode(), msg)]]
+
+
+STD_SECRET = "whsec_" + base64.b64encode(bytes(range(1, 33))).decode()
+SCHEMES = [
+    Scheme("moltflow", moltflow, "mf_5ecret-Th1s-is-a-long-random-string"),
+    Scheme("mossmoon", mossmoon, "mm_whsec_9f8e7d6c5b4a"),
+    Scheme("meta", meta, "4f1c0e2b8a9d7f6e5d4c3b2a1f0e9d8c"),
+    Scheme("github", github, "It's a Secret to Everybody"),
+    Scheme("shopify", shopify, "shpss_0123456789abcdef0123456789abcdef", hex_sig=False),
+    Scheme("standard-webhooks", std_webhooks("webhook-"), STD_SECRET, hex_sig=False, ts=True,
+           list_prefix="v1,"),
+    Scheme("svix", std_webhooks("svix-"), STD_SECRET, hex_sig=False, ts=True, list_prefix="v1,"),
+    Scheme("stripe", stripe, "whsec_stripe_test_5ecret", ts=True),
+    Scheme("slack", slack, "8f742231b10e8888abcd99yyyzzz85a5", ts=True),
+    Scheme("hubspot", hubspot, "hubspot-client-secret-1234", hex_sig=False, ts=True),
+]
+
+SIG_HEADER = {
+    "moltflow": "X-Webhook-Hmac", "mossmoon": "X-Mossmoon-Signature",
+    "meta": "X-Hub-Signature-256", "github": "X-Hub-Signature-256",
+    "shopify": "X-Shopify-Hmac-Sha256", "standard-webhooks": "webhook-signature",
+    "svix": "svix-signature", "stripe": "Stripe-Signature", "slack": "X-Slack-Signature",
+    "hubspot": "X-HubSpot-Signature-v3",
+}
+TS_HEADER = {
+    "standard-webhooks": "webhook-timestamp", "svix": "svix-timestamp",
+    "slack": "X-Slack-Request-Timestamp", "hubspot": "X-HubSpot-Request-Timestamp",
+}
+ID_OF = {"github", "shopify", "standard-webhooks", "svix"}
+
+
+def set_header(headers, name, fn):
+    return [[k, fn(v)] if k.lower() == name.lower() else [k, v] for k, v in headers]
+
+
+def drop_header(headers, name):
+    return [[k, v] for k, v in headers if k.lower() != name.lower()]
+
+
+def tamper_sig(s, scheme):
+    if scheme.name == "stripe":
+        t, v1 = s.split(",v1=")
+        return t + ",v1=" + flip_hex(v1)
+    prefix = {"meta": "sha256=", "github": "sha256=", "slack": "v0=", "standard-webhooks": "v1,",
+              "svix": "v1,"}.get(scheme.name, "")
+    raw = s[len(prefix):]
+    return prefix + (flip_hex(raw) if scheme.hex_sig else flip_b64(raw))
+
+
+def case(name, scheme, headers, body, expect, secrets=None, now=NOW, resign=False, **extra):
+    c = {"name": f"{scheme.name}: {name}", "scheme": scheme.name,
+         "secrets": [scheme.secret] if secrets is None else secrets, "now": now, "headers": headers, "body": body}
+    if scheme.name == "hubspot":
+        c["method"], c["url"] = "POST", HUBSPOT_URL
+    c.update(extra)
+    c["expect"] = expect
+    if resign:
+        c["resign"] = True
+    return c
+
+
+def ok(scheme, secret_index=0, ts=NOW, id_="msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"):
+    o = {"secretIndex": secret_index}
+    if scheme.name in ID_OF:
+        o["id"] = id_
+    if scheme.ts:
+        o["timestamp"] = ts
+    return {"ok": o}
+
+
+def err(code):
+    return {"error": code}
+
+
+def scheme_cases(s):
+    out = []
+    h = s.sign(BODY)
+    sig = SIG_HEADER[s.name]
+    out.append(case("valid", s, h, BODY, ok(s), resign=True))
+    out.append(case("non-ASCII and emoji body", s, s.sign(EMOJI), EMOJI, ok(s), resign=True))
+    out.append(case("empty body", s, s.sign(""), "", ok(s), resign=True))
+    out.append(case("tampered body", s, h, tamper_body(BODY), err("signature_mismatch")))
+    out.append(case("body re-serialised with spaces", s, h,
+                    json.dumps(json.loads(BODY), ensure_ascii=False), err("signature_mismatch")))
+    out.append(case("non-ASCII escaped as \\u (different bytes)", s, h,
+                    json.dumps(json.loads(BODY), separators=(",", ":")),
+                    err("signature_mismatch")))
+    out.append(case("tampered signature", s, set_header(h, sig, lambda v: tamper_sig(v, s)), BODY,
+                    err("signature_mismatch")))
+    out.append(case("wrong secret", s, s.sign(BODY, secret=s.secret[:-3] + "xyz"
+                                               if s.name not in ("standard-webhooks", "svix")
+                                               else "whsec_" + base64.b64encode(b"w" * 32).decode()),
+                    BODY, err("signature_mismatch")))
+    other = ("whsec_" + base64.b64encode(b"o" * 24).decode()
+             if s.name in ("standard-webhooks", "svix") else s.secret + "-old")
+    out.append(case("rotated: signed with the second secret", s, h, BODY, ok(s, 1),
+                    secrets=[other, s.secret]))
+    out.append(case("rotated: signed with the first secret", s, h, BODY, ok(s, 0),
+                    secrets=[s.secret, other]))
+    out.append(case("missing signature header", s, drop_header(h, sig), BODY,
+                    err("missing_header")))
+    out.append(case("empty signature header", s, set_header(h, sig, lambda v: ""), BODY,
+                    err("missing_header")))
+    out.append(case("header names in lower case", s, [[k.lower(), v] for k, v in h], BODY, ok(s)))
+    out.append(case("header names in upper case", s, [[k.upper(), v] for k, v in h], BODY, ok(s)))
+    if s.name != "stripe":
+        out.append(case("signature cut short", s, set_header(h, sig, lambda v: v[:-8]), BODY,
+                        err("malformed_signature")))
+        out.append(case("signature not encoded", s,
+                        set_header(h, sig, lambda v: v[:len(v) - 44] + "!" * 44), BODY,
+                        err("malformed_signature")))
+    if s.hex_sig:
+        out.append(case("upper-case hex", s, set_header(h, sig, lambda v: v.upper()
+                   if s.name in ("moltflow", "mossmoon") else
+                   v.split("=", 1)[0] + "=" + v.split("=", 1)[1].upper()
+                   if s.name != "stripe" else v.split(",v1=")[0] + ",v1=" + v.split(",v1=")[1].upper()),
+                        BODY, ok(s)))
+    if s.ts:
+        tsh = TS_HEADER.get(s.name)
+        future_ok = s.name == "stripe"
+        for delta, expect_ok in [(-300, True), (-301, False), (300, True), (301, future_ok)]:
+            hh = s.sign(BODY, ts=NOW + delta)
+            if expect_ok:
+                e = ok(s, ts=NOW + delta)
+            else:
+                e = err("timestamp_too_old" if delta < 0 else "timestamp_in_future")
+            out.append(case(f"timestamp {delta:+d} s", s, hh, BODY, e))
+        ancient = s.sign(BODY, ts=NOW - 86_400 * 30)
+        out.append(case("30-day-old timestamp, tolerance disabled", s, ancient, BODY,
+                        ok(s, ts=NOW - 86_400 * 30), tolerance={"past": None, "future": None}))
+        out.append(case("30-day-old timestamp, tolerance widened to 31 days", s, ancient, BODY,
+                        ok(s, ts=NOW - 86_400 * 30), tolerance={"past": 86_400 * 31, "future": 300}))
+        out.append(case("replayed with a fresh timestamp", s,
+                        set_header(h, tsh, lambda v: str(int(v) + (1000 if s.name == "hubspot" else 1)))
+                        if tsh else [[k, v.replace(f"t={NOW}", f"t={NOW + 1}")] for k, v in h],
+                        BODY, err("signature_mismatch")))
+        if tsh:
+            out.append(case("malformed timestamp", s, set_header(h, tsh, lambda v: v + "x"), BODY,
+                            err("malformed_timestamp")))
+            out.append(case("negative timestamp", s, set_header(h, tsh, lambda v: "-" + v), BODY,
+                            err("malformed_timestamp")))
+            out.append(case("missing timestamp", s, drop_header(h, tsh), BODY,
+                            err("missing_header")))
+    if s.list_prefix:
+        other_sig = "v1," + base64.b64encode(b"x" * 32).decode()
+        out.append(case("several signatures, the valid one last", s,
+                        set_header(h, sig, lambda v: f"{other_sig} v1a,{'A' * 86}== {v}"), BODY,
+                        ok(s)))
+        out.append(case("several signatures, none valid", s,
+                        set_header(h, sig, lambda v: f"{other_sig} v1,{flip_b64(v[3:])}"), BODY,
+                        err("signature_mismatch")))
+        out.append(case("only an unsupported version (v1a)", s,
+                        set_header(h, sig, lambda v: "v1a," + v[3:]), BODY,
+                        err("malformed_signature")))
+        out.append(case("missing id", s, drop_header(h, s.name == "svix" and "svix-id"
+                                                     or "webhook-id"), BODY,
+                        err("missing_header")))
+        out.append(case("secret given without whsec_ prefix", s, h, BODY, ok(s),
+                        secrets=[s.secret.removeprefix("whsec_")]))
+        out.append(case("decoded key shorter than 16 bytes", s, h, BODY, err("invalid_secret"),
+                        secrets=["whsec_" + base64.b64encode(b"short").decode()]))
+        out.append(case("secret is not base64", s, h, BODY, err("invalid_secret"),
+                        secrets=["whsec_not*base64*at*all"]))
+        out.append(case("id tampered", s, set_header(h, s.name == "svix" and "svix-id"
+                                                     or "webhook-id", lambda v: v + "x"),
+                        BODY, err("signature_mismatch")))
+    return out
+
+
+def special_cases():
+    by = {s.name: s for s in SCHEMES}
+    mf, sw, st, hs, sv = by["moltflow"], by["standard-webhooks"], by["stripe"], by["hubspot"], by["svix"]
+    h = mf.sign(BODY)
+    out = [
+        case("algorithm header says sha256 (downgrade attempt)", mf,
+             set_header(h, "X-Webhook-Hmac-Algorithm", lambda v: "sha256"), BODY,
+             err("algorithm_mismatch")),
+        case("algorithm header in upper case", mf,
+             set_header(h, "X-Webhook-Hmac-Algorithm", lambda v: "SHA512"), BODY, ok(mf)),
+        case("algorithm header absent", mf, drop_header(h, "X-Webhook-Hmac-Algorithm"), BODY,
+             ok(mf)),
+        case("a SHA-256 signature where SHA-512 is configured", mf,
+             [["X-Webhook-Hmac", hexsig("sha256", mf.secret.encode(), BODY.encode())]], BODY,
+             err("malformed_signature")),
+        case("secret with a trailing newline", mf, h, BODY, err("invalid_secret"),
+             secrets=[mf.secret + "\n"]),
+        case("a signature pasted as the secret", mf, h, BODY, err("invalid_secret"),
+             secrets=["sha256=" + "ab" * 32]),
+        case("no secrets", mf, h, BODY, err("invalid_config"), secrets=[]),
+        case("svix headers accepted by standard-webhooks", sw, sv.sign(BODY), BODY, ok(sw)),
+        case("webhook- headers accepted by svix", sv, sw.sign(BODY), BODY, ok(sv)),
+    ]
+    sh = st.sign(BODY)
+    sig = sh[0][1].split(",v1=")[1]
+    out += [
+        case("several v1 signatures and a v0", st,
+             [["Stripe-Signature", f"t={NOW},v1={'0' * 64},v0={'1' * 64},v1={sig}"]], BODY, ok(st)),
+        case("only v0", st, [["Stripe-Signature", f"t={NOW},v0={sig}"]], BODY,
+             err("malformed_signature")),
+        case("no t=", st, [["Stripe-Signature", f"v1={sig}"]], BODY, err("malformed_signature")),
+        case("two t=", st, [["Stripe-Signature", f"t={NOW},t={NOW},v1={sig}"]], BODY,
+             err("malformed_signature")),
+        case("t= not a number", st, [["Stripe-Signature", f"t=soon,v1={sig}"]], BODY,
+             err("malformed_timestamp")),
+        case("signed with the base64-decoded key (whsec_ is not decoded for Stripe)", st,
+             [["Stripe-Signature", f"t={NOW},v1=" + hexsig(
+                 "sha256", b"whsec_stripe_test_5ecret"[6:], f"{NOW}.".encode() + BODY.encode())]],
+             BODY, err("signature_mismatch")),
+    ]
+    hh = hs.sign(BODY)
+    out += [
+        case("no method and URL given", hs, hh, BODY, err("missing_request_target"),
+             method=None, url=None),
+        case("URL with the escape already decoded", hs, hh, BODY, ok(hs),
+             url=HUBSPOT_URL_DECODED),
+        case("different path", hs, hh, BODY, err("signature_mismatch"),
+             url=HUBSPOT_URL.replace("hubspot?", "hubspot2?")),
+        case("different method", hs, hh, BODY, err("signature_mismatch"), method="PUT"),
+    ]
+    for c in out:
+        for k in ("method", "url"):
+            if c.get(k, "") is None:
+                del c[k]
+    return out
+
+
+def generic_cases():
+    out = []
+    acme = {"signatureHeader": "X-Acme-Signature", "algorithm": "sha512", "encoding": "base64url",
+            "prefix": "sha512=", "signed": "{id}:{timestamp}:{{{body}}}", "idHeader": "X-Acme-Id",
+            "timestampHeader": "X-Acme-Time", "timestampUnit": "milliseconds",
+            "secretEncoding": "hex", "tolerance": {"past": 60, "future": 5}}
+    key_hex = "00112233445566778899aabbccddeeff"
+    ms = NOW * 1000 + 250
+
+    def acme_sig(body, ms=ms, id_="acme-1"):
+        m = mac("sha512", bytes.fromhex(key_hex), f"{id_}:{ms}:{{".encode() + body.encode() + b"}")
+        return "sha512=" + base64.urlsafe_b64encode(m).decode().rstrip("=")
+
+    def g(name, headers, body, expect, cfg=acme, secrets=None, **extra):
+        c = {"name": f"generic: {name}", "scheme": {"generic": cfg},
+             "secrets": [key_hex] if secrets is None else secrets, "now": NOW, "headers": headers, "body": body}
+        c.update(extra)
+        c["expect"] = expect
+        return c
+
+    hd = [["X-Acme-Id", "acme-1"], ["X-Acme-Time", str(ms)], ["X-Acme-Signature", acme_sig(BODY)]]
+    out.append(g("valid", hd, BODY, {"ok": {"secretIndex": 0, "id": "acme-1", "timestamp": NOW}},
+                 resign=False))
+    out.append(g("tampered body", hd, BODY + " ", err("signature_mismatch")))
+    out.append(g("61 s old", [["X-Acme-Id", "acme-1"], ["X-Acme-Time", str(ms - 61_000)],
+                              ["X-Acme-Signature", acme_sig(BODY, ms - 61_000)]], BODY,
+                 err("timestamp_too_old")))
+    out.append(g("6 s ahead", [["X-Acme-Id", "acme-1"], ["X-Acme-Time", str(ms + 6_000)],
+                               ["X-Acme-Signature", acme_sig(BODY, ms + 6_000)]], BODY,
+                 err("timestamp_in_future")))
+    out.append(g("template without body", hd, BODY, err("invalid_config"),
+                 cfg={**acme, "signed": "{id}"}))
+    out.append(g("unknown placeholder", hd, BODY, err("invalid_config"),
+                 cfg={**acme, "signed": "{body}{nonce}"}))
+    out.append(g("secret is not hex", hd, BODY, err("invalid_secret"), secrets=["xyz"]))
+    simple = {"signatureHeader": "X-Signature", "algorithm": "sha256", "encoding": "hex"}
+    sig = hexsig("sha256", b"simple-secret", EMOJI.encode())
+    out.append(g("raw body, defaults", [["X-Signature", sig]], EMOJI,
+                 {"ok": {"secretIndex": 0}}, cfg=simple, secrets=["simple-secret"], resign=True))
+    out.append(g("raw body, wrong secret", [["X-Signature", sig]], EMOJI,
+                 err("signature_mismatch"), cfg=simple, secrets=["simple-secret2"]))
+    return out
+
+
+def main():
+    cases = []
+    for s in SCHEMES:
+        cases += scheme_cases(s)
+    cases += special_cases()
+    cases += generic_cases()
+    names = [c["name"] for c in cases]
+    assert len(names) == len(set(names)), "duplicate case names"
+    doc = {
+        "description": "Per-scheme vectors, each signature computed by tests/vectors/generate.py "
+                       "with Python's hmac from the provider's documented rule. Regenerate with "
+                       "`make vectors`; do not edit by hand.",
+        "cases": cases,
+    }
+    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemes.json")
+    if "--check" in sys.argv:
+        with open(out, encoding="utf-8") as f:
+            if f.read() != text:
+                sys.exit("tests/vectors/schemes.json is stale: run `make vectors`")
+        print(f"schemes.json up to date ({len(cases)} cases)")
+    else:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {len(cases)} cases")
+
+
+if __name__ == "__main__":
+    main()
