@@ -122,6 +122,8 @@ pub enum ConfigProblem {
     },
     /// A header name is empty or not a valid HTTP token.
     BadHeaderName(String),
+    /// One header is configured for two roles (signature, id, timestamp).
+    DuplicateHeader(String),
     /// The signed-content template does not include `{body}`, which would leave the body
     /// unauthenticated.
     TemplateWithoutBody,
@@ -303,6 +305,9 @@ impl fmt::Display for ConfigProblem {
                 write!(f, "{given} secrets given, at most {max} are accepted")
             }
             Self::BadHeaderName(h) => write!(f, "bad header name `{}`", sanitise(h)),
+            Self::DuplicateHeader(h) => {
+                write!(f, "header `{}` is configured for two roles", sanitise(h))
+            }
             Self::TemplateWithoutBody => f.write_str("the signed template must include `{body}`"),
             Self::BadTemplate(t) => write!(f, "bad template near `{}`", sanitise(t)),
             Self::IdWithoutHeader => f.write_str("`{id}` is used but no id_header is set"),

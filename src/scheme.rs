@@ -519,13 +519,30 @@ fn compile_generic(g: &GenericScheme) -> Result<Spec, Error> {
             g.prefix.clone(),
         )));
     }
+    let set = HeaderSet {
+        signature: header(&g.signature_header)?,
+        id: g.id_header.as_deref().map(header).transpose()?,
+        timestamp: g.timestamp_header.as_deref().map(header).transpose()?,
+    };
+    let names = [
+        Some(&set.signature),
+        set.id.as_ref(),
+        set.timestamp.as_ref(),
+    ];
+    for (i, a) in names.iter().enumerate() {
+        for b in names.iter().skip(i + 1) {
+            if let (Some(a), Some(b)) = (a, b)
+                && a.eq_ignore_ascii_case(b)
+            {
+                return Err(Error::InvalidConfig(ConfigProblem::DuplicateHeader(
+                    a.to_string(),
+                )));
+            }
+        }
+    }
     Ok(Spec {
         name: "generic",
-        sets: vec![HeaderSet {
-            signature: header(&g.signature_header)?,
-            id: g.id_header.as_deref().map(header).transpose()?,
-            timestamp: g.timestamp_header.as_deref().map(header).transpose()?,
-        }],
+        sets: vec![set],
         layout: Layout::Tokens {
             prefix: Cow::Owned(prefix.to_owned()),
         },
@@ -652,6 +669,10 @@ mod tests {
         check(
             &|g| g.signed = "{timestamp}.{body}".into(),
             ConfigProblem::TimestampWithoutHeader,
+        );
+        check(
+            &|g| g.id_header = Some("x-sig".into()),
+            ConfigProblem::DuplicateHeader("X-Sig".into()),
         );
         check(
             &|g| g.signature_header = "bad header".into(),

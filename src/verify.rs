@@ -314,10 +314,13 @@ impl Signer {
         if needs_target(spec) && (input.method.is_none() || input.url.is_none()) {
             return Err(Error::MissingRequestTarget);
         }
+        // A negative or overflowing time would be written as a header no verifier parses.
         let ts = match spec.timestamp_unit {
-            TimestampUnit::Seconds => input.timestamp,
-            TimestampUnit::Milliseconds => input.timestamp.saturating_mul(1000),
+            TimestampUnit::Seconds => Some(input.timestamp),
+            TimestampUnit::Milliseconds => input.timestamp.checked_mul(1000),
         }
+        .filter(|t| *t >= 0)
+        .ok_or(Error::MalformedTimestamp)?
         .to_string();
         let fields = Fields {
             id: input.id.unwrap_or(""),

