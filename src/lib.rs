@@ -7,14 +7,18 @@
 //! Cloudflare Worker are thin layers over it.
 
 mod error;
+pub mod event;
 mod headers;
 mod mac;
 mod scheme;
 mod secret;
 mod verify;
 
-pub use error::{ConfigProblem, Error, SecretProblem, SignatureProblem};
+pub use error::{ConfigProblem, Error, FieldProblem, SecretProblem, SignatureProblem};
+pub use event::{Event, EventData, InboundMessage, MessageKind, Provider};
 pub use headers::{HeaderName, Headers};
 pub use mac::{Algorithm, Encoding};
 pub use scheme::{GenericScheme, SCHEME_NAMES, Scheme, SecretEncoding, TimestampUnit, Tolerance};
-pub use verify::{MAX_SECRETS, MAX_SIGNATURES, Request, SignInput, Signer, Verified, Verifier};
+pub use verify::{
+    Delivery, MAX_SECRETS, MAX_SIGNATURES, Request, SignInput, Signer, Verified, Verifier,
+};

@@ -8,12 +8,8 @@ use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
 /// The hash behind the HMAC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(rename_all = "lowercase")
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Algorithm {
     /// HMAC-SHA256 (32-byte tags).
@@ -56,12 +52,8 @@ impl Algorithm {
 }
 
 /// How a signature is written in its header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(rename_all = "lowercase")
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Encoding {
     /// Hexadecimal; either case is accepted, lower case is produced.

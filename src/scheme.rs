@@ -114,6 +114,32 @@ impl Scheme {
         ]
     }
 
+    /// Parses a body that has already been verified into events, reading the delivery id and
+    /// timestamp from the scheme's headers. Prefer [`crate::Verifier::verify_and_parse`], which
+    /// cannot be called on an unverified body.
+    pub fn parse_events(
+        &self,
+        body: &[u8],
+        headers: &dyn crate::Headers,
+    ) -> Result<Vec<crate::Event>, Error> {
+        let spec = self.compile()?;
+        let set = spec
+            .sets
+            .iter()
+            .find(|s| crate::headers::value(headers, &s.signature).is_some())
+            .or(spec.sets.first());
+        let read = |name: Option<&HeaderName>| name.and_then(|n| crate::headers::value(headers, n));
+        let id = set.and_then(|s| read(s.id.as_ref()));
+        let ts = set
+            .and_then(|s| read(s.timestamp.as_ref()))
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|t| match spec.timestamp_unit {
+                TimestampUnit::Seconds => t,
+                TimestampUnit::Milliseconds => t / 1000,
+            });
+        crate::event::parse(spec.name, body, headers, id, ts)
+    }
+
     /// The replay window this scheme uses unless told otherwise.
     #[must_use]
     pub fn default_tolerance(&self) -> Tolerance {
@@ -135,12 +161,8 @@ impl Scheme {
 }
 
 /// How far a signed timestamp may be from "now", in seconds, each way. `None` is unbounded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tolerance {
     /// How old a timestamp may be.
     pub past: Option<u64>,
@@ -166,12 +188,8 @@ impl Tolerance {
 }
 
 /// The unit of a timestamp header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(rename_all = "lowercase")
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum TimestampUnit {
     /// Unix seconds.
@@ -182,12 +200,8 @@ pub enum TimestampUnit {
 }
 
 /// How a secret string becomes the HMAC key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(rename_all = "lowercase")
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum SecretEncoding {
     /// The secret's UTF-8 bytes (most providers, and Stripe's whole `whsec_…` string).
@@ -228,15 +242,11 @@ impl SecretEncoding {
 /// # let _ = scheme;
 /// ```
 ///
-/// With the `serde` feature it deserialises from camelCase fields (`signatureHeader`,
+/// It deserialises from camelCase fields (`signatureHeader`,
 /// `algorithm`, `encoding`, and optionally `prefix`, `signed`, `idHeader`, `timestampHeader`,
 /// `timestampUnit`, `secretEncoding`, `tolerance`); unknown fields are refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(rename_all = "camelCase", deny_unknown_fields)
-)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenericScheme {
     /// The header that carries the signature.
     pub signature_header: String,
@@ -244,38 +254,36 @@ pub struct GenericScheme {
     pub algorithm: Algorithm,
     /// How the signature is written.
     pub encoding: Encoding,
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[serde(default)]
     /// A prefix before each signature, such as `sha256=` or `v1,` (matched ignoring ASCII case).
     /// The header may carry several signatures separated by spaces; only those with the prefix
     /// are tried.
     pub prefix: String,
-    #[cfg_attr(feature = "serde", serde(default = "default_signed"))]
+    #[serde(default = "default_signed")]
     /// What is signed: a template over `{body}` (required), `{id}`, `{timestamp}`, `{method}` and
     /// `{url}`, with literal text between (`{{` and `}}` for braces). Default `{body}`.
     pub signed: String,
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[serde(default)]
     /// The header with the delivery id (required when the template uses `{id}`).
     pub id_header: Option<String>,
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[serde(default)]
     /// The header with the timestamp (required when the template uses `{timestamp}`).
     pub timestamp_header: Option<String>,
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[serde(default)]
     /// The unit of the timestamp header.
     pub timestamp_unit: TimestampUnit,
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[serde(default)]
     /// How the secret becomes the key.
     pub secret_encoding: SecretEncoding,
-    #[cfg_attr(feature = "serde", serde(default = "default_tolerance"))]
+    #[serde(default = "default_tolerance")]
     /// The replay window (used only when a timestamp header is set).
     pub tolerance: Tolerance,
 }
 
-#[cfg(feature = "serde")]
 fn default_signed() -> String {
     "{body}".to_owned()
 }
 
-#[cfg(feature = "serde")]
 const fn default_tolerance() -> Tolerance {
     Tolerance::symmetric(300)
 }

@@ -4,6 +4,7 @@ use core::fmt;
 use std::borrow::Cow;
 
 use crate::error::{ConfigProblem, Error, SignatureProblem, sanitise};
+use crate::event::Event;
 use crate::headers::{HeaderName, Headers, value};
 use crate::mac::{Algorithm, MAX_TAG, PreparedKey, Tag};
 use crate::scheme::{HeaderSet, Layout, Part, Scheme, Spec, TimestampUnit, Tolerance};
@@ -277,6 +278,46 @@ impl Verifier {
             secret_index,
         })
     }
+}
+
+impl Verifier {
+    /// Parses the body of a request this verifier has verified into events (see
+    /// [`crate::event`]).
+    pub fn parse(
+        &self,
+        request: &Request<'_>,
+        verified: &Verified<'_>,
+    ) -> Result<Vec<Event>, Error> {
+        crate::event::parse(
+            self.spec.name,
+            request.body,
+            request.headers,
+            verified.id,
+            verified.timestamp,
+        )
+    }
+
+    /// Verifies, then parses. A parse error (`invalid_utf8`, `malformed_json`, `invalid_event`)
+    /// means the signature was good: see [`Error::signature_verified`].
+    pub fn verify_and_parse<'r>(
+        &self,
+        request: &Request<'r>,
+        now: i64,
+    ) -> Result<Delivery<'r>, Error> {
+        let verified = self.verify(request, now)?;
+        let events = self.parse(request, &verified)?;
+        Ok(Delivery { verified, events })
+    }
+}
+
+/// A verified delivery and the events in it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Delivery<'a> {
+    /// What verification established.
+    pub verified: Verified<'a>,
+    /// The events (one for most providers; one per message and status for Meta).
+    pub events: Vec<Event>,
 }
 
 /// Signs webhooks the way a sender of one scheme does: for tests, sample events, and forwarding.
