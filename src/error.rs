@@ -58,6 +58,8 @@ pub enum Error {
     UnknownScheme(String),
     /// A generic scheme (or verifier) configuration that cannot work.
     InvalidConfig(ConfigProblem),
+    /// A Meta verification handshake (`GET ?hub.mode=subscribe&…`) that must not be answered.
+    HandshakeRejected(HandshakeProblem),
     /// The body verified but is not UTF-8 (the signature was good; the sender sent bad bytes).
     InvalidUtf8 {
         /// Bytes of valid UTF-8 before the first bad one.
@@ -78,6 +80,18 @@ pub enum Error {
         /// What is wrong with it.
         problem: FieldProblem,
     },
+}
+
+/// Why a Meta verification handshake was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeProblem {
+    /// `hub.mode` is not `subscribe`.
+    NotSubscribe,
+    /// `hub.verify_token` is not the configured token.
+    TokenMismatch,
+    /// `hub.challenge` is missing or empty.
+    MissingChallenge,
 }
 
 /// What is wrong with a field of an event.
@@ -186,6 +200,7 @@ impl Error {
             Self::MissingInput(_) => "missing_input",
             Self::UnknownScheme(_) => "unknown_scheme",
             Self::InvalidConfig(_) => "invalid_config",
+            Self::HandshakeRejected(_) => "handshake_rejected",
             Self::InvalidUtf8 { .. } => "invalid_utf8",
             Self::MalformedJson { .. } => "malformed_json",
             Self::InvalidEvent { .. } => "invalid_event",
@@ -206,6 +221,7 @@ impl Error {
         "missing_input",
         "unknown_scheme",
         "invalid_config",
+        "handshake_rejected",
         "invalid_utf8",
         "malformed_json",
         "invalid_event",
@@ -225,6 +241,7 @@ impl Error {
                 | Self::MalformedTimestamp
                 | Self::TimestampTooOld { .. }
                 | Self::TimestampInFuture { .. }
+                | Self::HandshakeRejected(_)
         )
     }
 
@@ -304,6 +321,7 @@ impl fmt::Display for Error {
             Self::MissingInput(what) => write!(f, "signing needs `{what}`"),
             Self::UnknownScheme(name) => write!(f, "unknown scheme `{}`", sanitise(name)),
             Self::InvalidConfig(p) => write!(f, "invalid configuration: {p}"),
+            Self::HandshakeRejected(p) => write!(f, "verification handshake refused: {p}"),
             Self::InvalidUtf8 { valid_up_to } => write!(
                 f,
                 "the signature is valid but the body is not UTF-8 (first bad byte at {valid_up_to})"
@@ -359,6 +377,16 @@ impl fmt::Display for SecretProblem {
                  provider's webhook settings",
             ),
         }
+    }
+}
+
+impl fmt::Display for HandshakeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotSubscribe => "hub.mode is not `subscribe`",
+            Self::TokenMismatch => "hub.verify_token does not match",
+            Self::MissingChallenge => "hub.challenge is missing",
+        })
     }
 }
 

@@ -8,14 +8,18 @@
 
 mod error;
 pub mod event;
+mod handshake;
 mod headers;
 mod mac;
 mod scheme;
 mod secret;
 mod verify;
 
-pub use error::{ConfigProblem, Error, FieldProblem, SecretProblem, SignatureProblem};
+pub use error::{
+    ConfigProblem, Error, FieldProblem, HandshakeProblem, SecretProblem, SignatureProblem,
+};
 pub use event::{Event, EventData, InboundMessage, MessageKind, Provider};
+pub use handshake::meta_handshake;
 pub use headers::{HeaderName, Headers};
 pub use mac::{Algorithm, Encoding};
 pub use scheme::{GenericScheme, SCHEME_NAMES, Scheme, SecretEncoding, TimestampUnit, Tolerance};

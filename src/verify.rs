@@ -202,6 +202,23 @@ impl Verifier {
         self.spec.name
     }
 
+    /// Every header [`verify`](Self::verify) and [`parse`](Self::parse) may read, in the
+    /// provider's spelling. A binding that copies headers out of a foreign map (a JS object, a
+    /// Fetch `Headers`) needs only these.
+    #[must_use]
+    pub fn header_names(&self) -> Vec<&str> {
+        let spec = &self.spec;
+        let mut names: Vec<&str> = Vec::new();
+        for set in &spec.sets {
+            names.push(&set.signature);
+            names.extend(set.id.as_deref());
+            names.extend(set.timestamp.as_deref());
+        }
+        names.extend(spec.algorithm_header.as_deref());
+        names.extend(crate::event::extra_headers(spec.name));
+        names
+    }
+
     /// Verifies `request` at time `now` (unix seconds). The body is checked byte for byte as
     /// given; parse it only after this returns `Ok`.
     ///

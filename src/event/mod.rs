@@ -195,6 +195,15 @@ pub(crate) fn parse(
     }
 }
 
+/// Headers the event parsers read beyond the scheme's own.
+pub(crate) fn extra_headers(scheme_name: &str) -> &'static [&'static str] {
+    match scheme_name {
+        "github" => &["X-GitHub-Event"],
+        "shopify" => &["X-Shopify-Topic"],
+        _ => &[],
+    }
+}
+
 /// What a parser needs beyond the JSON.
 pub(crate) struct Ctx<'a> {
     pub provider: Provider,

@@ -1,0 +1,10 @@
+// Browsers, Deno and bundlers: compile the .wasm asynchronously once at import (top-level
+// await), so every call after that is synchronous.
+import * as glue from './hookseal.js';
+import { HooksealError } from './helpers.js';
+
+await glue.default({ module_or_path: new URL('../hookseal_bg.wasm', import.meta.url) });
+glue.__registerErrorClass(HooksealError);
+
+export const { Webhook, metaHandshake } = glue;
+export * from './helpers.js';

@@ -1,0 +1,54 @@
+import type { Delivery, HooksealErrorCode, VerifyOptions, Webhook } from './hookseal.js';
+
+/** The error hookseal throws: an `Error` with a stable `code` to switch on. */
+export declare class HooksealError extends Error {
+  constructor(code: HooksealErrorCode, message: string, signatureVerified?: boolean);
+  readonly name: 'HooksealError';
+  readonly code: HooksealErrorCode;
+  /** True when the signature verified but the body is not the documented event. */
+  readonly signatureVerified: boolean;
+}
+
+/** 401 not authentic or not fresh, 413 too large, 400 bad body, 500 receiver configuration. */
+export declare function statusFor(error: unknown): 400 | 401 | 413 | 500;
+
+export interface LimitOptions {
+  /** The largest body accepted, in bytes. Default 1 MiB. */
+  limit?: number;
+}
+
+/** A verified delivery, its events, and the raw body bytes. */
+export interface VerifiedRequest extends Delivery {
+  body: Uint8Array;
+}
+
+/** Reads a Fetch `Request` once, verifies and parses it. */
+export declare function verifyRequest(
+  webhook: Webhook,
+  request: Request,
+  options?: LimitOptions & Pick<VerifyOptions, 'now'>,
+): Promise<VerifiedRequest>;
+
+/** A Node request, as far as `readBody` needs one. */
+export interface NodeRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  method?: string;
+  url?: string;
+  body?: unknown;
+  readableEnded?: boolean;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** The raw body of a Node request, from the stream or from `express.raw()`. */
+export declare function readBody(req: NodeRequestLike, options?: LimitOptions): Promise<Uint8Array>;
+
+export interface MiddlewareOptions extends LimitOptions, Pick<VerifyOptions, 'now'> {
+  /** Called with each refusal (for logging) before the response is sent. */
+  onError?: (error: HooksealError, req: NodeRequestLike) => void;
+}
+
+/** Express / `http` middleware: sets `req.hookseal` or answers the refusal. */
+export declare function middleware(
+  webhook: Webhook,
+  options?: MiddlewareOptions,
+): (req: any, res: any, next: (error?: unknown) => void) => void;

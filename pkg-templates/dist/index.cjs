@@ -1,0 +1,14 @@
+'use strict';
+// Node `require` entry. The wasm-bindgen `nodejs` glue loads hookseal_bg.wasm synchronously.
+const glue = require('./hookseal.js');
+const helpers = require('./helpers.cjs');
+
+glue.__registerErrorClass(helpers.HooksealError);
+
+exports.Webhook = glue.Webhook;
+exports.metaHandshake = glue.metaHandshake;
+exports.HooksealError = helpers.HooksealError;
+exports.statusFor = helpers.statusFor;
+exports.verifyRequest = helpers.verifyRequest;
+exports.readBody = helpers.readBody;
+exports.middleware = helpers.middleware;

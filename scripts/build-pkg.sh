@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the npm package into build/pkg: the core compiled to wasm (simd128), the wasm-bindgen
+# glue (`web` for ESM entries, `nodejs` for CommonJS; both drive the same .wasm), wasm-opt, then
+# the hand-written files from pkg-templates/ with the version stamped from Cargo.toml.
+# Generated JS is never edited.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=build/pkg
+export PATH="$ROOT/.tools/bin:$ROOT/node_modules/.bin:$PATH"
+
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+WASM_OPT="$ROOT/node_modules/binaryen/bin/wasm-opt"
+FEATURES=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int
+          --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-simd)
+
+RUSTFLAGS="-C target-feature=+simd128" cargo build --quiet --release \
+  --target wasm32-unknown-unknown -p hookseal-wasm
+RAW=target/wasm32-unknown-unknown/release/hookseal_wasm.wasm
+
+rm -rf "$OUT"
+mkdir -p "$OUT/dist/esm"
+wasm-bindgen --target web --out-dir "$OUT/dist/esm" --out-name hookseal "$RAW"
+wasm-bindgen --target nodejs --out-dir "$OUT/dist" --out-name hookseal "$RAW"
+# One module serves both glues (wasm-bindgen writes the same bytes for every target).
+cmp -s "$OUT/dist/hookseal_bg.wasm" "$OUT/dist/esm/hookseal_bg.wasm" \
+  || { echo "the web and nodejs glues expect different wasm" >&2; exit 1; }
+rm "$OUT/dist/esm/hookseal_bg.wasm" "$OUT/dist/esm/hookseal_bg.wasm.d.ts" "$OUT/dist/hookseal_bg.wasm.d.ts"
+"$WASM_OPT" -Oz "${FEATURES[@]}" --strip-debug --strip-producers \
+  "$OUT/dist/hookseal_bg.wasm" -o "$OUT/dist/hookseal_bg.wasm"
+
+# Hand-written files. The CommonJS helpers are compiled from the one ESM source.
+cp -r pkg-templates/. "$OUT/"
+sed -i "s/\"version\": \"0.0.0-template\"/\"version\": \"$VERSION\"/" "$OUT/package.json"
+esbuild pkg-templates/dist/esm/helpers.js --format=cjs --platform=neutral --log-level=warning \
+  --outfile="$OUT/dist/helpers.cjs"
+cp pkg-templates/dist/esm/helpers.d.ts "$OUT/dist/helpers.d.cts"
+sed 's#\./helpers\.js#./helpers.cjs#' pkg-templates/dist/esm/index.d.ts > "$OUT/dist/index.d.cts"
+cp README.md "$OUT/README.md"
+[ -f LICENSE ] && cp LICENSE "$OUT/"
+
+printf 'built %s %s: hookseal_bg.wasm %s bytes (%s gzipped)\n' "$OUT" "$VERSION" \
+  "$(wc -c < "$OUT/dist/hookseal_bg.wasm")" "$(gzip -9c "$OUT/dist/hookseal_bg.wasm" | wc -c)"

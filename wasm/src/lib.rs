@@ -1,0 +1,693 @@
+//! The JavaScript bindings of hookseal: one thin wasm-bindgen module over the core.
+//!
+//! Everything here converts between JS values and the core's types; the core does the work.
+//! Errors reach JS as instances of the `HooksealError` class the package entry registers (a real
+//! `Error` subclass with a stable `code`), or as plain `Error`s with the same fields if it was
+//! never registered.
+
+use std::cell::RefCell;
+
+use hookseal::{
+    Error, GenericScheme, Request, Scheme, SignInput, Signer, Tolerance, Verified, Verifier,
+};
+use js_sys::{Array, ArrayBuffer, Function, JsString, Object, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Every `code` a HooksealError can carry. */
+export type HooksealErrorCode =
+  | "missing_header" | "malformed_signature" | "signature_mismatch" | "algorithm_mismatch"
+  | "malformed_timestamp" | "timestamp_too_old" | "timestamp_in_future" | "invalid_secret"
+  | "missing_request_target" | "missing_input" | "unknown_scheme" | "invalid_config"
+  | "handshake_rejected" | "invalid_utf8" | "malformed_json" | "invalid_event"
+  | "invalid_input" | "body_too_large" | "body_already_parsed";
+
+/** The built-in schemes. */
+export type SchemeName =
+  | "moltflow" | "mossmoon" | "standard-webhooks" | "svix" | "meta" | "github" | "stripe"
+  | "slack" | "shopify" | "hubspot";
+
+/** A scheme described by data, for a provider hookseal does not ship. */
+export interface GenericScheme {
+  signatureHeader: string;
+  algorithm: "sha256" | "sha512";
+  encoding: "hex" | "base64" | "base64url";
+  /** Before each signature, e.g. `sha256=` or `v1,`. Default none. */
+  prefix?: string;
+  /** Template over `{body}` (required), `{id}`, `{timestamp}`, `{method}`, `{url}`. Default `{body}`. */
+  signed?: string;
+  idHeader?: string;
+  timestampHeader?: string;
+  timestampUnit?: "seconds" | "milliseconds";
+  secretEncoding?: "utf8" | "whsec" | "base64" | "hex";
+  tolerance?: Tolerance;
+}
+
+/** A replay window in seconds each way; `null` is unbounded. */
+export interface Tolerance { past?: number | null; future?: number | null }
+
+export interface WebhookOptions {
+  /** Seconds both ways, `false` to disable, or a window. Default: the scheme's own. */
+  tolerance?: number | false | Tolerance;
+}
+
+export interface VerifyOptions {
+  /** "Now" in unix seconds. Default `Date.now() / 1000`. */
+  now?: number;
+  /** The request method, for schemes that sign it (HubSpot). */
+  method?: string;
+  /** The full request URL, for schemes that sign it (HubSpot). */
+  url?: string;
+}
+
+export interface SignOptions {
+  /** Unix seconds. Default now. */
+  timestamp?: number;
+  /** The delivery id (required by Standard Webhooks and Svix). */
+  id?: string;
+  method?: string;
+  url?: string;
+}
+
+/** What verification established. */
+export interface Verified {
+  /** The delivery id header, when the scheme has one. */
+  id?: string;
+  /** The signed timestamp, unix seconds, when the scheme signs one. */
+  timestamp?: number;
+  /** Which of the secrets matched. */
+  secretIndex: number;
+}
+
+/** A body: bytes exactly as received, or the raw text. */
+export type Body = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+/** Headers: a Fetch `Headers`, a `Map`, a plain object, or Node's `IncomingHttpHeaders`. */
+export type HeadersInput =
+  | { get(name: string): string | null | undefined }
+  | Record<string, string | string[] | undefined>;
+
+export type Provider = SchemeName | "generic";
+
+export interface MediaRef {
+  id: string | null; url: string | null; mimeType: string | null;
+  sha256: string | null; filename: string | null;
+}
+
+export type MessageKind =
+  | "text" | "image" | "video" | "audio" | "document" | "sticker" | "location" | "contacts"
+  | "interactive" | "button" | "reaction" | (string & {});
+
+/** One view of an inbound WhatsApp message, whichever provider delivered it. */
+export interface InboundMessage {
+  providerMessageId: string;
+  /** Digits only. */
+  sender: string;
+  senderName: string | null;
+  /** The sender's digits for a one-to-one chat; the group id for a group. */
+  chat: string;
+  isGroup: boolean;
+  kind: MessageKind;
+  /** Text, or a media caption. */
+  text: string | null;
+  media: MediaRef | null;
+  receivedAt: number | null;
+}
+
+export interface MoltFlowMessage {
+  sessionId: string | null; from: string | null; fromName: string | null; to: string | null;
+  body: string | null; messageId: string; chatId: string | null;
+}
+export interface MoltFlowSession {
+  sessionId: string; oldStatus: string | null; newStatus: string; reason: string | null;
+}
+export interface MoltFlowLead {
+  sessionId: string | null; groupId: string | null; phone: string; name: string | null;
+  messagePreview: string | null; capturedAt: number | null;
+}
+export interface MoltFlowTest { message: string | null }
+export interface MossmoonLine { lineId: string; phone: string | null; reason: string | null }
+export interface MossmoonMessage {
+  lineId: string | null; messageId: string; from: string; type: string; text: string | null;
+  caption: string | null; media: MediaRef | null; receivedAt: number | null;
+}
+export interface MossmoonDelivery {
+  lineId: string | null; messageId: string; to: string | null; deliveredAt: number | null;
+}
+export interface MetaMessage {
+  phoneNumberId: string | null; displayPhoneNumber: string | null; from: string;
+  contactName: string | null; id: string; timestamp: number | null; type: string;
+  text: string | null; caption: string | null; media: MediaRef | null;
+  location: { latitude: number; longitude: number; name: string | null; address: string | null } | null;
+  reply: { type: string; id: string | null; title: string | null } | null;
+  reaction: { messageId: string | null; emoji: string | null } | null;
+  contextId: string | null;
+}
+export interface MetaStatus {
+  phoneNumberId: string | null; id: string; status: string; timestamp: number | null;
+  recipientId: string | null;
+  errors: { code: number | null; title: string | null; message: string | null }[];
+}
+
+interface EventBase<P extends Provider, T extends string, D> {
+  provider: P;
+  type: T;
+  /** The provider's id for the event, when it gives one. */
+  id: string | null;
+  /** Unix seconds. */
+  occurredAt: number | null;
+  /** Stays the same across retries of this event; differs between events. */
+  dedupKey: string;
+  data: D;
+  message: InboundMessage | null;
+}
+
+/**
+ * An event. Known types narrow on `provider` and `type`; a type hookseal does not know keeps
+ * the provider's name in `type` and the raw JSON in `data`.
+ */
+export type HooksealEvent =
+  | EventBase<"moltflow", "message.received" | "message.sent", MoltFlowMessage>
+  | EventBase<"moltflow", "session.status_changed", MoltFlowSession>
+  | EventBase<"moltflow", "lead.captured", MoltFlowLead>
+  | EventBase<"moltflow", "webhook.test", MoltFlowTest>
+  | EventBase<"mossmoon", "line.ready" | "line.disconnected", MossmoonLine>
+  | EventBase<"mossmoon", "message.received", MossmoonMessage>
+  | EventBase<"mossmoon", "message.delivered", MossmoonDelivery>
+  | EventBase<"meta", "message.received", MetaMessage>
+  | EventBase<"meta", "message.sent" | "message.delivered" | "message.read" | "message.failed", MetaStatus>
+  | EventBase<Exclude<Provider, "moltflow" | "mossmoon" | "meta">, string, unknown>;
+
+/** A verified delivery and its events (one per Meta message and status). */
+export interface Delivery { verified: Verified; events: HooksealEvent[] }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The union of accepted bodies.
+    #[wasm_bindgen(typescript_type = "Body")]
+    pub type BodyInput;
+    /// The union of accepted header maps.
+    #[wasm_bindgen(typescript_type = "HeadersInput")]
+    pub type HeadersInput;
+    /// `SchemeName | { generic: GenericScheme }`.
+    #[wasm_bindgen(typescript_type = "SchemeName | { generic: GenericScheme }")]
+    pub type SchemeInput;
+    /// One secret or several (rotation).
+    #[wasm_bindgen(typescript_type = "string | string[]")]
+    pub type SecretsInput;
+    /// Constructor options.
+    #[wasm_bindgen(typescript_type = "WebhookOptions")]
+    pub type WebhookOptions;
+    /// Per-call options.
+    #[wasm_bindgen(typescript_type = "VerifyOptions")]
+    pub type VerifyOptions;
+    /// Signing options.
+    #[wasm_bindgen(typescript_type = "SignOptions")]
+    pub type SignOptions;
+}
+
+thread_local! {
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Called once by the package entry with its `HooksealError` class.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = "__registerErrorClass", skip_typescript)]
+pub fn register_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+/// A `HooksealError(code, message, signatureVerified)`.
+fn error(code: &str, message: &str, signature_verified: bool) -> JsValue {
+    let args = Array::of3(
+        &JsValue::from_str(code),
+        &JsValue::from_str(message),
+        &JsValue::from_bool(signature_verified),
+    );
+    let registered = ERROR_CLASS.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|class| Reflect::construct(class, &args).ok())
+    });
+    registered.unwrap_or_else(|| {
+        let e = js_sys::Error::new(message);
+        e.set_name("HooksealError");
+        let _ = Reflect::set(&e, &"code".into(), &code.into());
+        let _ = Reflect::set(&e, &"signatureVerified".into(), &signature_verified.into());
+        e.into()
+    })
+}
+
+fn core_error(e: &Error) -> JsValue {
+    error(e.code(), &e.to_string(), e.signature_verified())
+}
+
+fn invalid_input(message: &str) -> JsValue {
+    error("invalid_input", message, false)
+}
+
+/// The bytes of a body given as `Uint8Array` (and Node `Buffer`), another typed array or
+/// `DataView`, `ArrayBuffer`, or a string (encoded as UTF-8, as it was sent).
+fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(s) = body.as_string() {
+        return Ok(s.into_bytes());
+    }
+    if let Some(u) = body.dyn_ref::<Uint8Array>() {
+        return Ok(u.to_vec());
+    }
+    if let Some(b) = body.dyn_ref::<ArrayBuffer>() {
+        return Ok(Uint8Array::new(b).to_vec());
+    }
+    if ArrayBuffer::is_view(body) {
+        let buffer = Reflect::get(body, &"buffer".into())?;
+        let offset = Reflect::get(body, &"byteOffset".into())?
+            .as_f64()
+            .unwrap_or(0.0);
+        let len = Reflect::get(body, &"byteLength".into())?
+            .as_f64()
+            .unwrap_or(0.0);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let view = Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, len as u32);
+        return Ok(view.to_vec());
+    }
+    Err(invalid_input(
+        "the body must be a Uint8Array, Buffer, ArrayBuffer, typed array or string: pass the raw \
+         body as received, before any JSON parsing",
+    ))
+}
+
+/// A header value from a JS value: a string, or an array of strings (Node joins repeated
+/// headers into arrays; Fetch joins them with ", ").
+fn header_value(v: JsValue) -> Option<String> {
+    if let Some(s) = v.as_string() {
+        return Some(s);
+    }
+    let arr = v.dyn_into::<Array>().ok()?;
+    let parts: Vec<String> = arr.iter().filter_map(|x| x.as_string()).collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// Copies the headers in `names` (as `(name, lower-case name)`) out of a JS header map.
+fn read_headers(h: &JsValue, names: &[(String, String)]) -> Result<Vec<(String, String)>, JsValue> {
+    if !h.is_object() {
+        return Err(invalid_input(
+            "headers must be a Fetch Headers, a Map or a plain object",
+        ));
+    }
+    let mut out = Vec::with_capacity(names.len());
+    let get = Reflect::get(h, &"get".into())?;
+    if let Some(get) = get.dyn_ref::<Function>() {
+        // Fetch `Headers` (case-insensitive) or a `Map` (exact keys: try lower case, then as
+        // written).
+        for (name, lower) in names {
+            let mut v = header_value(get.call1(h, &JsValue::from_str(lower))?);
+            if v.is_none() {
+                v = header_value(get.call1(h, &JsValue::from_str(name))?);
+            }
+            if let Some(v) = v {
+                out.push((name.clone(), v));
+            }
+        }
+        return Ok(out);
+    }
+    let mut keys: Option<Vec<String>> = None;
+    for (name, lower) in names {
+        let mut v = header_value(Reflect::get(h, &JsValue::from_str(lower))?);
+        if v.is_none() {
+            // A plain object with other casing: scan its keys once.
+            let keys = keys.get_or_insert_with(|| {
+                Object::keys(h.unchecked_ref::<Object>())
+                    .iter()
+                    .filter_map(|k| k.as_string())
+                    .collect()
+            });
+            if let Some(k) = keys.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+                v = header_value(Reflect::get(h, &JsValue::from_str(k))?);
+            }
+        }
+        if let Some(v) = v {
+            out.push((name.clone(), v));
+        }
+    }
+    Ok(out)
+}
+
+fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(None);
+    }
+    let v = Reflect::get(obj, &JsValue::from_str(key))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| invalid_input(&format!("option `{key}` must be a string")))
+}
+
+fn opt_number(obj: &JsValue, key: &str) -> Result<Option<f64>, JsValue> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(None);
+    }
+    let v = Reflect::get(obj, &JsValue::from_str(key))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() => Ok(Some(n)),
+        _ => Err(invalid_input(&format!(
+            "option `{key}` must be a finite number"
+        ))),
+    }
+}
+
+#[allow(clippy::cast_possible_truncation)]
+fn now_or(options: &JsValue) -> Result<i64, JsValue> {
+    Ok(opt_number(options, "now")?
+        .unwrap_or_else(|| js_sys::Date::now() / 1000.0)
+        .floor() as i64)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericSpec {
+    generic: GenericScheme,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ToleranceInput {
+    Seconds(u64),
+    Off(bool),
+    Window {
+        #[serde(default)]
+        past: Option<u64>,
+        #[serde(default)]
+        future: Option<u64>,
+    },
+}
+
+fn scheme(input: &JsValue) -> Result<Scheme, JsValue> {
+    if let Some(name) = input.as_string() {
+        return Scheme::from_name(&name).map_err(|e| core_error(&e));
+    }
+    let spec: GenericSpec = serde_wasm_bindgen::from_value(input.clone()).map_err(|e| {
+        core_error(&Error::InvalidConfig(hookseal::ConfigProblem::UnknownName(
+            e.to_string(),
+        )))
+    })?;
+    Ok(Scheme::Generic(Box::new(spec.generic)))
+}
+
+fn secrets(input: &JsValue) -> Result<Vec<String>, JsValue> {
+    if let Some(s) = input.as_string() {
+        return Ok(vec![s]);
+    }
+    if Array::is_array(input) {
+        let arr: &Array = input.unchecked_ref();
+        return arr
+            .iter()
+            .map(|v| {
+                v.as_string()
+                    .ok_or_else(|| invalid_input("every secret must be a string"))
+            })
+            .collect();
+    }
+    if input.is_undefined() || input.is_null() {
+        // Reported by the core as "no secrets", with its stable code.
+        return Ok(Vec::new());
+    }
+    Err(invalid_input(
+        "secrets must be a string or an array of strings",
+    ))
+}
+
+/// Verifies (and signs) webhooks of one scheme.
+///
+/// ```js
+/// const wh = new Webhook("mossmoon", process.env.MOSSMOON_SECRET);
+/// const { events } = wh.parse(rawBody, request.headers);
+/// ```
+#[wasm_bindgen]
+pub struct Webhook {
+    verifier: Verifier,
+    signer: Signer,
+    /// `(name, lower-case name)` of every header verification reads.
+    names: Vec<(String, String)>,
+}
+
+#[wasm_bindgen]
+impl Webhook {
+    /// A webhook verifier for `scheme`, accepting any of `secrets` (rotation: give the old and
+    /// the new). Signing uses the first secret.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        scheme_input: SchemeInput,
+        secrets_input: SecretsInput,
+        options: Option<WebhookOptions>,
+    ) -> Result<Webhook, JsValue> {
+        let scheme = scheme(&scheme_input)?;
+        let secrets = secrets(&secrets_input)?;
+        let mut verifier = Verifier::new(scheme.clone(), &secrets).map_err(|e| core_error(&e))?;
+        let first = secrets.first().map_or("", String::as_str);
+        let signer = Signer::new(scheme, first).map_err(|e| core_error(&e))?;
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        if !options.is_undefined() && !options.is_null() {
+            let t = Reflect::get(&options, &"tolerance".into())?;
+            if !t.is_undefined() {
+                let t: ToleranceInput = serde_wasm_bindgen::from_value(t).map_err(|_| {
+                    invalid_input("tolerance must be seconds, false, or { past, future }")
+                })?;
+                let tolerance = match t {
+                    ToleranceInput::Seconds(s) => Tolerance::symmetric(s),
+                    ToleranceInput::Off(false) => Tolerance::DISABLED,
+                    ToleranceInput::Off(true) => verifier.tolerance(),
+                    ToleranceInput::Window { past, future } => Tolerance { past, future },
+                };
+                verifier = verifier.with_tolerance(tolerance);
+            }
+        }
+        let names = verifier
+            .header_names()
+            .into_iter()
+            .map(|n| (n.to_owned(), n.to_ascii_lowercase()))
+            .collect();
+        Ok(Webhook {
+            verifier,
+            signer,
+            names,
+        })
+    }
+
+    /// The scheme's canonical name.
+    #[wasm_bindgen(getter)]
+    pub fn scheme(&self) -> String {
+        self.verifier.scheme_name().to_owned()
+    }
+
+    /// Verifies the raw body against the headers. Throws a `HooksealError` when the request is
+    /// not authentic or not fresh; returns what verification established.
+    #[wasm_bindgen(unchecked_return_type = "Verified")]
+    pub fn verify(
+        &self,
+        body: BodyInput,
+        headers: HeadersInput,
+        options: Option<VerifyOptions>,
+    ) -> Result<JsValue, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let body = body_bytes(&body)?;
+        let headers = read_headers(&headers, &self.names)?;
+        let (method, url) = (
+            opt_string(&options, "method")?,
+            opt_string(&options, "url")?,
+        );
+        let req = request(&body, &headers, method.as_deref(), url.as_deref());
+        let v = self
+            .verifier
+            .verify(&req, now_or(&options)?)
+            .map_err(|e| core_error(&e))?;
+        Ok(verified_object(&v))
+    }
+
+    /// Verifies, then parses the body into events. A `HooksealError` whose `signatureVerified` is
+    /// true means the signature was good but the body is not the documented event.
+    #[wasm_bindgen(unchecked_return_type = "Delivery")]
+    pub fn parse(
+        &self,
+        body: BodyInput,
+        headers: HeadersInput,
+        options: Option<VerifyOptions>,
+    ) -> Result<JsValue, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let body = body_bytes(&body)?;
+        let headers = read_headers(&headers, &self.names)?;
+        let (method, url) = (
+            opt_string(&options, "method")?,
+            opt_string(&options, "url")?,
+        );
+        let req = request(&body, &headers, method.as_deref(), url.as_deref());
+        let delivery = self
+            .verifier
+            .verify_and_parse(&req, now_or(&options)?)
+            .map_err(|e| core_error(&e))?;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Out<'a> {
+            verified: VerifiedOut<'a>,
+            events: &'a [hookseal::Event],
+        }
+        let out = Out {
+            verified: VerifiedOut::from(&delivery.verified),
+            events: &delivery.events,
+        };
+        let json = serde_json::to_string(&out)
+            .map_err(|e| invalid_input(&format!("cannot serialize events: {e}")))?;
+        js_sys::JSON::parse(&json)
+    }
+
+    /// The headers a sender would send with `body` (signed with the first secret).
+    #[wasm_bindgen(unchecked_return_type = "Record<string, string>")]
+    pub fn sign(&self, body: BodyInput, options: Option<SignOptions>) -> Result<JsValue, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let body = body_bytes(&body)?;
+        #[allow(clippy::cast_possible_truncation)]
+        let timestamp = opt_number(&options, "timestamp")?
+            .unwrap_or_else(|| js_sys::Date::now() / 1000.0)
+            .floor() as i64;
+        let id = opt_string(&options, "id")?;
+        let (method, url) = (
+            opt_string(&options, "method")?,
+            opt_string(&options, "url")?,
+        );
+        let mut input = SignInput::new(&body, timestamp);
+        if let Some(id) = &id {
+            input = input.with_id(id);
+        }
+        if let (Some(m), Some(u)) = (&method, &url) {
+            input = input.with_target(m, u);
+        }
+        let headers = self.signer.sign(&input).map_err(|e| core_error(&e))?;
+        let out = Object::new();
+        for (k, v) in headers {
+            Reflect::set(&out, &JsValue::from_str(&k), &JsValue::from_str(&v))?;
+        }
+        Ok(out.into())
+    }
+}
+
+fn request<'a>(
+    body: &'a [u8],
+    headers: &'a Vec<(String, String)>,
+    method: Option<&'a str>,
+    url: Option<&'a str>,
+) -> Request<'a> {
+    let req = Request::new(body, headers);
+    match (method, url) {
+        (Some(m), Some(u)) => req.with_target(m, u),
+        _ => req,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifiedOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<i64>,
+    secret_index: usize,
+}
+
+impl<'a> From<&Verified<'a>> for VerifiedOut<'a> {
+    fn from(v: &Verified<'a>) -> Self {
+        Self {
+            id: v.id,
+            timestamp: v.timestamp,
+            secret_index: v.secret_index,
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn verified_object(v: &Verified<'_>) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"secretIndex".into(), &(v.secret_index as f64).into());
+    if let Some(id) = v.id {
+        let _ = Reflect::set(&o, &"id".into(), &JsString::from(id));
+    }
+    if let Some(t) = v.timestamp {
+        let _ = Reflect::set(&o, &"timestamp".into(), &(t as f64).into());
+    }
+    o.into()
+}
+
+/// Answers Meta's subscription handshake: pass the request's query (a `URLSearchParams`, a query
+/// string, or a plain object) and your verify token. Returns the challenge to send back as the
+/// body with status 200; throws `HooksealError` (`handshake_rejected`) otherwise.
+#[wasm_bindgen(js_name = metaHandshake)]
+pub fn meta_handshake(
+    #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string | Record<string, string>")]
+    query: JsValue,
+    verify_token: &str,
+) -> Result<String, JsValue> {
+    let params = if let Some(s) = query.as_string() {
+        let ctor = Reflect::get(&js_sys::global(), &"URLSearchParams".into())?;
+        let ctor: Function = ctor
+            .dyn_into()
+            .map_err(|_| invalid_input("URLSearchParams is not available"))?;
+        Reflect::construct(&ctor, &Array::of1(&s.trim_start_matches('?').into()))?
+    } else {
+        query
+    };
+    let field = |k: &str| -> Result<Option<String>, JsValue> {
+        let get = Reflect::get(&params, &"get".into())?;
+        let v = match get.dyn_ref::<Function>() {
+            Some(get) => get.call1(&params, &k.into())?,
+            None => Reflect::get(&params, &k.into())?,
+        };
+        Ok(v.as_string())
+    };
+    let (mode, token, challenge) = (
+        field("hub.mode")?,
+        field("hub.verify_token")?,
+        field("hub.challenge")?,
+    );
+    hookseal::meta_handshake(
+        mode.as_deref(),
+        token.as_deref(),
+        challenge.as_deref(),
+        verify_token,
+    )
+    .map(str::to_owned)
+    .map_err(|e| core_error(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The `HooksealErrorCode` union in the TypeScript section lists exactly the core's codes
+    /// plus the binding's own: the types come from here and cannot drift from the enum.
+    #[test]
+    fn typescript_error_codes_match_the_core() {
+        let section = super::TYPES;
+        let start = section.find("export type HooksealErrorCode =").unwrap();
+        let end = start + section[start..].find(';').unwrap();
+        let union = &section[start..end];
+        let listed: Vec<&str> = union.split('"').skip(1).step_by(2).collect();
+        let mut want: Vec<&str> = hookseal::Error::CODES.to_vec();
+        want.extend(["invalid_input", "body_too_large", "body_already_parsed"]);
+        assert_eq!(listed, want);
+    }
+
+    #[test]
+    fn typescript_scheme_names_match_the_core() {
+        let section = super::TYPES;
+        let start = section.find("export type SchemeName =").unwrap();
+        let end = start + section[start..].find(';').unwrap();
+        let listed: Vec<&str> = section[start..end].split('"').skip(1).step_by(2).collect();
+        assert_eq!(listed, hookseal::SCHEME_NAMES);
+    }
+}
