@@ -6,10 +6,12 @@
 //! wasm-bindgen, no clock and no I/O; "now" is always a parameter. The npm package and the
 //! Cloudflare Worker are thin layers over it.
 
+mod config;
 mod error;
 pub mod event;
 mod handshake;
 mod headers;
+mod json;
 mod mac;
 mod scheme;
 mod secret;

@@ -2,14 +2,13 @@
 
 use core::fmt;
 
-use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding as _};
+use base64ct::{Base64, Base64Unpadded, Encoding as _};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
 /// The hash behind the HMAC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Algorithm {
     /// HMAC-SHA256 (32-byte tags).
@@ -52,8 +51,7 @@ impl Algorithm {
 }
 
 /// How a signature is written in its header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Encoding {
     /// Hexadecimal; either case is accepted, lower case is produced.
@@ -88,20 +86,41 @@ impl Encoding {
         match self {
             Self::Hex => base16ct::lower::encode_string(bytes),
             Self::Base64 => Base64::encode_string(bytes),
-            Self::Base64Url => Base64UrlUnpadded::encode_string(bytes),
+            // One base64 engine in the module: the URL-safe form is the standard one with two
+            // characters swapped and no padding.
+            Self::Base64Url => Base64::encode_string(bytes)
+                .trim_end_matches('=')
+                .chars()
+                .map(|c| match c {
+                    '+' => '-',
+                    '/' => '_',
+                    c => c,
+                })
+                .collect(),
         }
     }
 
     /// Decodes `src` into `dst`, returning the decoded bytes, or `None` when `src` is not in
-    /// this encoding or does not fit.
+    /// this encoding or does not fit. Base64 padding is optional.
     pub(crate) fn decode<'d>(self, src: &str, dst: &'d mut [u8]) -> Option<&'d [u8]> {
-        let padded = src.ends_with('=');
-        match (self, padded) {
-            (Self::Hex, _) => base16ct::mixed::decode(src, dst).ok(),
-            (Self::Base64, true) => Base64::decode(src, dst).ok(),
-            (Self::Base64, false) => Base64Unpadded::decode(src, dst).ok(),
-            (Self::Base64Url, true) => Base64Url::decode(src, dst).ok(),
-            (Self::Base64Url, false) => Base64UrlUnpadded::decode(src, dst).ok(),
+        match self {
+            Self::Hex => base16ct::mixed::decode(src, dst).ok(),
+            Self::Base64 => decode_base64(src.as_bytes(), dst),
+            Self::Base64Url => {
+                // Signatures are short: translate on the stack, then use the one engine.
+                let mut buf = [0u8; 2 * MAX_TAG];
+                let src = src.as_bytes();
+                let tr = buf.get_mut(..src.len())?;
+                for (t, &c) in tr.iter_mut().zip(src) {
+                    *t = match c {
+                        b'-' => b'+',
+                        b'_' => b'/',
+                        b'+' | b'/' => return None,
+                        c => c,
+                    };
+                }
+                decode_base64(tr, dst)
+            }
         }
     }
 
@@ -113,6 +132,15 @@ impl Encoding {
             Self::Base64 | Self::Base64Url => src.trim_end_matches('=').len() * 3 / 4,
         }
     }
+}
+
+/// Standard-alphabet base64 with optional padding.
+pub(crate) fn decode_base64<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
+    let unpadded = src
+        .strip_suffix(b"==")
+        .or_else(|| src.strip_suffix(b"="))
+        .unwrap_or(src);
+    Base64Unpadded::decode(unpadded, dst).ok()
 }
 
 /// The largest tag any supported algorithm produces.

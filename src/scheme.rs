@@ -161,8 +161,7 @@ impl Scheme {
 }
 
 /// How far a signed timestamp may be from "now", in seconds, each way. `None` is unbounded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Tolerance {
     /// How old a timestamp may be.
     pub past: Option<u64>,
@@ -188,8 +187,7 @@ impl Tolerance {
 }
 
 /// The unit of a timestamp header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum TimestampUnit {
     /// Unix seconds.
@@ -200,8 +198,7 @@ pub enum TimestampUnit {
 }
 
 /// How a secret string becomes the HMAC key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum SecretEncoding {
     /// The secret's UTF-8 bytes (most providers, and Stripe's whole `whsec_…` string).
@@ -242,11 +239,10 @@ impl SecretEncoding {
 /// # let _ = scheme;
 /// ```
 ///
-/// It deserialises from camelCase fields (`signatureHeader`,
-/// `algorithm`, `encoding`, and optionally `prefix`, `signed`, `idHeader`, `timestampHeader`,
+/// [`GenericScheme::from_json`] reads it from camelCase JSON (`signatureHeader`, `algorithm`,
+/// `encoding`, and optionally `prefix`, `signed`, `idHeader`, `timestampHeader`,
 /// `timestampUnit`, `secretEncoding`, `tolerance`); unknown fields are refused.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GenericScheme {
     /// The header that carries the signature.
     pub signature_header: String,
@@ -254,38 +250,23 @@ pub struct GenericScheme {
     pub algorithm: Algorithm,
     /// How the signature is written.
     pub encoding: Encoding,
-    #[serde(default)]
     /// A prefix before each signature, such as `sha256=` or `v1,` (matched ignoring ASCII case).
     /// The header may carry several signatures separated by spaces; only those with the prefix
     /// are tried.
     pub prefix: String,
-    #[serde(default = "default_signed")]
     /// What is signed: a template over `{body}` (required), `{id}`, `{timestamp}`, `{method}` and
     /// `{url}`, with literal text between (`{{` and `}}` for braces). Default `{body}`.
     pub signed: String,
-    #[serde(default)]
     /// The header with the delivery id (required when the template uses `{id}`).
     pub id_header: Option<String>,
-    #[serde(default)]
     /// The header with the timestamp (required when the template uses `{timestamp}`).
     pub timestamp_header: Option<String>,
-    #[serde(default)]
     /// The unit of the timestamp header.
     pub timestamp_unit: TimestampUnit,
-    #[serde(default)]
     /// How the secret becomes the key.
     pub secret_encoding: SecretEncoding,
-    #[serde(default = "default_tolerance")]
     /// The replay window (used only when a timestamp header is set).
     pub tolerance: Tolerance,
-}
-
-fn default_signed() -> String {
-    "{body}".to_owned()
-}
-
-const fn default_tolerance() -> Tolerance {
-    Tolerance::symmetric(300)
 }
 
 impl GenericScheme {
@@ -345,11 +326,11 @@ pub(crate) struct Spec {
     pub name: &'static str,
     /// Tried in order; the first whose signature header is present is used. Signing writes the
     /// first.
-    pub sets: Vec<HeaderSet>,
+    pub sets: Cow<'static, [HeaderSet]>,
     pub layout: Layout,
     pub algorithm: Algorithm,
     pub encoding: Encoding,
-    pub message: Vec<Part>,
+    pub message: Cow<'static, [Part]>,
     pub timestamp_unit: TimestampUnit,
     /// A header that, when present, must name the configured algorithm (MoltFlow).
     pub algorithm_header: Option<HeaderName>,
@@ -367,134 +348,228 @@ const fn lit(s: &'static str) -> Part {
     Part::Lit(Cow::Borrowed(s.as_bytes()))
 }
 
-fn set(signature: &'static str, id: Option<&'static str>, ts: Option<&'static str>) -> HeaderSet {
+const fn set(
+    signature: &'static str,
+    id: Option<&'static str>,
+    ts: Option<&'static str>,
+) -> HeaderSet {
     HeaderSet {
         signature: Cow::Borrowed(signature),
-        id: id.map(Cow::Borrowed),
-        timestamp: ts.map(Cow::Borrowed),
+        id: match id {
+            Some(i) => Some(Cow::Borrowed(i)),
+            None => None,
+        },
+        timestamp: match ts {
+            Some(t) => Some(Cow::Borrowed(t)),
+            None => None,
+        },
     }
 }
 
-fn tokens(prefix: &'static str) -> Layout {
+const fn tokens(prefix: &'static str) -> Layout {
     Layout::Tokens {
         prefix: Cow::Borrowed(prefix),
     }
 }
 
+/// A built-in scheme, field by field (a `const fn` cannot drop the fields struct-update syntax
+/// would replace).
+#[allow(clippy::too_many_arguments)]
+const fn spec(
+    name: &'static str,
+    sets: &'static [HeaderSet],
+    layout: Layout,
+    algorithm: Algorithm,
+    encoding: Encoding,
+    message: &'static [Part],
+    timestamp_unit: TimestampUnit,
+    tolerance: Tolerance,
+) -> Spec {
+    Spec {
+        name,
+        sets: Cow::Borrowed(sets),
+        layout,
+        algorithm,
+        encoding,
+        message: Cow::Borrowed(message),
+        timestamp_unit,
+        algorithm_header: None,
+        secret: SecretEncoding::Utf8,
+        tolerance,
+    }
+}
+
+const fn with_secret(mut s: Spec, secret: SecretEncoding) -> Spec {
+    s.secret = secret;
+    s
+}
+
+// The built-in schemes are data: compiling one copies two borrowed slices.
+const BODY: &[Part] = &[Part::Body];
+const STD_MESSAGE: &[Part] = &[Part::Id, lit("."), Part::Timestamp, lit("."), Part::Body];
+const STRIPE_MESSAGE: &[Part] = &[Part::Timestamp, lit("."), Part::Body];
+const SLACK_MESSAGE: &[Part] = &[lit("v0:"), Part::Timestamp, lit(":"), Part::Body];
+const HUBSPOT_MESSAGE: &[Part] = &[Part::Method, Part::HubSpotUri, Part::Body, Part::Timestamp];
+const WEBHOOK: HeaderSet = set(
+    "webhook-signature",
+    Some("webhook-id"),
+    Some("webhook-timestamp"),
+);
+const SVIX: HeaderSet = set("svix-signature", Some("svix-id"), Some("svix-timestamp"));
+const MOLTFLOW_SETS: &[HeaderSet] = &[set("X-Webhook-Hmac", None, None)];
+const MOSSMOON_SETS: &[HeaderSet] = &[set("X-Mossmoon-Signature", None, None)];
+const META_SETS: &[HeaderSet] = &[set("X-Hub-Signature-256", None, None)];
+const GITHUB_SETS: &[HeaderSet] = &[set("X-Hub-Signature-256", Some("X-GitHub-Delivery"), None)];
+const SHOPIFY_SETS: &[HeaderSet] = &[set(
+    "X-Shopify-Hmac-Sha256",
+    Some("X-Shopify-Webhook-Id"),
+    None,
+)];
+const STANDARD_SETS: &[HeaderSet] = &[WEBHOOK, SVIX];
+const SVIX_SETS: &[HeaderSet] = &[SVIX, WEBHOOK];
+const STRIPE_SETS: &[HeaderSet] = &[set("Stripe-Signature", None, None)];
+const SLACK_SETS: &[HeaderSet] = &[set(
+    "X-Slack-Signature",
+    None,
+    Some("X-Slack-Request-Timestamp"),
+)];
+const HUBSPOT_SETS: &[HeaderSet] = &[set(
+    "X-HubSpot-Signature-v3",
+    None,
+    Some("X-HubSpot-Request-Timestamp"),
+)];
+const S: TimestampUnit = TimestampUnit::Seconds;
+const OFF: Tolerance = Tolerance::DISABLED;
+const FIVE_MINUTES: Tolerance = Tolerance::symmetric(300);
+const SHA256: Algorithm = Algorithm::Sha256;
+
+static MOLTFLOW: Spec = Spec {
+    name: "moltflow",
+    sets: Cow::Borrowed(MOLTFLOW_SETS),
+    layout: tokens(""),
+    algorithm: Algorithm::Sha512,
+    encoding: Encoding::Hex,
+    message: Cow::Borrowed(BODY),
+    timestamp_unit: S,
+    algorithm_header: Some(Cow::Borrowed("X-Webhook-Hmac-Algorithm")),
+    secret: SecretEncoding::Utf8,
+    tolerance: OFF,
+};
+static MOSSMOON: Spec = spec(
+    "mossmoon",
+    MOSSMOON_SETS,
+    tokens(""),
+    SHA256,
+    Encoding::Hex,
+    BODY,
+    S,
+    OFF,
+);
+static META: Spec = spec(
+    "meta",
+    META_SETS,
+    tokens("sha256="),
+    SHA256,
+    Encoding::Hex,
+    BODY,
+    S,
+    OFF,
+);
+static GITHUB: Spec = spec(
+    "github",
+    GITHUB_SETS,
+    tokens("sha256="),
+    SHA256,
+    Encoding::Hex,
+    BODY,
+    S,
+    OFF,
+);
+static SHOPIFY: Spec = spec(
+    "shopify",
+    SHOPIFY_SETS,
+    tokens(""),
+    SHA256,
+    Encoding::Base64,
+    BODY,
+    S,
+    OFF,
+);
+static STANDARD_WEBHOOKS: Spec = with_secret(
+    spec(
+        "standard-webhooks",
+        STANDARD_SETS,
+        tokens("v1,"),
+        SHA256,
+        Encoding::Base64,
+        STD_MESSAGE,
+        S,
+        FIVE_MINUTES,
+    ),
+    SecretEncoding::Whsec,
+);
+static SVIX_SPEC: Spec = with_secret(
+    spec(
+        "svix",
+        SVIX_SETS,
+        tokens("v1,"),
+        SHA256,
+        Encoding::Base64,
+        STD_MESSAGE,
+        S,
+        FIVE_MINUTES,
+    ),
+    SecretEncoding::Whsec,
+);
+// Stripe's own libraries bound only the age of a timestamp.
+static STRIPE: Spec = spec(
+    "stripe",
+    STRIPE_SETS,
+    Layout::Stripe,
+    SHA256,
+    Encoding::Hex,
+    STRIPE_MESSAGE,
+    S,
+    Tolerance {
+        past: Some(300),
+        future: None,
+    },
+);
+static SLACK: Spec = spec(
+    "slack",
+    SLACK_SETS,
+    tokens("v0="),
+    SHA256,
+    Encoding::Hex,
+    SLACK_MESSAGE,
+    S,
+    FIVE_MINUTES,
+);
+static HUBSPOT: Spec = spec(
+    "hubspot",
+    HUBSPOT_SETS,
+    tokens(""),
+    SHA256,
+    Encoding::Base64,
+    HUBSPOT_MESSAGE,
+    TimestampUnit::Milliseconds,
+    FIVE_MINUTES,
+);
+
 impl Scheme {
     /// Compiles the scheme, validating a generic configuration.
     pub(crate) fn compile(&self) -> Result<Spec, Error> {
-        let tolerance = self.default_tolerance();
-        let raw = |name, set, layout, algorithm, encoding| Spec {
-            name,
-            sets: vec![set],
-            layout,
-            algorithm,
-            encoding,
-            message: vec![Part::Body],
-            timestamp_unit: TimestampUnit::Seconds,
-            algorithm_header: None,
-            secret: SecretEncoding::Utf8,
-            tolerance,
-        };
-        let hub = set("X-Hub-Signature-256", None, None);
-        let webhook = set(
-            "webhook-signature",
-            Some("webhook-id"),
-            Some("webhook-timestamp"),
-        );
-        let svix = set("svix-signature", Some("svix-id"), Some("svix-timestamp"));
-        let std_message = vec![Part::Id, lit("."), Part::Timestamp, lit("."), Part::Body];
         Ok(match self {
-            Self::MoltFlow => Spec {
-                algorithm_header: Some(Cow::Borrowed("X-Webhook-Hmac-Algorithm")),
-                ..raw(
-                    "moltflow",
-                    set("X-Webhook-Hmac", None, None),
-                    tokens(""),
-                    Algorithm::Sha512,
-                    Encoding::Hex,
-                )
-            },
-            Self::Mossmoon => raw(
-                "mossmoon",
-                set("X-Mossmoon-Signature", None, None),
-                tokens(""),
-                Algorithm::Sha256,
-                Encoding::Hex,
-            ),
-            Self::Meta => raw(
-                "meta",
-                hub,
-                tokens("sha256="),
-                Algorithm::Sha256,
-                Encoding::Hex,
-            ),
-            Self::GitHub => raw(
-                "github",
-                set("X-Hub-Signature-256", Some("X-GitHub-Delivery"), None),
-                tokens("sha256="),
-                Algorithm::Sha256,
-                Encoding::Hex,
-            ),
-            Self::Shopify => raw(
-                "shopify",
-                set("X-Shopify-Hmac-Sha256", Some("X-Shopify-Webhook-Id"), None),
-                tokens(""),
-                Algorithm::Sha256,
-                Encoding::Base64,
-            ),
-            Self::StandardWebhooks | Self::Svix => Spec {
-                sets: if matches!(self, Self::Svix) {
-                    vec![svix, webhook]
-                } else {
-                    vec![webhook, svix]
-                },
-                message: std_message,
-                secret: SecretEncoding::Whsec,
-                ..raw(
-                    self.name(),
-                    set("", None, None),
-                    tokens("v1,"),
-                    Algorithm::Sha256,
-                    Encoding::Base64,
-                )
-            },
-            Self::Stripe => Spec {
-                message: vec![Part::Timestamp, lit("."), Part::Body],
-                ..raw(
-                    "stripe",
-                    set("Stripe-Signature", None, None),
-                    Layout::Stripe,
-                    Algorithm::Sha256,
-                    Encoding::Hex,
-                )
-            },
-            Self::Slack => Spec {
-                message: vec![lit("v0:"), Part::Timestamp, lit(":"), Part::Body],
-                ..raw(
-                    "slack",
-                    set("X-Slack-Signature", None, Some("X-Slack-Request-Timestamp")),
-                    tokens("v0="),
-                    Algorithm::Sha256,
-                    Encoding::Hex,
-                )
-            },
-            Self::HubSpot => Spec {
-                message: vec![Part::Method, Part::HubSpotUri, Part::Body, Part::Timestamp],
-                timestamp_unit: TimestampUnit::Milliseconds,
-                ..raw(
-                    "hubspot",
-                    set(
-                        "X-HubSpot-Signature-v3",
-                        None,
-                        Some("X-HubSpot-Request-Timestamp"),
-                    ),
-                    tokens(""),
-                    Algorithm::Sha256,
-                    Encoding::Base64,
-                )
-            },
+            Self::MoltFlow => MOLTFLOW.clone(),
+            Self::Mossmoon => MOSSMOON.clone(),
+            Self::Meta => META.clone(),
+            Self::GitHub => GITHUB.clone(),
+            Self::Shopify => SHOPIFY.clone(),
+            Self::StandardWebhooks => STANDARD_WEBHOOKS.clone(),
+            Self::Svix => SVIX_SPEC.clone(),
+            Self::Stripe => STRIPE.clone(),
+            Self::Slack => SLACK.clone(),
+            Self::HubSpot => HUBSPOT.clone(),
             Self::Generic(g) => compile_generic(g)?,
         })
     }
@@ -550,13 +625,13 @@ fn compile_generic(g: &GenericScheme) -> Result<Spec, Error> {
     }
     Ok(Spec {
         name: "generic",
-        sets: vec![set],
+        sets: Cow::Owned(vec![set]),
         layout: Layout::Tokens {
             prefix: Cow::Owned(prefix.to_owned()),
         },
         algorithm: g.algorithm,
         encoding: g.encoding,
-        message,
+        message: Cow::Owned(message),
         timestamp_unit: g.timestamp_unit,
         algorithm_header: None,
         secret: g.secret_encoding,

@@ -1,8 +1,6 @@
 //! Turning a secret string into HMAC key bytes, per scheme. Nothing here keeps, prints or
 //! returns the secret: errors say what is wrong with it, never what it is.
 
-use base64ct::{Base64, Base64Unpadded, Encoding as _};
-
 use crate::error::{Error, SecretProblem};
 use crate::scheme::SecretEncoding;
 
@@ -46,12 +44,10 @@ pub(crate) fn key_bytes(secret: &[u8], encoding: SecretEncoding) -> Result<Vec<u
 }
 
 fn decode_base64(b64: &[u8]) -> Option<Vec<u8>> {
-    let s = core::str::from_utf8(b64).ok()?;
-    if s.ends_with('=') {
-        Base64::decode_vec(s).ok()
-    } else {
-        Base64Unpadded::decode_vec(s).ok()
-    }
+    let mut key = vec![0u8; b64.len() * 3 / 4 + 3];
+    let len = crate::mac::decode_base64(b64, &mut key)?.len();
+    key.truncate(len);
+    Some(key)
 }
 
 /// Header values people paste into the secret field by mistake.

@@ -209,7 +209,7 @@ impl Verifier {
     pub fn header_names(&self) -> Vec<&str> {
         let spec = &self.spec;
         let mut names: Vec<&str> = Vec::new();
-        for set in &spec.sets {
+        for set in spec.sets.iter() {
             names.push(&set.signature);
             names.extend(set.id.as_deref());
             names.extend(set.timestamp.as_deref());
@@ -327,8 +327,36 @@ impl Verifier {
     }
 }
 
+impl Delivery<'_> {
+    /// The delivery as JSON: `{"verified":{"id"?,"timestamp"?,"secretIndex"},"events":[…]}`
+    /// (see [`Event::to_json`]).
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        use crate::event::WriteJson;
+        let mut w = crate::json::Writer::default();
+        w.begin_object();
+        w.key("verified");
+        w.begin_object();
+        if let Some(id) = self.verified.id {
+            w.key("id");
+            w.str(id);
+        }
+        if let Some(t) = self.verified.timestamp {
+            w.key("timestamp");
+            w.int(t);
+        }
+        w.key("secretIndex");
+        w.int(i64::try_from(self.verified.secret_index).unwrap_or(i64::MAX));
+        w.end_object();
+        w.key("events");
+        self.events.write_json(&mut w);
+        w.end_object();
+        w.finish()
+    }
+}
+
 /// A verified delivery and the events in it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Delivery<'a> {
     /// What verification established.
@@ -465,7 +493,7 @@ struct Fields<'a> {
 
 fn tag(spec: &Spec, key: &PreparedKey, f: &Fields<'_>) -> Tag {
     key.tag(|update| {
-        for part in &spec.message {
+        for part in spec.message.iter() {
             match part {
                 Part::Lit(l) => update(l),
                 Part::Id => update(f.id.as_bytes()),

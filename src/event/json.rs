@@ -1,14 +1,13 @@
 //! Typed reads from a parsed JSON object, each failure naming the field path.
 
-use serde_json::{Map, Value};
-
 use crate::error::{Error, FieldProblem};
+use crate::json::Json;
 
 /// A JSON object and its path from the root (for error messages).
 #[derive(Clone, Copy)]
-pub(crate) struct Obj<'a> {
-    pub map: &'a Map<String, Value>,
-    pub path: &'a str,
+pub(crate) struct Obj<'j, 'a> {
+    pub json: &'j Json<'a>,
+    pub path: &'j str,
 }
 
 fn field_error(path: &str, key: &str, problem: FieldProblem) -> Error {
@@ -20,44 +19,46 @@ fn field_error(path: &str, key: &str, problem: FieldProblem) -> Error {
     Error::InvalidEvent { field, problem }
 }
 
-impl<'a> Obj<'a> {
+impl<'j, 'a> Obj<'j, 'a> {
     /// The root object of a document.
-    pub fn root(v: &'a Value) -> Result<Self, Error> {
-        match v {
-            Value::Object(map) => Ok(Self { map, path: "" }),
-            _ => Err(Error::InvalidEvent {
-                field: "$".to_owned(),
-                problem: FieldProblem::WrongType,
-            }),
-        }
+    pub fn root(v: &'j Json<'a>) -> Result<Self, Error> {
+        element(v, "$").map(|o| Self { path: "", ..o })
     }
 
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
+    /// A member, `None` when absent or `null`.
+    pub fn get(&self, key: &str) -> Option<&'j Json<'a>> {
+        self.json.get(key).filter(|v| **v != Json::Null)
     }
 
     /// An optional string field; present with another type is an error.
-    pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>, Error> {
+    pub fn opt_str(&self, key: &str) -> Result<Option<&'j str>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Json::Str(s)) => Ok(Some(s)),
             Some(_) => Err(field_error(self.path, key, FieldProblem::WrongType)),
         }
     }
 
+    /// An optional string field, owned.
+    pub fn opt_string(&self, key: &str) -> Result<Option<String>, Error> {
+        self.opt_str(key).map(|s| s.map(str::to_owned))
+    }
+
     /// A required string field.
-    pub fn str(&self, key: &str) -> Result<&'a str, Error> {
+    pub fn str(&self, key: &str) -> Result<&'j str, Error> {
         self.opt_str(key)?
             .ok_or_else(|| field_error(self.path, key, FieldProblem::Missing))
     }
 
-    /// An optional identifier: a string, or an integer written as one (some senders send numeric
-    /// ids). Returned as text.
+    /// An optional identifier: a string, or an integer (some senders send numeric ids),
+    /// returned as text.
     pub fn opt_id(&self, key: &str) -> Result<Option<String>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(Some(n.to_string())),
+            Some(Json::Str(s)) => Ok(Some(s.to_string())),
+            Some(Json::Num(n)) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+                Ok(Some((*n).to_owned()))
+            }
             Some(_) => Err(field_error(self.path, key, FieldProblem::WrongType)),
         }
     }
@@ -69,25 +70,25 @@ impl<'a> Obj<'a> {
     }
 
     /// An optional nested object.
-    pub fn opt_obj(&self, key: &str, path: &'a str) -> Result<Option<Obj<'a>>, Error> {
+    pub fn opt_obj(&self, key: &str, path: &'j str) -> Result<Option<Obj<'j, 'a>>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Obj { map, path })),
+            Some(v @ Json::Obj(..)) => Ok(Some(Obj { json: v, path })),
             Some(_) => Err(field_error(self.path, key, FieldProblem::WrongType)),
         }
     }
 
     /// A required nested object.
-    pub fn obj(&self, key: &str, path: &'a str) -> Result<Obj<'a>, Error> {
+    pub fn obj(&self, key: &str, path: &'j str) -> Result<Obj<'j, 'a>, Error> {
         self.opt_obj(key, path)?
             .ok_or_else(|| field_error(self.path, key, FieldProblem::Missing))
     }
 
-    /// An optional array.
-    pub fn opt_array(&self, key: &str) -> Result<&'a [Value], Error> {
+    /// An optional array (absent is empty).
+    pub fn opt_array(&self, key: &str) -> Result<&'j [Json<'a>], Error> {
         match self.get(key) {
             None => Ok(&[]),
-            Some(Value::Array(a)) => Ok(a),
+            Some(Json::Arr(items, _)) => Ok(items),
             Some(_) => Err(field_error(self.path, key, FieldProblem::WrongType)),
         }
     }
@@ -105,16 +106,26 @@ impl<'a> Obj<'a> {
     /// An optional unix-seconds time written as a decimal string or an integer (Meta).
     pub fn opt_unix(&self, key: &str) -> Result<Option<i64>, Error> {
         let bad = || field_error(self.path, key, FieldProblem::Invalid);
+        let text = match self.get(key) {
+            None => return Ok(None),
+            Some(Json::Str(s)) => s.as_ref(),
+            Some(Json::Num(n)) => n,
+            Some(_) => return Err(field_error(self.path, key, FieldProblem::WrongType)),
+        };
+        if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        text.parse().map(Some).map_err(|_| bad())
+    }
+
+    /// An optional integer (Meta error codes).
+    pub fn opt_int(&self, key: &str) -> Result<Option<i64>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => {
-                if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(bad());
-                }
-                s.parse().map(Some).map_err(|_| bad())
-            }
-            Some(Value::Number(n)) => n.as_i64().filter(|v| *v >= 0).map(Some).ok_or_else(bad),
-            Some(_) => Err(field_error(self.path, key, FieldProblem::WrongType)),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| field_error(self.path, key, FieldProblem::WrongType)),
         }
     }
 
@@ -124,10 +135,10 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// An element of an array as an object.
-pub(crate) fn element<'a>(v: &'a Value, path: &'a str) -> Result<Obj<'a>, Error> {
+/// An element of an array (or the root) as an object.
+pub(crate) fn element<'j, 'a>(v: &'j Json<'a>, path: &'j str) -> Result<Obj<'j, 'a>, Error> {
     match v {
-        Value::Object(map) => Ok(Obj { map, path }),
+        Json::Obj(..) => Ok(Obj { json: v, path }),
         _ => Err(Error::InvalidEvent {
             field: path.to_owned(),
             problem: FieldProblem::WrongType,

@@ -1,12 +1,12 @@
 //! One view of an inbound WhatsApp message, whichever provider delivered it.
 
-use serde::{Serialize, Serializer};
+use super::{WriteJson, object};
+use crate::json::Writer;
 
 /// An inbound WhatsApp message, normalized across MoltFlow, Mossmoon and the Meta Cloud API.
 ///
 /// A handler written against this type works unchanged whichever provider sends the message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InboundMessage {
     /// The provider's id for the message (`wamid.…`, `msg_…`).
@@ -33,8 +33,7 @@ pub struct InboundMessage {
 }
 
 /// A reference to media: a signed URL (Mossmoon), or a media id to fetch (Meta).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct MediaRef {
     /// The provider's media id (Meta: fetch it from the Graph API).
@@ -128,9 +127,37 @@ impl MessageKind {
     }
 }
 
-impl Serialize for MessageKind {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+impl WriteJson for MessageKind {
+    fn write_json(&self, w: &mut Writer) {
+        w.str(self.as_str());
+    }
+}
+
+impl WriteJson for MediaRef {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "id" => self.id,
+            "url" => self.url,
+            "mimeType" => self.mime_type,
+            "sha256" => self.sha256,
+            "filename" => self.filename,
+        );
+    }
+}
+
+impl WriteJson for InboundMessage {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "providerMessageId" => self.provider_message_id,
+            "sender" => self.sender,
+            "senderName" => self.sender_name,
+            "chat" => self.chat,
+            "isGroup" => self.is_group,
+            "kind" => self.kind,
+            "text" => self.text,
+            "media" => self.media,
+            "receivedAt" => self.received_at,
+        );
     }
 }
 

@@ -1,17 +1,14 @@
 //! Meta WhatsApp Cloud API: `{object, entry[].changes[].value}` with `messages[]` and
 //! `statuses[]`. One delivery becomes one event per message and per status.
 
-use serde::Serialize;
-use serde_json::Value;
-
 use super::json::{Obj, element};
 use super::message::{InboundMessage, MediaRef, MessageKind, address};
-use super::{Ctx, Event, EventData};
+use super::{Ctx, Event, EventData, Raw, WriteJson, object};
 use crate::error::Error;
+use crate::json::{Json, Writer};
 
 /// A message from `value.messages[]`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetaMessage {
     /// The business number's id (`metadata.phone_number_id`).
@@ -28,7 +25,6 @@ pub struct MetaMessage {
     pub timestamp: Option<i64>,
     /// `text`, `image`, `audio`, `video`, `document`, `sticker`, `location`, `contacts`,
     /// `interactive`, `button`, `reaction`, ... as Meta names it.
-    #[serde(rename = "type")]
     pub kind: String,
     /// The text (`text.body`), a button's text, or the title of the chosen reply.
     pub text: Option<String>,
@@ -47,14 +43,13 @@ pub struct MetaMessage {
 }
 
 /// A shared location.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetaLocation {
-    /// Latitude in degrees.
-    pub latitude: f64,
-    /// Longitude in degrees.
-    pub longitude: f64,
+    /// Latitude in degrees, the number exactly as sent (never rounded through a float).
+    pub latitude: String,
+    /// Longitude in degrees, exactly as sent.
+    pub longitude: String,
     /// The place's name.
     pub name: Option<String>,
     /// The place's address.
@@ -62,12 +57,10 @@ pub struct MetaLocation {
 }
 
 /// A reply to an interactive message (`button_reply`, `list_reply`) or a quick-reply button.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetaReply {
     /// `button_reply`, `list_reply` or `button`.
-    #[serde(rename = "type")]
     pub kind: String,
     /// The id (or quick-reply payload) the business set.
     pub id: Option<String>,
@@ -76,8 +69,7 @@ pub struct MetaReply {
 }
 
 /// A reaction to a message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetaReaction {
     /// The message reacted to.
@@ -87,8 +79,7 @@ pub struct MetaReaction {
 }
 
 /// A status from `value.statuses[]`: the fate of a message the business sent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetaStatus {
     /// The business number's id.
@@ -106,8 +97,7 @@ pub struct MetaStatus {
 }
 
 /// An error attached to a failed status.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetaError {
     /// Meta's error code (for example 131047).
@@ -118,7 +108,70 @@ pub struct MetaError {
     pub message: Option<String>,
 }
 
-pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Value) -> Result<Vec<Event>, Error> {
+impl WriteJson for MetaLocation {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "latitude" => Raw(&self.latitude),
+            "longitude" => Raw(&self.longitude),
+            "name" => self.name,
+            "address" => self.address,
+        );
+    }
+}
+
+impl WriteJson for MetaReply {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w, "type" => self.kind, "id" => self.id, "title" => self.title);
+    }
+}
+
+impl WriteJson for MetaReaction {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w, "messageId" => self.message_id, "emoji" => self.emoji);
+    }
+}
+
+impl WriteJson for MetaError {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w, "code" => self.code, "title" => self.title, "message" => self.message);
+    }
+}
+
+impl WriteJson for MetaMessage {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "phoneNumberId" => self.phone_number_id,
+            "displayPhoneNumber" => self.display_phone_number,
+            "from" => self.from,
+            "contactName" => self.contact_name,
+            "id" => self.id,
+            "timestamp" => self.timestamp,
+            "type" => self.kind,
+            "text" => self.text,
+            "caption" => self.caption,
+            "media" => self.media,
+            "location" => self.location,
+            "reply" => self.reply,
+            "reaction" => self.reaction,
+            "contextId" => self.context_id,
+        );
+    }
+}
+
+impl WriteJson for MetaStatus {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "phoneNumberId" => self.phone_number_id,
+            "id" => self.id,
+            "status" => self.status,
+            "timestamp" => self.timestamp,
+            "recipientId" => self.recipient_id,
+            "errors" => self.errors,
+        );
+    }
+}
+
+pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Vec<Event>, Error> {
     let root = Obj::root(doc)?;
     let object = root.str("object")?;
     if object != "whatsapp_business_account" {
@@ -138,27 +191,26 @@ pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Value) -> Result<Vec<Event>, Error> {
                 parse_value(ctx, value, &mut events)?;
             }
             if events.len() == before {
-                let raw = change.map.get("value").unwrap_or(&Value::Null);
-                events.push(unknown(ctx, field, raw, &format!("{i}.{j}")));
+                events.push(unknown(ctx, field, value.json, &format!("{i}.{j}")));
             }
         }
     }
     Ok(events)
 }
 
-fn unknown(ctx: &Ctx<'_>, event_type: &str, raw: &Value, at: &str) -> Event {
+fn unknown(ctx: &Ctx<'_>, event_type: &str, raw: &Json<'_>, at: &str) -> Event {
     Event {
         provider: ctx.provider,
         event_type: event_type.to_owned(),
         id: None,
         occurred_at: None,
         dedup_key: format!("{}:{at}", ctx.body_key()),
-        data: EventData::Unknown(raw.clone()),
+        data: EventData::Unknown(raw.raw().into_owned()),
         message: None,
     }
 }
 
-fn parse_value(ctx: &Ctx<'_>, value: Obj<'_>, events: &mut Vec<Event>) -> Result<(), Error> {
+fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Result<(), Error> {
     let (phone_number_id, display) = match value.opt_obj("metadata", "value.metadata")? {
         Some(m) => (
             m.opt_id("phone_number_id")?,
@@ -168,10 +220,9 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_>, events: &mut Vec<Event>) -> Result
     };
     let contacts = value.opt_array("contacts")?;
     let contact_name = |wa_id: &str| -> Option<String> {
-        let named = |c: &'_ Value| -> Option<(Option<String>, String)> {
-            let c = c.as_object()?;
+        let named = |c: &Json<'_>| -> Option<(Option<String>, String)> {
             let name = c.get("profile")?.get("name")?.as_str()?;
-            let wa_id = c.get("wa_id").and_then(Value::as_str).map(str::to_owned);
+            let wa_id = c.get("wa_id").and_then(Json::as_str).map(str::to_owned);
             Some((wa_id, name.to_owned()))
         };
         let all: Vec<_> = contacts.iter().filter_map(named).collect();
@@ -214,7 +265,7 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_>, events: &mut Vec<Event>) -> Result
         for e in s.opt_array("errors")? {
             let e = element(e, "statuses[].errors[]")?;
             errors.push(MetaError {
-                code: e.map.get("code").and_then(Value::as_i64),
+                code: e.opt_int("code")?,
                 title: e.opt_str("title")?.map(str::to_owned),
                 message: e.opt_str("message")?.map(str::to_owned),
             });
@@ -241,7 +292,7 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_>, events: &mut Vec<Event>) -> Result
 }
 
 fn message(
-    m: Obj<'_>,
+    m: Obj<'_, '_>,
     phone_number_id: Option<String>,
     display_phone_number: Option<String>,
     contact_name: &dyn Fn(&str) -> Option<String>,
@@ -249,14 +300,8 @@ fn message(
     let kind = m.str("type")?;
     let from = m.id("from")?;
     let body = m.opt_obj(kind, "messages[].<type>").ok().flatten();
-    let media = match body {
-        Some(b) if MessageKind::from_name(kind).has_media() => Some(MediaRef {
-            id: b.opt_id("id")?,
-            url: b.opt_str("url")?.map(str::to_owned),
-            mime_type: b.opt_str("mime_type")?.map(str::to_owned),
-            sha256: b.opt_str("sha256")?.map(str::to_owned),
-            filename: b.opt_str("filename")?.map(str::to_owned),
-        }),
+    let media: Option<MediaRef> = match body {
+        Some(b) if MessageKind::from_name(kind).has_media() => Some(super::mossmoon::media(&b)?),
         _ => None,
     };
     let caption = match body {
@@ -265,11 +310,10 @@ fn message(
     };
     let location = match (kind, body) {
         ("location", Some(b)) => {
-            let coord = |k: &str| {
-                b.map
-                    .get(k)
-                    .and_then(Value::as_f64)
-                    .ok_or_else(|| b.error(k, crate::FieldProblem::Missing))
+            let coord = |k: &str| match b.get(k) {
+                Some(Json::Num(n)) => Ok((*n).to_owned()),
+                None => Err(b.error(k, crate::FieldProblem::Missing)),
+                Some(_) => Err(b.error(k, crate::FieldProblem::WrongType)),
             };
             Some(MetaLocation {
                 latitude: coord("latitude")?,

@@ -34,12 +34,11 @@ mod mossmoon;
 mod other;
 pub(crate) mod time;
 
-use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::headers::Headers;
+use crate::json::{Json, Writer};
 
 pub use message::{InboundMessage, MediaRef, MessageKind};
 pub use meta::{MetaError, MetaMessage, MetaStatus};
@@ -50,12 +49,10 @@ pub use mossmoon::{MossmoonDelivery, MossmoonLine, MossmoonMessage};
 pub const MAX_KEY_LEN: usize = 256;
 
 /// Who sent an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Provider {
     /// MoltFlow.
-    #[serde(rename = "moltflow")]
     MoltFlow,
     /// Mossmoon.
     Mossmoon,
@@ -66,7 +63,6 @@ pub enum Provider {
     /// Svix.
     Svix,
     /// GitHub.
-    #[serde(rename = "github")]
     GitHub,
     /// Stripe.
     Stripe,
@@ -75,7 +71,6 @@ pub enum Provider {
     /// Shopify.
     Shopify,
     /// HubSpot.
-    #[serde(rename = "hubspot")]
     HubSpot,
     /// A generic scheme.
     Generic,
@@ -119,8 +114,10 @@ impl Provider {
 }
 
 /// One event, in the envelope every provider shares.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// [`to_json`](Event::to_json) writes it as JSON with camelCase keys, the form the npm package
+/// returns and the worker enqueues.
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Event {
     /// Who sent it.
@@ -128,7 +125,6 @@ pub struct Event {
     /// The event type in the provider's naming (`message.received`, `line.ready`,
     /// `session.status_changed`, ...). Meta statuses are `message.sent`, `message.delivered`,
     /// `message.read`, `message.failed`; Meta messages are `message.received`.
-    #[serde(rename = "type")]
     pub event_type: String,
     /// The provider's id for the event, when it gives one.
     pub id: Option<String>,
@@ -143,8 +139,7 @@ pub struct Event {
 }
 
 /// The typed data of an event.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EventData {
     /// MoltFlow `message.received` / `message.sent`.
@@ -165,9 +160,145 @@ pub enum EventData {
     MetaMessage(Box<MetaMessage>),
     /// A Meta status (`entry[].changes[].value.statuses[]`).
     MetaStatus(MetaStatus),
-    /// An event hookseal has no type for: the raw JSON (for Meta, the change's `value`), or
-    /// `null` when the body is not JSON (Slack slash commands, some generic senders).
-    Unknown(Value),
+    /// An event hookseal has no type for: its JSON exactly as the provider sent it (for Meta,
+    /// the change's `value`), or `null` when the body is not JSON (Slack slash commands, some
+    /// generic senders).
+    Unknown(String),
+}
+
+/// Writes a value as JSON.
+pub(crate) trait WriteJson {
+    fn write_json(&self, w: &mut Writer);
+}
+
+impl<T: WriteJson> WriteJson for Option<T> {
+    fn write_json(&self, w: &mut Writer) {
+        match self {
+            Some(v) => v.write_json(w),
+            None => w.null(),
+        }
+    }
+}
+
+impl<T: WriteJson> WriteJson for Box<T> {
+    fn write_json(&self, w: &mut Writer) {
+        (**self).write_json(w);
+    }
+}
+
+/// `object!(w, "key" => value, …)` writes an object whose values implement [`WriteJson`] or
+/// are written by a closure.
+macro_rules! object {
+    ($w:expr, $($key:literal => $value:expr),* $(,)?) => {{
+        let w: &mut $crate::json::Writer = $w;
+        w.begin_object();
+        $( w.key($key); $crate::event::WriteJson::write_json(&$value, w); )*
+        w.end_object();
+    }};
+}
+pub(crate) use object;
+
+impl WriteJson for String {
+    fn write_json(&self, w: &mut Writer) {
+        w.str(self);
+    }
+}
+
+impl WriteJson for &str {
+    fn write_json(&self, w: &mut Writer) {
+        w.str(self);
+    }
+}
+
+impl WriteJson for i64 {
+    fn write_json(&self, w: &mut Writer) {
+        w.int(*self);
+    }
+}
+
+impl WriteJson for bool {
+    fn write_json(&self, w: &mut Writer) {
+        w.bool(*self);
+    }
+}
+
+impl<T: WriteJson> WriteJson for Vec<T> {
+    fn write_json(&self, w: &mut Writer) {
+        w.begin_array();
+        for v in self {
+            v.write_json(w);
+        }
+        w.end_array();
+    }
+}
+
+/// Raw JSON text, written as is.
+pub(crate) struct Raw<'a>(pub &'a str);
+
+impl WriteJson for Raw<'_> {
+    fn write_json(&self, w: &mut Writer) {
+        w.raw(self.0);
+    }
+}
+
+impl WriteJson for Provider {
+    fn write_json(&self, w: &mut Writer) {
+        w.str(self.name());
+    }
+}
+
+impl WriteJson for EventData {
+    fn write_json(&self, w: &mut Writer) {
+        match self {
+            Self::MoltFlowMessage(d) => d.write_json(w),
+            Self::MoltFlowSession(d) => d.write_json(w),
+            Self::MoltFlowLead(d) => d.write_json(w),
+            Self::MoltFlowTest(d) => d.write_json(w),
+            Self::MossmoonLine(d) => d.write_json(w),
+            Self::MossmoonMessage(d) => d.write_json(w),
+            Self::MossmoonDelivery(d) => d.write_json(w),
+            Self::MetaMessage(d) => d.write_json(w),
+            Self::MetaStatus(d) => d.write_json(w),
+            Self::Unknown(raw) => w.raw(raw),
+        }
+    }
+}
+
+impl WriteJson for Event {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "provider" => self.provider,
+            "type" => self.event_type,
+            "id" => self.id,
+            "occurredAt" => self.occurred_at,
+            "dedupKey" => self.dedup_key,
+            "data" => self.data,
+            "message" => self.message,
+        );
+    }
+}
+
+impl Event {
+    /// The event as JSON, camelCase keys:
+    /// `{"provider","type","id","occurredAt","dedupKey","data","message"}`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut w = Writer::default();
+        self.write_json(&mut w);
+        w.finish()
+    }
+}
+
+/// Several events as a JSON array.
+#[must_use]
+pub fn events_to_json(events: &[Event]) -> String {
+    let mut w = Writer::default();
+    w.begin_array();
+    for e in events {
+        e.write_json(&mut w);
+    }
+    w.end_array();
+    w.finish()
 }
 
 /// Parses a verified body into events. `scheme_name` is [`crate::Scheme::name`]; the headers
@@ -243,16 +374,15 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     base16ct::lower::encode_string(&Sha256::digest(bytes))
 }
 
-/// Parses the body as JSON: UTF-8 first (a clear error for a wrong charset), then JSON with
-/// serde_json's nesting limit (128), which turns a deeply nested body into an error, not a
-/// stack overflow.
-pub(crate) fn document(body: &[u8]) -> Result<Value, Error> {
+/// Parses the body as JSON: UTF-8 first (a clear error for a wrong charset), then JSON with a
+/// nesting limit (128), which turns a deeply nested body into an error, not a stack overflow.
+pub(crate) fn document(body: &[u8]) -> Result<Json<'_>, Error> {
     let text = core::str::from_utf8(body).map_err(|e| Error::InvalidUtf8 {
         valid_up_to: e.valid_up_to(),
     })?;
-    serde_json::from_str(text).map_err(|e| Error::MalformedJson {
-        line: e.line(),
-        column: e.column(),
+    Json::parse(text).map_err(|e| {
+        let (line, column) = e.line_column(text);
+        Error::MalformedJson { line, column }
     })
 }
 
@@ -266,9 +396,12 @@ mod tests {
         assert_eq!(document(b"{").unwrap_err().code(), "malformed_json");
         assert_eq!(document(b"").unwrap_err().code(), "malformed_json");
         assert_eq!(
-            document(b"{\"t\": 1e999}").unwrap_err().code(),
+            document(b"{\"t\": 1e999,}").unwrap_err().code(),
             "malformed_json"
         );
+        // A huge number is kept as text, not refused: a field hookseal never reads must not
+        // make a delivery fail.
+        assert!(document(b"{\"t\": 1e999}").is_ok());
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(
             document(deep.as_bytes()).unwrap_err().code(),

@@ -1,17 +1,14 @@
 //! MoltFlow: `{event, timestamp, data}` envelopes.
 
-use serde::Serialize;
-use serde_json::Value;
-
 use super::json::Obj;
 use super::message::{InboundMessage, MessageKind, address};
-use super::{Ctx, Event, EventData};
+use super::{Ctx, Event, EventData, WriteJson, object};
 use crate::error::Error;
+use crate::json::{Json, Writer};
 
 /// MoltFlow `message.received` (a customer wrote) or `message.sent` (an outbound message was
 /// confirmed delivered by WhatsApp).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MoltFlowMessage {
     /// The MoltFlow session (WhatsApp number) it belongs to.
@@ -31,8 +28,7 @@ pub struct MoltFlowMessage {
 }
 
 /// MoltFlow `session.status_changed`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MoltFlowSession {
     /// The session.
@@ -46,8 +42,7 @@ pub struct MoltFlowSession {
 }
 
 /// MoltFlow `lead.captured`: a lead from a monitored group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MoltFlowLead {
     /// The session.
@@ -65,15 +60,58 @@ pub struct MoltFlowLead {
 }
 
 /// MoltFlow `webhook.test`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MoltFlowTest {
     /// The test message.
     pub message: Option<String>,
 }
 
-pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Value) -> Result<Event, Error> {
+impl WriteJson for MoltFlowMessage {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "sessionId" => self.session_id,
+            "from" => self.from,
+            "fromName" => self.from_name,
+            "to" => self.to,
+            "body" => self.body,
+            "messageId" => self.message_id,
+            "chatId" => self.chat_id,
+        );
+    }
+}
+
+impl WriteJson for MoltFlowSession {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "sessionId" => self.session_id,
+            "oldStatus" => self.old_status,
+            "newStatus" => self.new_status,
+            "reason" => self.reason,
+        );
+    }
+}
+
+impl WriteJson for MoltFlowLead {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "sessionId" => self.session_id,
+            "groupId" => self.group_id,
+            "phone" => self.phone,
+            "name" => self.name,
+            "messagePreview" => self.message_preview,
+            "capturedAt" => self.captured_at,
+        );
+    }
+}
+
+impl WriteJson for MoltFlowTest {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w, "message" => self.message);
+    }
+}
+
+pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Event, Error> {
     let root = Obj::root(doc)?;
     let event = root.str("event")?;
     let timestamp = root.str("timestamp")?;
@@ -156,7 +194,7 @@ pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Value) -> Result<Event, Error> {
                 ctx.body_key(),
             )
         }
-        _ => (EventData::Unknown(doc.clone()), ctx.body_key()),
+        _ => (EventData::Unknown(doc.raw().into_owned()), ctx.body_key()),
     };
     Ok(Event {
         provider: ctx.provider,

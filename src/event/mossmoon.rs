@@ -1,16 +1,13 @@
 //! Mossmoon: `{event, id, line_id, …}` envelopes; every event has an `evt_…` id.
 
-use serde::Serialize;
-use serde_json::Value;
-
 use super::json::Obj;
 use super::message::{InboundMessage, MediaRef, MessageKind, address};
-use super::{Ctx, Event, EventData};
+use super::{Ctx, Event, EventData, WriteJson, object};
 use crate::error::{Error, FieldProblem};
+use crate::json::{Json, Writer};
 
 /// Mossmoon `line.ready` / `line.disconnected`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MossmoonLine {
     /// The line (WhatsApp number) concerned.
@@ -23,8 +20,7 @@ pub struct MossmoonLine {
 
 /// Mossmoon `message.received`: text, or media (image, video, voice, document) with a signed URL
 /// valid for 24 hours.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MossmoonMessage {
     /// The line that received it.
@@ -34,7 +30,6 @@ pub struct MossmoonMessage {
     /// The sender (`+15559876543`).
     pub from: String,
     /// `text`, `image`, `video`, `voice`, `document`, ... as Mossmoon names it.
-    #[serde(rename = "type")]
     pub kind: String,
     /// The text of a text message.
     pub text: Option<String>,
@@ -47,8 +42,7 @@ pub struct MossmoonMessage {
 }
 
 /// Mossmoon `message.delivered`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MossmoonDelivery {
     /// The line that sent it.
@@ -61,7 +55,50 @@ pub struct MossmoonDelivery {
     pub delivered_at: Option<i64>,
 }
 
-pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Value) -> Result<Event, Error> {
+impl WriteJson for MossmoonLine {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w, "lineId" => self.line_id, "phone" => self.phone, "reason" => self.reason);
+    }
+}
+
+impl WriteJson for MossmoonMessage {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "lineId" => self.line_id,
+            "messageId" => self.message_id,
+            "from" => self.from,
+            "type" => self.kind,
+            "text" => self.text,
+            "caption" => self.caption,
+            "media" => self.media,
+            "receivedAt" => self.received_at,
+        );
+    }
+}
+
+impl WriteJson for MossmoonDelivery {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "lineId" => self.line_id,
+            "messageId" => self.message_id,
+            "to" => self.to,
+            "deliveredAt" => self.delivered_at,
+        );
+    }
+}
+
+/// A media object (Mossmoon's `message.media`, Meta's `image`/`audio`/…).
+pub(crate) fn media(o: &Obj<'_, '_>) -> Result<MediaRef, Error> {
+    Ok(MediaRef {
+        id: o.opt_id("id")?,
+        url: o.opt_string("url")?,
+        mime_type: o.opt_string("mime_type")?,
+        sha256: o.opt_string("sha256")?,
+        filename: o.opt_string("filename")?,
+    })
+}
+
+pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Event, Error> {
     let root = Obj::root(doc)?;
     let event = root.str("event")?;
     let id = root.id("id")?;
@@ -76,16 +113,10 @@ pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Value) -> Result<Event, Error> {
         }),
         "message.received" => {
             let m = root.obj("message", "message")?;
-            let media = match m.opt_obj("media", "message.media")? {
-                Some(o) => Some(MediaRef {
-                    id: o.opt_id("id")?,
-                    url: o.opt_str("url")?.map(str::to_owned),
-                    mime_type: o.opt_str("mime_type")?.map(str::to_owned),
-                    sha256: o.opt_str("sha256")?.map(str::to_owned),
-                    filename: o.opt_str("filename")?.map(str::to_owned),
-                }),
-                None => None,
-            };
+            let media = m
+                .opt_obj("media", "message.media")?
+                .map(|o| media(&o))
+                .transpose()?;
             let text = match m.opt_str("text") {
                 Ok(t) => t,
                 // Tolerate Meta's `{"body": …}` shape.
@@ -143,7 +174,7 @@ pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Value) -> Result<Event, Error> {
             occurred_at = d.delivered_at;
             EventData::MossmoonDelivery(d)
         }
-        _ => EventData::Unknown(doc.clone()),
+        _ => EventData::Unknown(doc.raw().into_owned()),
     };
     Ok(Event {
         provider: ctx.provider,

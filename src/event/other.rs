@@ -1,16 +1,15 @@
 //! Envelopes for the non-WhatsApp schemes: type, id and dedup key from the places each provider
 //! puts them; the data is the raw JSON.
 
-use serde_json::Value;
-
 use super::{Ctx, Event, EventData, Provider, document};
 use crate::error::Error;
 use crate::headers::value;
+use crate::json::Json;
 
-fn str_at<'v>(doc: &'v Value, path: &[&str]) -> Option<&'v str> {
+fn str_at<'v>(doc: &'v Json<'_>, path: &[&str]) -> Option<&'v str> {
     path.iter()
         .try_fold(doc, |v, k| v.get(k))
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
 }
 
 pub(crate) fn parse(ctx: &Ctx<'_>) -> Result<Event, Error> {
@@ -18,7 +17,7 @@ pub(crate) fn parse(ctx: &Ctx<'_>) -> Result<Event, Error> {
     // anything: for them a body that is not JSON is data, not an error.
     let doc = match document(ctx.body) {
         Ok(doc) => doc,
-        Err(_) if matches!(ctx.provider, Provider::Slack | Provider::Generic) => Value::Null,
+        Err(_) if matches!(ctx.provider, Provider::Slack | Provider::Generic) => Json::Null,
         Err(e) => return Err(e),
     };
     let h = |name| value(ctx.headers, name);
@@ -39,7 +38,7 @@ pub(crate) fn parse(ctx: &Ctx<'_>) -> Result<Event, Error> {
         Provider::Stripe => (
             str_at(&doc, &["type"]).unwrap_or("unknown").to_owned(),
             str_at(&doc, &["id"]).map(str::to_owned),
-            doc.get("created").and_then(Value::as_i64),
+            doc.get("created").and_then(Json::as_i64),
         ),
         Provider::Slack => (
             str_at(&doc, &["event", "type"])
@@ -50,7 +49,10 @@ pub(crate) fn parse(ctx: &Ctx<'_>) -> Result<Event, Error> {
             ctx.header_ts,
         ),
         Provider::HubSpot => {
-            let first = doc.get(0).unwrap_or(&doc);
+            let first = match &doc {
+                Json::Arr(items, _) => items.first().unwrap_or(&doc),
+                _ => &doc,
+            };
             (
                 str_at(first, &["subscriptionType"])
                     .unwrap_or("unknown")
@@ -78,7 +80,7 @@ pub(crate) fn parse(ctx: &Ctx<'_>) -> Result<Event, Error> {
         id,
         occurred_at,
         dedup_key,
-        data: EventData::Unknown(doc),
+        data: EventData::Unknown(doc.raw().into_owned()),
         message: None,
     })
 }

@@ -17,7 +17,7 @@ pub struct File {
 #[serde(untagged)]
 pub enum SchemeSpec {
     Name(String),
-    Generic { generic: GenericScheme },
+    Generic { generic: serde_json::Value },
 }
 
 #[derive(Deserialize, Clone)]
@@ -28,7 +28,7 @@ pub struct Case {
     pub secrets: Vec<String>,
     pub now: i64,
     #[serde(default)]
-    pub tolerance: Option<Tolerance>,
+    pub tolerance: Option<serde_json::Value>,
     #[serde(default)]
     pub method: Option<String>,
     #[serde(default)]
@@ -91,7 +91,9 @@ impl Case {
     pub fn scheme(&self) -> Result<Scheme, hookseal::Error> {
         match &self.scheme {
             SchemeSpec::Name(n) => Scheme::from_name(n),
-            SchemeSpec::Generic { generic } => Ok(Scheme::Generic(Box::new(generic.clone()))),
+            SchemeSpec::Generic { generic } => Ok(Scheme::Generic(Box::new(
+                GenericScheme::from_json(&generic.to_string())?,
+            ))),
         }
     }
 
@@ -117,8 +119,10 @@ impl Case {
             Ok(v) => v,
             Err(e) => return Expect::Error(e.code().to_owned()),
         };
-        let verifier = match self.tolerance {
-            Some(t) => verifier.with_tolerance(t),
+        let verifier = match &self.tolerance {
+            Some(t) => {
+                verifier.with_tolerance(Tolerance::from_json(&t.to_string()).expect("tolerance"))
+            }
             None => verifier,
         };
         let mut req = Request::new(body, &headers);

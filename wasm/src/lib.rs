@@ -11,12 +11,13 @@ use hookseal::{
     Error, GenericScheme, Request, Scheme, SignInput, Signer, Tolerance, Verified, Verifier,
 };
 use js_sys::{Array, ArrayBuffer, Function, JsString, Object, Reflect, Uint8Array};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
+/// The TypeScript declarations of the data types (written to `hookseal.d.ts`). On the host only
+/// the tests read it.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+const TYPES_TEXT: &str = r#"
 /** Every `code` a HooksealError can carry. */
 export type HooksealErrorCode =
   | "missing_header" | "malformed_signature" | "signature_mismatch" | "algorithm_mismatch"
@@ -184,6 +185,9 @@ export type HooksealEvent =
 /** A verified delivery and its events (one per Meta message and status). */
 export interface Delivery { verified: Verified; events: HooksealEvent[] }
 "#;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = TYPES_TEXT;
 
 #[wasm_bindgen]
 extern "C" {
@@ -372,35 +376,27 @@ fn now_or(options: &JsValue) -> Result<i64, JsValue> {
         .floor() as i64)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GenericSpec {
-    generic: GenericScheme,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ToleranceInput {
-    Seconds(u64),
-    Off(bool),
-    Window {
-        #[serde(default)]
-        past: Option<u64>,
-        #[serde(default)]
-        future: Option<u64>,
-    },
+/// A JS value as JSON text, for the core's configuration parser.
+fn json(v: &JsValue) -> Result<String, JsValue> {
+    js_sys::JSON::stringify(v)?
+        .as_string()
+        .ok_or_else(|| invalid_input("options must be JSON-like"))
 }
 
 fn scheme(input: &JsValue) -> Result<Scheme, JsValue> {
     if let Some(name) = input.as_string() {
         return Scheme::from_name(&name).map_err(|e| core_error(&e));
     }
-    let spec: GenericSpec = serde_wasm_bindgen::from_value(input.clone()).map_err(|e| {
-        core_error(&Error::InvalidConfig(hookseal::ConfigProblem::UnknownName(
-            e.to_string(),
-        )))
-    })?;
-    Ok(Scheme::Generic(Box::new(spec.generic)))
+    let keys = Object::keys(input.unchecked_ref::<Object>());
+    let generic = Reflect::get(input, &"generic".into())?;
+    if keys.length() != 1 || !generic.is_object() {
+        return Err(invalid_input(
+            "the scheme must be a name or { generic: { ... } }",
+        ));
+    }
+    GenericScheme::from_json(&json(&generic)?)
+        .map(|g| Scheme::Generic(Box::new(g)))
+        .map_err(|e| core_error(&e))
 }
 
 fn secrets(input: &JsValue) -> Result<Vec<String>, JsValue> {
@@ -458,16 +454,9 @@ impl Webhook {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         if !options.is_undefined() && !options.is_null() {
             let t = Reflect::get(&options, &"tolerance".into())?;
-            if !t.is_undefined() {
-                let t: ToleranceInput = serde_wasm_bindgen::from_value(t).map_err(|_| {
-                    invalid_input("tolerance must be seconds, false, or { past, future }")
-                })?;
-                let tolerance = match t {
-                    ToleranceInput::Seconds(s) => Tolerance::symmetric(s),
-                    ToleranceInput::Off(false) => Tolerance::DISABLED,
-                    ToleranceInput::Off(true) => verifier.tolerance(),
-                    ToleranceInput::Window { past, future } => Tolerance { past, future },
-                };
+            // `true` keeps the scheme's window; anything else is read by the core.
+            if !t.is_undefined() && t.as_bool() != Some(true) {
+                let tolerance = Tolerance::from_json(&json(&t)?).map_err(|e| core_error(&e))?;
                 verifier = verifier.with_tolerance(tolerance);
             }
         }
@@ -534,19 +523,7 @@ impl Webhook {
             .verifier
             .verify_and_parse(&req, now_or(&options)?)
             .map_err(|e| core_error(&e))?;
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Out<'a> {
-            verified: VerifiedOut<'a>,
-            events: &'a [hookseal::Event],
-        }
-        let out = Out {
-            verified: VerifiedOut::from(&delivery.verified),
-            events: &delivery.events,
-        };
-        let json = serde_json::to_string(&out)
-            .map_err(|e| invalid_input(&format!("cannot serialize events: {e}")))?;
-        js_sys::JSON::parse(&json)
+        js_sys::JSON::parse(&delivery.to_json())
     }
 
     /// The headers a sender would send with `body` (signed with the first secret).
@@ -579,6 +556,8 @@ impl Webhook {
     }
 }
 
+// A `Vec` rather than a slice: `&dyn Headers` needs a sized type behind the reference.
+#[allow(clippy::ptr_arg)]
 fn request<'a>(
     body: &'a [u8],
     headers: &'a Vec<(String, String)>,
@@ -589,26 +568,6 @@ fn request<'a>(
     match (method, url) {
         (Some(m), Some(u)) => req.with_target(m, u),
         _ => req,
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct VerifiedOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp: Option<i64>,
-    secret_index: usize,
-}
-
-impl<'a> From<&Verified<'a>> for VerifiedOut<'a> {
-    fn from(v: &Verified<'a>) -> Self {
-        Self {
-            id: v.id,
-            timestamp: v.timestamp,
-            secret_index: v.secret_index,
-        }
     }
 }
 
@@ -672,7 +631,7 @@ mod tests {
     /// plus the binding's own: the types come from here and cannot drift from the enum.
     #[test]
     fn typescript_error_codes_match_the_core() {
-        let section = super::TYPES;
+        let section = super::TYPES_TEXT;
         let start = section.find("export type HooksealErrorCode =").unwrap();
         let end = start + section[start..].find(';').unwrap();
         let union = &section[start..end];
@@ -684,7 +643,7 @@ mod tests {
 
     #[test]
     fn typescript_scheme_names_match_the_core() {
-        let section = super::TYPES;
+        let section = super::TYPES_TEXT;
         let start = section.find("export type SchemeName =").unwrap();
         let end = start + section[start..].find(';').unwrap();
         let listed: Vec<&str> = section[start..end].split('"').skip(1).step_by(2).collect();

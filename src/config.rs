@@ -1,0 +1,219 @@
+//! Configuration from JSON, read by hand: one parser for the npm package, the worker and the
+//! tests, and no derived deserializers in the wasm module (they cost more than this file).
+
+use crate::error::{ConfigProblem, Error};
+use crate::json::Json;
+use crate::mac::{Algorithm, Encoding};
+use crate::scheme::{GenericScheme, SecretEncoding, TimestampUnit, Tolerance};
+
+fn bad(what: impl Into<String>) -> Error {
+    Error::InvalidConfig(ConfigProblem::UnknownName(what.into()))
+}
+
+fn string<'a>(o: &'a Json<'_>, key: &str) -> Result<Option<&'a str>, Error> {
+    match o.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(bad(format!("{key} (expected a string)"))),
+    }
+}
+
+fn required<'a>(o: &'a Json<'_>, key: &str) -> Result<&'a str, Error> {
+    string(o, key)?.ok_or_else(|| bad(format!("{key} (required)")))
+}
+
+fn keys<'j>(o: &'j Json<'_>) -> impl Iterator<Item = &'j str> {
+    let members: &[_] = match o {
+        Json::Obj(m, _) => m,
+        _ => &[],
+    };
+    members.iter().map(|(k, _)| k.as_ref())
+}
+
+fn seconds(v: &Json<'_>, key: &str) -> Result<Option<u64>, Error> {
+    match v {
+        Json::Null => Ok(None),
+        Json::Num(n) => n
+            .parse()
+            .map(Some)
+            .map_err(|_| bad(format!("{key} (expected whole seconds)"))),
+        _ => Err(bad(format!("{key} (expected seconds or null)"))),
+    }
+}
+
+impl Tolerance {
+    /// Reads a tolerance: whole seconds (both ways), `false` (disabled), or
+    /// `{ "past": s | null, "future": s | null }` (a missing side is unbounded).
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        let v = Json::parse(text).map_err(|_| bad("tolerance (not JSON)"))?;
+        Self::from_parsed(&v)
+    }
+
+    pub(crate) fn from_parsed(v: &Json<'_>) -> Result<Self, Error> {
+        match v {
+            Json::Bool(false) => Ok(Self::DISABLED),
+            Json::Num(_) => Ok(seconds(v, "tolerance")?.map_or(Self::DISABLED, Self::symmetric)),
+            Json::Obj(..) => {
+                if let Some(k) = keys(v).find(|k| *k != "past" && *k != "future") {
+                    return Err(bad(format!("tolerance.{k}")));
+                }
+                let side = |k| v.get(k).map_or(Ok(None), |x| seconds(x, k));
+                Ok(Self {
+                    past: side("past")?,
+                    future: side("future")?,
+                })
+            }
+            _ => Err(bad(
+                "tolerance (expected seconds, false or { past, future })",
+            )),
+        }
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "signatureHeader",
+    "algorithm",
+    "encoding",
+    "prefix",
+    "signed",
+    "idHeader",
+    "timestampHeader",
+    "timestampUnit",
+    "secretEncoding",
+    "tolerance",
+];
+
+impl GenericScheme {
+    /// Reads a generic scheme from JSON text (see [`GenericScheme`] for the fields).
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        let v = Json::parse(text).map_err(|_| bad("generic scheme (not JSON)"))?;
+        Self::from_parsed(&v)
+    }
+
+    pub(crate) fn from_parsed(o: &Json<'_>) -> Result<Self, Error> {
+        if !matches!(o, Json::Obj(..)) {
+            return Err(bad("generic scheme (expected an object)"));
+        }
+        if let Some(k) = keys(o).find(|k| !FIELDS.contains(k)) {
+            return Err(bad(k));
+        }
+        let name = |key: &str, parse: fn(&str) -> bool| -> Result<(), Error> {
+            match string(o, key)? {
+                Some(s) if !parse(s) => Err(bad(format!("{key}: {s}"))),
+                _ => Ok(()),
+            }
+        };
+        name("algorithm", |s| Algorithm::from_name(s).is_some())?;
+        name("encoding", |s| Encoding::from_name(s).is_some())?;
+        name("secretEncoding", |s| SecretEncoding::from_name(s).is_some())?;
+        name("timestampUnit", |s| TimestampUnit::from_name(s).is_some())?;
+        let algorithm =
+            Algorithm::from_name(required(o, "algorithm")?).ok_or_else(|| bad("algorithm"))?;
+        let encoding =
+            Encoding::from_name(required(o, "encoding")?).ok_or_else(|| bad("encoding"))?;
+        let mut g = Self::new(required(o, "signatureHeader")?, algorithm, encoding);
+        if let Some(p) = string(o, "prefix")? {
+            p.clone_into(&mut g.prefix);
+        }
+        if let Some(s) = string(o, "signed")? {
+            s.clone_into(&mut g.signed);
+        }
+        g.id_header = string(o, "idHeader")?.map(str::to_owned);
+        g.timestamp_header = string(o, "timestampHeader")?.map(str::to_owned);
+        if let Some(u) = string(o, "timestampUnit")?.and_then(TimestampUnit::from_name) {
+            g.timestamp_unit = u;
+        }
+        if let Some(e) = string(o, "secretEncoding")?.and_then(SecretEncoding::from_name) {
+            g.secret_encoding = e;
+        }
+        if let Some(t) = o.get("tolerance") {
+            g.tolerance = Tolerance::from_parsed(t)?;
+        }
+        Ok(g)
+    }
+}
+
+impl TimestampUnit {
+    /// Parses `seconds` / `milliseconds`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "seconds" | "s" => Some(Self::Seconds),
+            "milliseconds" | "ms" => Some(Self::Milliseconds),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_full_generic_scheme() {
+        let g = GenericScheme::from_json(
+            r#"{"signatureHeader":"X-Sig","algorithm":"sha512","encoding":"base64url",
+                "prefix":"v1=","signed":"{timestamp}.{body}","timestampHeader":"X-Ts",
+                "timestampUnit":"milliseconds","secretEncoding":"hex",
+                "tolerance":{"past":60,"future":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(g.algorithm, Algorithm::Sha512);
+        assert_eq!(g.encoding, Encoding::Base64Url);
+        assert_eq!(g.prefix, "v1=");
+        assert_eq!(g.timestamp_unit, TimestampUnit::Milliseconds);
+        assert_eq!(g.secret_encoding, SecretEncoding::Hex);
+        assert_eq!(
+            g.tolerance,
+            Tolerance {
+                past: Some(60),
+                future: None
+            }
+        );
+        let d = GenericScheme::from_json(
+            r#"{"signatureHeader":"X-Sig","algorithm":"sha256","encoding":"hex"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            d,
+            GenericScheme::new("X-Sig", Algorithm::Sha256, Encoding::Hex)
+        );
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_know() {
+        for bad in [
+            r#"{"signatureHeader":"X","algorithm":"md5","encoding":"hex"}"#,
+            r#"{"signatureHeader":"X","algorithm":"sha256","encoding":"rot13"}"#,
+            r#"{"signatureHeader":"X","algorithm":"sha256","encoding":"hex","extra":1}"#,
+            r#"{"algorithm":"sha256","encoding":"hex"}"#,
+            r#"{"signatureHeader":7,"algorithm":"sha256","encoding":"hex"}"#,
+            r#"{"signatureHeader":"X","algorithm":"sha256","encoding":"hex","tolerance":-1}"#,
+            r#"{"signatureHeader":"X","algorithm":"sha256","encoding":"hex","tolerance":{"x":1}}"#,
+            r#"[]"#,
+            r#"{"#,
+        ] {
+            assert_eq!(
+                GenericScheme::from_json(bad).unwrap_err().code(),
+                "invalid_config",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn tolerances() {
+        let t = Tolerance::from_json;
+        assert_eq!(t("300"), Ok(Tolerance::symmetric(300)));
+        assert_eq!(t("false"), Ok(Tolerance::DISABLED));
+        assert_eq!(
+            t(r#"{"past":5}"#),
+            Ok(Tolerance {
+                past: Some(5),
+                future: None
+            })
+        );
+        assert!(t("true").is_err());
+        assert!(t("1.5").is_err());
+    }
+}

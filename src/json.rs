@@ -1,0 +1,567 @@
+//! A small, strict JSON (RFC 8259) reader and writer for webhook bodies and configuration.
+//!
+//! Why not serde_json here: in the wasm module serde_json with its float parsing and formatting
+//! costs about 40 KB, a third of the size budget. Webhook parsing needs far less: a borrowed
+//! document, numbers kept as their exact source text (a timestamp is read as an integer when
+//! asked; a coordinate is passed on verbatim, never rounded through a float), and the raw text
+//! of any value (unknown events carry the provider's JSON as sent). The reader is fuzzed
+//! against serde_json (`fuzz/fuzz_targets/json.rs`): both accept and reject the same documents
+//! and read the same values, except that numbers out of f64 range are kept here as text.
+
+use std::borrow::Cow;
+
+/// Documents nested deeper than this are refused (as serde_json does), so hostile nesting
+/// cannot exhaust the stack.
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// A parsed JSON value, borrowing from the source text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Json<'a> {
+    Null,
+    Bool(bool),
+    /// A number, as its source text (already checked against the JSON grammar).
+    Num(&'a str),
+    Str(Cow<'a, str>),
+    /// The elements, and the raw text of the whole array.
+    Arr(Vec<Json<'a>>, &'a str),
+    /// The members in source order (a repeated key: the last one wins on lookup), and the raw
+    /// text of the whole object.
+    Obj(Vec<(Cow<'a, str>, Json<'a>)>, &'a str),
+}
+
+/// Where and why a document is not JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    /// Byte offset of the problem.
+    pub at: usize,
+    /// Nesting deeper than [`MAX_DEPTH`].
+    pub too_deep: bool,
+}
+
+impl JsonError {
+    /// 1-based line and column (in characters) of the problem in `src`.
+    pub fn line_column(&self, src: &str) -> (usize, usize) {
+        let before = src.get(..self.at).unwrap_or(src);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+}
+
+impl<'a> Json<'a> {
+    /// Parses a complete document.
+    pub fn parse(src: &'a str) -> Result<Self, JsonError> {
+        let mut p = Parser { src, pos: 0 };
+        p.ws();
+        let v = p.value(0)?;
+        p.ws();
+        if p.pos != src.len() {
+            return Err(p.err());
+        }
+        Ok(v)
+    }
+
+    /// The member `key` of an object (the last, if repeated).
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+        match self {
+            Json::Obj(members, _) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string value, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as an `i64`, if it is an integer number in range.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Json::Num(n) => n.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The raw source text of an object or array (other values are written out).
+    pub fn raw(&self) -> Cow<'a, str> {
+        match self {
+            Json::Arr(_, raw) | Json::Obj(_, raw) => Cow::Borrowed(raw),
+            Json::Num(n) => Cow::Borrowed(n),
+            other => {
+                let mut w = Writer::default();
+                w.value(other);
+                Cow::Owned(w.finish())
+            }
+        }
+    }
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn err(&self) -> JsonError {
+        JsonError {
+            at: self.pos,
+            too_deep: false,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, word: &str) -> Result<(), JsonError> {
+        if self
+            .src
+            .get(self.pos..)
+            .is_some_and(|r| r.starts_with(word))
+        {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.err())
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
+        match self.peek() {
+            Some(b'n') => self.eat("null").map(|()| Json::Null),
+            Some(b't') => self.eat("true").map(|()| Json::Bool(true)),
+            Some(b'f') => self.eat("false").map(|()| Json::Bool(false)),
+            Some(b'"') => self.string().map(Json::Str),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Json::Num),
+            Some(b'[' | b'{') if depth >= MAX_DEPTH => Err(JsonError {
+                at: self.pos,
+                too_deep: true,
+            }),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'{') => self.object(depth + 1),
+            _ => Err(self.err()),
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                items.push(self.value(depth)?);
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.err()),
+                }
+            }
+        }
+        Ok(Json::Arr(
+            items,
+            self.src.get(start..self.pos).unwrap_or(""),
+        ))
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut members = Vec::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                if self.peek() != Some(b'"') {
+                    return Err(self.err());
+                }
+                let key = self.string()?;
+                self.ws();
+                self.eat(":")?;
+                self.ws();
+                let value = self.value(depth)?;
+                members.push((key, value));
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.err()),
+                }
+            }
+        }
+        Ok(Json::Obj(
+            members,
+            self.src.get(start..self.pos).unwrap_or(""),
+        ))
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Result<&'a str, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.err()),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.err());
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.err());
+            }
+        }
+        Ok(self.src.get(start..self.pos).unwrap_or(""))
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let hex = self
+            .src
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.err())?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.err());
+        }
+        self.pos += 4;
+        u32::from_str_radix(hex, 16).map_err(|_| self.err())
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
+        self.pos += 1;
+        let start = self.pos;
+        // Fast path: no escapes, borrow the source.
+        loop {
+            match self.peek() {
+                None => return Err(self.err()),
+                Some(b'"') => {
+                    let s = self.src.get(start..self.pos).unwrap_or("");
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                Some(b'\\') => break,
+                Some(b) if b < 0x20 => return Err(self.err()),
+                Some(_) => self.pos += 1,
+            }
+        }
+        let mut out = String::from(self.src.get(start..self.pos).unwrap_or(""));
+        loop {
+            match self.peek() {
+                None => return Err(self.err()),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let esc = self.peek().ok_or_else(|| self.err())?;
+                    self.pos += 1;
+                    let c = match esc {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
+                        _ => return Err(self.err()),
+                    };
+                    out.push(c);
+                }
+                Some(b) if b < 0x20 => return Err(self.err()),
+                Some(_) => {
+                    // Copy up to the next quote or backslash in one go.
+                    let rest = self.src.get(self.pos..).unwrap_or("");
+                    let n = rest.find(['"', '\\']).unwrap_or(rest.len());
+                    let chunk = rest.get(..n).unwrap_or("");
+                    if chunk.bytes().any(|b| b < 0x20) {
+                        let bad = chunk.bytes().position(|b| b < 0x20).unwrap_or(0);
+                        self.pos += bad;
+                        return Err(self.err());
+                    }
+                    out.push_str(chunk);
+                    self.pos += n;
+                }
+            }
+        }
+    }
+
+    /// After `\u`: one code point, joining a surrogate pair; lone surrogates are refused.
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let hi = self.hex4()?;
+        let code = match hi {
+            0xD800..=0xDBFF => {
+                self.eat("\\u")?;
+                let lo = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&lo) {
+                    return Err(self.err());
+                }
+                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(self.err()),
+            c => c,
+        };
+        char::from_u32(code).ok_or_else(|| self.err())
+    }
+}
+
+/// Writes compact JSON.
+#[derive(Default)]
+pub(crate) struct Writer {
+    out: String,
+    /// Whether the next item at the current level needs a comma first.
+    comma: bool,
+}
+
+impl Writer {
+    fn sep(&mut self) {
+        if self.comma {
+            self.out.push(',');
+        }
+        self.comma = true;
+    }
+
+    pub fn begin_object(&mut self) {
+        self.sep();
+        self.out.push('{');
+        self.comma = false;
+    }
+
+    pub fn end_object(&mut self) {
+        self.out.push('}');
+        self.comma = true;
+    }
+
+    pub fn begin_array(&mut self) {
+        self.sep();
+        self.out.push('[');
+        self.comma = false;
+    }
+
+    pub fn end_array(&mut self) {
+        self.out.push(']');
+        self.comma = true;
+    }
+
+    /// A member key; the value written next belongs to it.
+    pub fn key(&mut self, k: &str) {
+        self.sep();
+        self.escaped(k);
+        self.out.push(':');
+        self.comma = false;
+    }
+
+    pub fn null(&mut self) {
+        self.sep();
+        self.out.push_str("null");
+    }
+
+    pub fn bool(&mut self, b: bool) {
+        self.sep();
+        self.out.push_str(if b { "true" } else { "false" });
+    }
+
+    pub fn int(&mut self, n: i64) {
+        self.sep();
+        self.out.push_str(&n.to_string());
+    }
+
+    pub fn str(&mut self, s: &str) {
+        self.sep();
+        self.escaped(s);
+    }
+
+    /// Already valid JSON text, written as is.
+    pub fn raw(&mut self, json: &str) {
+        self.sep();
+        self.out.push_str(json);
+    }
+
+    pub fn value(&mut self, v: &Json<'_>) {
+        match v {
+            Json::Null => self.null(),
+            Json::Bool(b) => self.bool(*b),
+            Json::Num(n) => self.raw(n),
+            Json::Str(s) => self.str(s),
+            Json::Arr(_, raw) | Json::Obj(_, raw) => self.raw(raw),
+        }
+    }
+
+    fn escaped(&mut self, s: &str) {
+        self.out.push('"');
+        let mut start = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let esc = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            self.out.push_str(s.get(start..i).unwrap_or(""));
+            if esc.is_empty() {
+                // A control character (below 0x20): \u00XX.
+                let hex = |n: u8| char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 });
+                self.out.push_str("\\u00");
+                self.out.push(hex(b >> 4));
+                self.out.push(hex(b & 15));
+            } else {
+                self.out.push_str(esc);
+            }
+            start = i + 1;
+        }
+        self.out.push_str(s.get(start..).unwrap_or(""));
+        self.out.push('"');
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Json<'_> {
+        Json::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
+    }
+
+    #[test]
+    fn parses_documents() {
+        assert_eq!(ok(" null "), Json::Null);
+        assert_eq!(
+            ok("[true,false]"),
+            Json::Arr(vec![Json::Bool(true), Json::Bool(false)], "[true,false]")
+        );
+        assert_eq!(ok("-0.5e+10"), Json::Num("-0.5e+10"));
+        assert_eq!(ok("1e400"), Json::Num("1e400"));
+        assert_eq!(
+            ok(r#""a\"\\\/\b\f\n\r\tÿ""#),
+            Json::Str("a\"\\/\u{8}\u{c}\n\r\tÿ".into())
+        );
+        assert_eq!(ok(r#""\ud83d\udc99""#), Json::Str("💙".into()));
+        let o = ok(r#"{"a":1,"b":{"c":[]},"a":2}"#);
+        assert_eq!(o.get("a"), Some(&Json::Num("2")));
+        assert_eq!(o.get("b").unwrap().raw(), r#"{"c":[]}"#);
+        assert_eq!(o.get("a").unwrap().as_i64(), Some(2));
+        assert_eq!(ok("12345678901234567890").as_i64(), None);
+    }
+
+    #[test]
+    fn refuses_what_is_not_json() {
+        for bad in [
+            "",
+            " ",
+            "nul",
+            "tru",
+            "[1,]",
+            "[,1]",
+            "{\"a\"}",
+            "{\"a\":1,}",
+            "{a:1}",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "-",
+            "+1",
+            "\"abc",
+            "\"\\x\"",
+            "\"\\ud83d\"",
+            "\"\\udc99\"",
+            "\"\\u12\"",
+            "\"a\tb\"",
+            "[1] 2",
+            "NaN",
+            "Infinity",
+            "'a'",
+            "[\"\n\"]",
+            "\u{feff}1",
+        ] {
+            assert!(Json::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let deep = |n| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(Json::parse(&deep(MAX_DEPTH)).is_ok());
+        let e = Json::parse(&deep(MAX_DEPTH + 1)).unwrap_err();
+        assert!(e.too_deep);
+        assert!(Json::parse(&deep(1_000_000)).unwrap_err().too_deep);
+    }
+
+    #[test]
+    fn errors_point_at_the_problem() {
+        let src = "{\n  \"a\": tru\n}";
+        let e = Json::parse(src).unwrap_err();
+        assert_eq!(e.line_column(src), (2, 8));
+    }
+
+    #[test]
+    fn writes_compact_escaped_json() {
+        let mut w = Writer::default();
+        w.begin_object();
+        w.key("s");
+        w.str("q\"\\\n\u{1}é💙");
+        w.key("n");
+        w.int(-3);
+        w.key("x");
+        w.null();
+        w.key("a");
+        w.begin_array();
+        w.bool(true);
+        w.raw("{\"k\":1}");
+        w.end_array();
+        w.end_object();
+        assert_eq!(
+            w.finish(),
+            r#"{"s":"q\"\\\n\u0001é💙","n":-3,"x":null,"a":[true,{"k":1}]}"#
+        );
+    }
+}
