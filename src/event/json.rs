@@ -39,11 +39,6 @@ impl<'j, 'a> Obj<'j, 'a> {
         }
     }
 
-    /// An optional string field, owned.
-    pub fn opt_string(&self, key: &str) -> Result<Option<String>, Error> {
-        self.opt_str(key).map(|s| s.map(str::to_owned))
-    }
-
     /// A required string field.
     pub fn str(&self, key: &str) -> Result<&'j str, Error> {
         self.opt_str(key)?
@@ -51,20 +46,18 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// An optional identifier: a string, or an integer (some senders send numeric ids),
-    /// returned as text.
-    pub fn opt_id(&self, key: &str) -> Result<Option<String>, Error> {
+    /// as text.
+    pub fn opt_id(&self, key: &str) -> Result<Option<&'j str>, Error> {
         match self.get(key) {
             None => Ok(None),
-            Some(Json::Str(s)) => Ok(Some(s.to_string())),
-            Some(Json::Num(n)) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
-                Ok(Some((*n).to_owned()))
-            }
+            Some(Json::Str(s)) => Ok(Some(s)),
+            Some(Json::Num(n)) if n.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Ok(Some(n)),
             Some(_) => Err(field_error(self.path, key, FieldProblem::WrongType)),
         }
     }
 
     /// A required identifier (see [`opt_id`](Self::opt_id)).
-    pub fn id(&self, key: &str) -> Result<String, Error> {
+    pub fn id(&self, key: &str) -> Result<&'j str, Error> {
         self.opt_id(key)?
             .ok_or_else(|| field_error(self.path, key, FieldProblem::Missing))
     }
@@ -133,6 +126,11 @@ impl<'j, 'a> Obj<'j, 'a> {
     pub fn error(&self, key: &str, problem: FieldProblem) -> Error {
         field_error(self.path, key, problem)
     }
+}
+
+/// An owned copy of an optional borrowed string (after all fallible reads are done).
+pub(crate) fn own(s: Option<&str>) -> Option<String> {
+    s.map(str::to_owned)
 }
 
 /// An element of an array (or the root) as an object.

@@ -1,8 +1,9 @@
 //! Meta WhatsApp Cloud API: `{object, entry[].changes[].value}` with `messages[]` and
 //! `statuses[]`. One delivery becomes one event per message and per status.
 
-use super::json::{Obj, element};
+use super::json::{Obj, element, own};
 use super::message::{InboundMessage, MediaRef, MessageKind, address};
+use super::mossmoon::MediaFields;
 use super::{Ctx, Event, EventData, Raw, WriteJson, object};
 use crate::error::Error;
 use crate::json::{Json, Writer};
@@ -219,24 +220,11 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Re
         None => (None, None),
     };
     let contacts = value.opt_array("contacts")?;
-    let contact_name = |wa_id: &str| -> Option<String> {
-        let named = |c: &Json<'_>| -> Option<(Option<String>, String)> {
-            let name = c.get("profile")?.get("name")?.as_str()?;
-            let wa_id = c.get("wa_id").and_then(Json::as_str).map(str::to_owned);
-            Some((wa_id, name.to_owned()))
-        };
-        let all: Vec<_> = contacts.iter().filter_map(named).collect();
-        all.iter()
-            .find(|(id, _)| id.as_deref() == Some(wa_id))
-            .or(all.first())
-            .map(|(_, n)| n.clone())
-    };
 
     for m in value.opt_array("messages")? {
         let m = element(m, "messages[]")?;
-        let msg = message(m, phone_number_id.clone(), display.clone(), &contact_name)?;
+        let msg = message(m, phone_number_id, display, contacts)?;
         let (sender, _) = address(&msg.from);
-        let kind = MessageKind::from_name(&msg.kind);
         let view = InboundMessage {
             provider_message_id: msg.id.clone(),
             chat: sender.clone(),
@@ -246,7 +234,7 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Re
             text: msg.text.clone().or_else(|| msg.caption.clone()),
             media: msg.media.clone(),
             received_at: msg.timestamp,
-            kind,
+            kind: MessageKind::from_name(&msg.kind),
         };
         events.push(Event {
             provider: ctx.provider,
@@ -261,119 +249,139 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Re
 
     for s in value.opt_array("statuses")? {
         let s = element(s, "statuses[]")?;
-        let mut errors = Vec::new();
-        for e in s.opt_array("errors")? {
-            let e = element(e, "statuses[].errors[]")?;
-            errors.push(MetaError {
-                code: e.opt_int("code")?,
-                title: e.opt_str("title")?.map(str::to_owned),
-                message: e.opt_str("message")?.map(str::to_owned),
-            });
-        }
-        let status = MetaStatus {
-            phone_number_id: phone_number_id.clone(),
-            id: s.id("id")?,
-            status: s.str("status")?.to_owned(),
-            timestamp: s.opt_unix("timestamp")?,
-            recipient_id: s.opt_id("recipient_id")?,
-            errors,
-        };
+        let errors = s
+            .opt_array("errors")?
+            .iter()
+            .map(|e| {
+                let e = element(e, "statuses[].errors[]")?;
+                let (code, title, message) = (
+                    e.opt_int("code")?,
+                    e.opt_str("title")?,
+                    e.opt_str("message")?,
+                );
+                Ok(MetaError {
+                    code,
+                    title: own(title),
+                    message: own(message),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let (id, status) = (s.id("id")?, s.str("status")?);
+        let (timestamp, recipient) = (s.opt_unix("timestamp")?, s.opt_id("recipient_id")?);
         events.push(Event {
             provider: ctx.provider,
-            event_type: format!("message.{}", status.status),
-            id: Some(status.id.clone()),
-            occurred_at: status.timestamp,
-            dedup_key: ctx.key(&["status", &status.id, &status.status]),
-            data: EventData::MetaStatus(status),
+            event_type: format!("message.{status}"),
+            id: Some(id.to_owned()),
+            occurred_at: timestamp,
+            dedup_key: ctx.key(&["status", id, status]),
+            data: EventData::MetaStatus(MetaStatus {
+                phone_number_id: own(phone_number_id),
+                id: id.to_owned(),
+                status: status.to_owned(),
+                timestamp,
+                recipient_id: own(recipient),
+                errors,
+            }),
             message: None,
         });
     }
     Ok(())
 }
 
+/// The profile name of `wa_id` in `contacts[]`, else the first contact's.
+fn contact_name<'j>(contacts: &'j [Json<'_>], wa_id: &str) -> Option<&'j str> {
+    let name = |c: &'j Json<'_>| c.get("profile")?.get("name")?.as_str();
+    contacts
+        .iter()
+        .find(|c| c.get("wa_id").and_then(Json::as_str) == Some(wa_id))
+        .and_then(name)
+        .or_else(|| contacts.iter().find_map(name))
+}
+
 fn message(
     m: Obj<'_, '_>,
-    phone_number_id: Option<String>,
-    display_phone_number: Option<String>,
-    contact_name: &dyn Fn(&str) -> Option<String>,
+    phone_number_id: Option<&str>,
+    display_phone_number: Option<&str>,
+    contacts: &[Json<'_>],
 ) -> Result<MetaMessage, Error> {
-    let kind = m.str("type")?;
-    let from = m.id("from")?;
+    // Every fallible read first, borrowing; owned values are built only once nothing can fail.
+    let (kind, from, id) = (m.str("type")?, m.id("from")?, m.id("id")?);
+    let timestamp = m.opt_unix("timestamp")?;
     let body = m.opt_obj(kind, "messages[].<type>").ok().flatten();
-    let media: Option<MediaRef> = match body {
-        Some(b) if MessageKind::from_name(kind).has_media() => Some(super::mossmoon::media(&b)?),
+    let media = match body {
+        Some(b) if MessageKind::from_name(kind).has_media() => Some(MediaFields::read(&b)?),
         _ => None,
     };
     let caption = match body {
-        Some(b) => b.opt_str("caption")?.map(str::to_owned),
+        Some(b) => b.opt_str("caption")?,
         None => None,
     };
     let location = match (kind, body) {
         ("location", Some(b)) => {
             let coord = |k: &str| match b.get(k) {
-                Some(Json::Num(n)) => Ok((*n).to_owned()),
+                Some(Json::Num(n)) => Ok(*n),
                 None => Err(b.error(k, crate::FieldProblem::Missing)),
                 Some(_) => Err(b.error(k, crate::FieldProblem::WrongType)),
             };
-            Some(MetaLocation {
-                latitude: coord("latitude")?,
-                longitude: coord("longitude")?,
-                name: b.opt_str("name")?.map(str::to_owned),
-                address: b.opt_str("address")?.map(str::to_owned),
-            })
+            Some((
+                coord("latitude")?,
+                coord("longitude")?,
+                b.opt_str("name")?,
+                b.opt_str("address")?,
+            ))
         }
         _ => None,
     };
+    // (type, id, title) of an interactive reply or a quick-reply button.
     let reply = match (kind, body) {
         ("interactive", Some(b)) => {
             let t = b.opt_str("type")?.unwrap_or("interactive");
-            let r = b.opt_obj(t, "messages[].interactive.<type>")?;
-            Some(MetaReply {
-                kind: t.to_owned(),
-                id: r.map(|r| r.opt_id("id")).transpose()?.flatten(),
-                title: r
-                    .map(|r| r.opt_str("title"))
-                    .transpose()?
-                    .flatten()
-                    .map(str::to_owned),
-            })
+            match b.opt_obj(t, "messages[].interactive.<type>")? {
+                Some(r) => Some((t, r.opt_id("id")?, r.opt_str("title")?)),
+                None => Some((t, None, None)),
+            }
         }
-        ("button", Some(b)) => Some(MetaReply {
-            kind: "button".to_owned(),
-            id: b.opt_str("payload")?.map(str::to_owned),
-            title: b.opt_str("text")?.map(str::to_owned),
-        }),
+        ("button", Some(b)) => Some(("button", b.opt_str("payload")?, b.opt_str("text")?)),
         _ => None,
     };
     let reaction = match (kind, body) {
-        ("reaction", Some(b)) => Some(MetaReaction {
-            message_id: b.opt_str("message_id")?.map(str::to_owned),
-            emoji: b.opt_str("emoji")?.map(str::to_owned),
-        }),
+        ("reaction", Some(b)) => Some((b.opt_str("message_id")?, b.opt_str("emoji")?)),
         _ => None,
     };
     let text = match (kind, body) {
-        ("text", Some(b)) => b.opt_str("body")?.map(str::to_owned),
-        _ => reply.as_ref().and_then(|r| r.title.clone()),
+        ("text", Some(b)) => b.opt_str("body")?,
+        _ => reply.and_then(|(_, _, title)| title),
     };
     let context_id = match m.opt_obj("context", "messages[].context")? {
-        Some(c) => c.opt_str("id")?.map(str::to_owned),
+        Some(c) => c.opt_str("id")?,
         None => None,
     };
     Ok(MetaMessage {
-        phone_number_id,
-        display_phone_number,
-        contact_name: contact_name(&from),
-        from,
-        id: m.id("id")?,
-        timestamp: m.opt_unix("timestamp")?,
+        phone_number_id: own(phone_number_id),
+        display_phone_number: own(display_phone_number),
+        contact_name: own(contact_name(contacts, from)),
+        from: from.to_owned(),
+        id: id.to_owned(),
+        timestamp,
         kind: kind.to_owned(),
-        text,
-        caption,
-        media,
-        location,
-        reply,
-        reaction,
-        context_id,
+        text: own(text),
+        caption: own(caption),
+        media: media.map(|f| f.owned()),
+        location: location.map(|(latitude, longitude, name, address)| MetaLocation {
+            latitude: latitude.to_owned(),
+            longitude: longitude.to_owned(),
+            name: own(name),
+            address: own(address),
+        }),
+        reply: reply.map(|(kind, id, title)| MetaReply {
+            kind: kind.to_owned(),
+            id: own(id),
+            title: own(title),
+        }),
+        reaction: reaction.map(|(message_id, emoji)| MetaReaction {
+            message_id: own(message_id),
+            emoji: own(emoji),
+        }),
+        context_id: own(context_id),
     })
 }

@@ -1,9 +1,9 @@
 //! MoltFlow: `{event, timestamp, data}` envelopes.
 
-use super::json::Obj;
+use super::json::{Obj, own};
 use super::message::{InboundMessage, MessageKind, address};
 use super::{Ctx, Event, EventData, WriteJson, object};
-use crate::error::Error;
+use crate::error::{Error, FieldProblem};
 use crate::json::{Json, Writer};
 
 /// MoltFlow `message.received` (a customer wrote) or `message.sent` (an outbound message was
@@ -112,87 +112,107 @@ impl WriteJson for MoltFlowTest {
 }
 
 pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Event, Error> {
+    // Every fallible read first, borrowing; owned values are built only once nothing can fail.
     let root = Obj::root(doc)?;
     let event = root.str("event")?;
     let timestamp = root.str("timestamp")?;
     let occurred_at = root.opt_rfc3339("timestamp")?;
     let data = root.opt_obj("data", "data")?;
-    let missing_data = || root.error("data", crate::FieldProblem::Missing);
+    let missing_data = || root.error("data", FieldProblem::Missing);
     let mut message = None;
     let (data, key) = match event {
         "message.received" | "message.sent" => {
             let d = data.ok_or_else(missing_data)?;
-            let m = MoltFlowMessage {
-                session_id: d.opt_id("session_id")?,
-                from: d.opt_id("from")?,
-                from_name: d.opt_str("from_name")?.map(str::to_owned),
-                to: d.opt_id("to")?,
-                body: d.opt_str("body")?.map(str::to_owned),
-                message_id: d.id("message_id")?,
-                chat_id: d.opt_str("chat_id")?.map(str::to_owned),
-            };
+            let (session_id, from, from_name, to) = (
+                d.opt_id("session_id")?,
+                d.opt_id("from")?,
+                d.opt_str("from_name")?,
+                d.opt_id("to")?,
+            );
+            let (body, message_id, chat_id) = (
+                d.opt_str("body")?,
+                d.id("message_id")?,
+                d.opt_str("chat_id")?,
+            );
             if event == "message.received" {
-                let from = m
-                    .from
-                    .as_deref()
-                    .ok_or_else(|| d.error("from", crate::FieldProblem::Missing))?;
+                let from = from.ok_or_else(|| d.error("from", FieldProblem::Missing))?;
                 let (sender, _) = address(from);
-                let (chat, is_group) = address(m.chat_id.as_deref().unwrap_or(from));
+                let (chat, is_group) = address(chat_id.unwrap_or(from));
                 message = Some(InboundMessage {
-                    provider_message_id: m.message_id.clone(),
+                    provider_message_id: message_id.to_owned(),
                     sender,
-                    sender_name: m.from_name.clone(),
+                    sender_name: own(from_name),
                     chat,
                     is_group,
                     kind: MessageKind::Text,
-                    text: m.body.clone(),
+                    text: own(body),
                     media: None,
                     received_at: occurred_at,
                 });
             }
-            let key = ctx.key(&[event, &m.message_id]);
-            (EventData::MoltFlowMessage(m), key)
+            let m = MoltFlowMessage {
+                session_id: own(session_id),
+                from: own(from),
+                from_name: own(from_name),
+                to: own(to),
+                body: own(body),
+                message_id: message_id.to_owned(),
+                chat_id: own(chat_id),
+            };
+            (EventData::MoltFlowMessage(m), ctx.key(&[event, message_id]))
         }
         "session.status_changed" => {
             let d = data.ok_or_else(missing_data)?;
+            let (session_id, old_status, new_status, reason) = (
+                d.id("session_id")?,
+                d.opt_str("old_status")?,
+                d.str("new_status")?,
+                d.opt_str("reason")?,
+            );
             let s = MoltFlowSession {
-                session_id: d.id("session_id")?,
-                old_status: d.opt_str("old_status")?.map(str::to_owned),
-                new_status: d.str("new_status")?.to_owned(),
-                reason: d.opt_str("reason")?.map(str::to_owned),
+                session_id: session_id.to_owned(),
+                old_status: own(old_status),
+                new_status: new_status.to_owned(),
+                reason: own(reason),
             };
-            let key = ctx.key(&[event, &s.session_id, &s.new_status, timestamp]);
+            let key = ctx.key(&[event, session_id, new_status, timestamp]);
             (EventData::MoltFlowSession(s), key)
         }
         "lead.captured" => {
             let d = data.ok_or_else(missing_data)?;
-            let l = MoltFlowLead {
-                session_id: d.opt_id("session_id")?,
-                group_id: d.opt_str("group_id")?.map(str::to_owned),
-                phone: d.id("phone")?,
-                name: d.opt_str("name")?.map(str::to_owned),
-                message_preview: d.opt_str("message_preview")?.map(str::to_owned),
-                captured_at: d.opt_rfc3339("captured_at")?,
-            };
+            let (session_id, group_id, phone, name) = (
+                d.opt_id("session_id")?,
+                d.opt_str("group_id")?,
+                d.id("phone")?,
+                d.opt_str("name")?,
+            );
+            let (preview, captured_at) =
+                (d.opt_str("message_preview")?, d.opt_rfc3339("captured_at")?);
             let when = d.opt_str("captured_at")?.unwrap_or(timestamp);
             let key = ctx.key(&[
                 event,
-                l.session_id.as_deref().unwrap_or(""),
-                l.group_id.as_deref().unwrap_or(""),
-                &l.phone,
+                session_id.unwrap_or(""),
+                group_id.unwrap_or(""),
+                phone,
                 when,
             ]);
+            let l = MoltFlowLead {
+                session_id: own(session_id),
+                group_id: own(group_id),
+                phone: phone.to_owned(),
+                name: own(name),
+                message_preview: own(preview),
+                captured_at,
+            };
             (EventData::MoltFlowLead(l), key)
         }
         "webhook.test" => {
-            let message = match data {
-                Some(d) => d.opt_str("message")?.map(str::to_owned),
+            let text = match data {
+                Some(d) => d.opt_str("message")?,
                 None => None,
             };
-            (
-                EventData::MoltFlowTest(MoltFlowTest { message }),
-                ctx.body_key(),
-            )
+            let t = MoltFlowTest { message: own(text) };
+            (EventData::MoltFlowTest(t), ctx.body_key())
         }
         _ => (EventData::Unknown(doc.raw().into_owned()), ctx.body_key()),
     };

@@ -1,6 +1,6 @@
 //! Mossmoon: `{event, id, line_id, …}` envelopes; every event has an `evt_…` id.
 
-use super::json::Obj;
+use super::json::{Obj, own};
 use super::message::{InboundMessage, MediaRef, MessageKind, address};
 use super::{Ctx, Event, EventData, WriteJson, object};
 use crate::error::{Error, FieldProblem};
@@ -87,18 +87,39 @@ impl WriteJson for MossmoonDelivery {
     }
 }
 
-/// A media object (Mossmoon's `message.media`, Meta's `image`/`audio`/…).
-pub(crate) fn media(o: &Obj<'_, '_>) -> Result<MediaRef, Error> {
-    Ok(MediaRef {
-        id: o.opt_id("id")?,
-        url: o.opt_string("url")?,
-        mime_type: o.opt_string("mime_type")?,
-        sha256: o.opt_string("sha256")?,
-        filename: o.opt_string("filename")?,
-    })
+/// A media object's fields (Mossmoon's `message.media`, Meta's `image`/`audio`/…), borrowed.
+pub(crate) struct MediaFields<'j> {
+    id: Option<&'j str>,
+    url: Option<&'j str>,
+    mime_type: Option<&'j str>,
+    sha256: Option<&'j str>,
+    filename: Option<&'j str>,
+}
+
+impl<'j> MediaFields<'j> {
+    pub(crate) fn read(o: &Obj<'j, '_>) -> Result<Self, Error> {
+        Ok(Self {
+            id: o.opt_id("id")?,
+            url: o.opt_str("url")?,
+            mime_type: o.opt_str("mime_type")?,
+            sha256: o.opt_str("sha256")?,
+            filename: o.opt_str("filename")?,
+        })
+    }
+
+    pub(crate) fn owned(&self) -> MediaRef {
+        MediaRef {
+            id: own(self.id),
+            url: own(self.url),
+            mime_type: own(self.mime_type),
+            sha256: own(self.sha256),
+            filename: own(self.filename),
+        }
+    }
 }
 
 pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Event, Error> {
+    // Every fallible read first, borrowing; owned values are built only once nothing can fail.
     let root = Obj::root(doc)?;
     let event = root.str("event")?;
     let id = root.id("id")?;
@@ -106,81 +127,82 @@ pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Event, Error> {
     let mut occurred_at = None;
     let mut message = None;
     let data = match event {
-        "line.ready" | "line.disconnected" => EventData::MossmoonLine(MossmoonLine {
-            line_id: line_id.ok_or_else(|| root.error("line_id", FieldProblem::Missing))?,
-            phone: root.opt_id("phone")?,
-            reason: root.opt_str("reason")?.map(str::to_owned),
-        }),
+        "line.ready" | "line.disconnected" => {
+            let line = line_id.ok_or_else(|| root.error("line_id", FieldProblem::Missing))?;
+            let (phone, reason) = (root.opt_id("phone")?, root.opt_str("reason")?);
+            EventData::MossmoonLine(MossmoonLine {
+                line_id: line.to_owned(),
+                phone: own(phone),
+                reason: own(reason),
+            })
+        }
         "message.received" => {
             let m = root.obj("message", "message")?;
             let media = m
                 .opt_obj("media", "message.media")?
-                .map(|o| media(&o))
+                .map(|o| MediaFields::read(&o))
                 .transpose()?;
             let text = match m.opt_str("text") {
                 Ok(t) => t,
                 // Tolerate Meta's `{"body": …}` shape.
                 Err(_) => m.obj("text", "message.text")?.opt_str("body")?,
             }
-            .or(m.opt_str("body")?)
-            .map(str::to_owned);
-            let msg = MossmoonMessage {
-                line_id: line_id.clone(),
-                message_id: m.id("id")?,
-                from: m.id("from")?,
-                kind: m.str("type")?.to_owned(),
-                text,
-                caption: m.opt_str("caption")?.map(str::to_owned),
-                media,
-                received_at: m.opt_rfc3339("received_at")?,
-            };
-            occurred_at = msg.received_at;
-            let (sender, _) = address(&msg.from);
-            let (chat, is_group) = match m.opt_str("chat_id")? {
+            .or(m.opt_str("body")?);
+            let (message_id, from, kind) = (m.id("id")?, m.id("from")?, m.str("type")?);
+            let (caption, received_at) = (m.opt_str("caption")?, m.opt_rfc3339("received_at")?);
+            let chat_id = m.opt_str("chat_id")?;
+            occurred_at = received_at;
+            let (sender, _) = address(from);
+            let (chat, is_group) = match chat_id {
                 Some(c) => address(c),
                 None => (sender.clone(), false),
             };
+            let media = media.map(|f| f.owned());
             message = Some(InboundMessage {
-                provider_message_id: msg.message_id.clone(),
+                provider_message_id: message_id.to_owned(),
                 sender,
                 sender_name: None,
                 chat,
                 is_group,
-                kind: MessageKind::from_name(&msg.kind),
-                text: msg.text.clone().or_else(|| msg.caption.clone()),
-                media: msg.media.clone(),
-                received_at: msg.received_at,
+                kind: MessageKind::from_name(kind),
+                text: own(text.or(caption)),
+                media: media.clone(),
+                received_at,
             });
-            EventData::MossmoonMessage(msg)
+            EventData::MossmoonMessage(MossmoonMessage {
+                line_id: own(line_id),
+                message_id: message_id.to_owned(),
+                from: from.to_owned(),
+                kind: kind.to_owned(),
+                text: own(text),
+                caption: own(caption),
+                media,
+                received_at,
+            })
         }
         "message.delivered" => {
             let m = root.opt_obj("message", "message")?;
+            let at = m.unwrap_or(root);
             let message_id = match m {
                 Some(m) => m.id("id")?,
                 None => root.id("message_id")?,
             };
-            let d = MossmoonDelivery {
-                line_id: line_id.clone(),
-                message_id,
-                to: match m {
-                    Some(m) => m.opt_id("to")?,
-                    None => root.opt_id("to")?,
-                },
-                delivered_at: match m {
-                    Some(m) => m.opt_rfc3339("delivered_at")?,
-                    None => root.opt_rfc3339("delivered_at")?,
-                },
-            };
-            occurred_at = d.delivered_at;
-            EventData::MossmoonDelivery(d)
+            let (to, delivered_at) = (at.opt_id("to")?, at.opt_rfc3339("delivered_at")?);
+            occurred_at = delivered_at;
+            EventData::MossmoonDelivery(MossmoonDelivery {
+                line_id: own(line_id),
+                message_id: message_id.to_owned(),
+                to: own(to),
+                delivered_at,
+            })
         }
         _ => EventData::Unknown(doc.raw().into_owned()),
     };
     Ok(Event {
         provider: ctx.provider,
         event_type: event.to_owned(),
-        dedup_key: ctx.key(&[&id]),
-        id: Some(id),
+        dedup_key: ctx.key(&[id]),
+        id: Some(id.to_owned()),
         occurred_at,
         data,
         message,

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 
 /// The TypeScript declarations of the data types (written to `hookseal.d.ts`). On the host only
 /// the tests read it.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[allow(dead_code)]
 const TYPES_TEXT: &str = r#"
 /** Every `code` a HooksealError can carry. */
 export type HooksealErrorCode =
