@@ -10,6 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // serde_json's arbitrary_precision reads an object with this private key as a number (its
+    // internal token), so it is no reference for such documents.
+    if text.contains("$serde_json::private::Number") {
+        return;
+    }
     let ours = hookseal::__private::json_canonical(text);
     let theirs = serde_json::from_str::<Value>(text);
     match (ours, theirs) {
