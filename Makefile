@@ -16,13 +16,26 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json
 
-.PHONY: test setup lint rust-test vectors vectors-check fuzz
+.PHONY: test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint
 
 setup:
-	scripts/setup.sh rust node
+	scripts/setup.sh rust node wasm
 
-test: setup lint vectors-check rust-test
+test: setup lint vectors-check rust-test pkg js-test pkg-lint
 	@echo "make test: all checks passed"
+
+# The npm package (build/pkg), linked as node_modules/hookseal so tests import it by name
+# through its real exports map.
+pkg:
+	scripts/build-pkg.sh
+	ln -sfn ../build/pkg node_modules/hookseal
+
+js-test: pkg
+	node --test tests/js/*.test.mjs
+
+pkg-lint: pkg
+	publint --strict build/pkg
+	attw --pack build/pkg
 
 lint:
 	cargo fmt --all --check
