@@ -16,12 +16,12 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json
 
-.PHONY: test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint
+.PHONY: test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
 setup:
 	scripts/setup.sh rust node wasm
 
-test: setup lint vectors-check rust-test pkg js-test pkg-lint
+test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test
 	@echo "make test: all checks passed"
 
 # The npm package (build/pkg), linked as node_modules/hookseal so tests import it by name
@@ -32,6 +32,11 @@ pkg:
 
 js-test: pkg
 	node --test tests/js/*.test.mjs
+
+# The packed tarball in throwaway projects: Node 20/22, Express, Next.js (Node and Edge), a
+# Worker under workerd, Deno. Installs Next.js and friends from the registry the first time.
+consumer-test: pkg
+	node --test tests/consumers/consumers.test.mjs
 
 pkg-lint: pkg
 	publint --strict build/pkg

@@ -19,23 +19,28 @@ RUSTFLAGS="-C target-feature=+simd128" cargo build --quiet --release \
 RAW=target/wasm32-unknown-unknown/release/hookseal_wasm.wasm
 
 rm -rf "$OUT"
-mkdir -p "$OUT/dist/esm"
-wasm-bindgen --target web --out-dir "$OUT/dist/esm" --out-name hookseal "$RAW"
-wasm-bindgen --target nodejs --out-dir "$OUT/dist" --out-name hookseal "$RAW"
-# One module serves both glues (wasm-bindgen writes the same bytes for every target).
-cmp -s "$OUT/dist/hookseal_bg.wasm" "$OUT/dist/esm/hookseal_bg.wasm" \
+mkdir -p "$OUT/dist" "$OUT/tmp"
+# Both glues and the one module live in dist/: the `web` glue (ESM, hookseal.js) and the
+# `nodejs` glue (CommonJS, renamed to hookseal.cjs; it loads hookseal_bg.wasm from its own
+# directory). wasm-bindgen writes the same .wasm for every target; the build checks that.
+wasm-bindgen --target web --out-dir "$OUT/dist" --out-name hookseal "$RAW"
+wasm-bindgen --target nodejs --out-dir "$OUT/tmp" --out-name hookseal "$RAW"
+cmp -s "$OUT/dist/hookseal_bg.wasm" "$OUT/tmp/hookseal_bg.wasm" \
   || { echo "the web and nodejs glues expect different wasm" >&2; exit 1; }
-rm "$OUT/dist/esm/hookseal_bg.wasm" "$OUT/dist/esm/hookseal_bg.wasm.d.ts" "$OUT/dist/hookseal_bg.wasm.d.ts"
+mv "$OUT/tmp/hookseal.js" "$OUT/dist/hookseal.cjs"
+mv "$OUT/tmp/hookseal.d.ts" "$OUT/dist/hookseal.d.cts"
+rm -rf "$OUT/tmp" "$OUT/dist/hookseal_bg.wasm.d.ts"
 "$WASM_OPT" -Oz "${FEATURES[@]}" --strip-debug --strip-producers \
   "$OUT/dist/hookseal_bg.wasm" -o "$OUT/dist/hookseal_bg.wasm"
 
-# Hand-written files. The CommonJS helpers are compiled from the one ESM source.
+# Hand-written files. The CommonJS helpers and types are made from the one ESM source.
 cp -r pkg-templates/. "$OUT/"
 sed -i "s/\"version\": \"0.0.0-template\"/\"version\": \"$VERSION\"/" "$OUT/package.json"
-esbuild pkg-templates/dist/esm/helpers.js --format=cjs --platform=neutral --log-level=warning \
+esbuild pkg-templates/dist/helpers.js --format=cjs --platform=neutral --log-level=warning \
   --outfile="$OUT/dist/helpers.cjs"
-cp pkg-templates/dist/esm/helpers.d.ts "$OUT/dist/helpers.d.cts"
-sed 's#\./helpers\.js#./helpers.cjs#' pkg-templates/dist/esm/index.d.ts > "$OUT/dist/index.d.cts"
+sed 's#\./hookseal\.js#./hookseal.cjs#' pkg-templates/dist/helpers.d.ts > "$OUT/dist/helpers.d.cts"
+sed 's#\./hookseal\.js#./hookseal.cjs#; s#\./helpers\.js#./helpers.cjs#' \
+  pkg-templates/dist/index.d.ts > "$OUT/dist/index.d.cts"
 cp README.md "$OUT/README.md"
 [ -f LICENSE ] && cp LICENSE "$OUT/"
 

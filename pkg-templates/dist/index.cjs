@@ -1,6 +1,7 @@
 'use strict';
-// Node `require` entry. The wasm-bindgen `nodejs` glue loads hookseal_bg.wasm synchronously.
-const glue = require('./hookseal.js');
+// Node `require` entry. The wasm-bindgen `nodejs` glue (hookseal.cjs) loads hookseal_bg.wasm
+// from this directory synchronously.
+const glue = require('./hookseal.cjs');
 const helpers = require('./helpers.cjs');
 
 glue.__registerErrorClass(helpers.HooksealError);

@@ -1,10 +1,11 @@
 // Cloudflare Workers (workerd): the .wasm arrives as an imported, already compiled module; code
 // generation from bytes is not allowed at run time.
-import wasm from '../hookseal_bg.wasm';
+import wasm from './hookseal_bg.wasm';
 import * as glue from './hookseal.js';
 import { HooksealError } from './helpers.js';
+import { sameRealm } from './module.js';
 
-glue.initSync({ module: wasm });
+glue.initSync({ module: sameRealm(wasm) });
 glue.__registerErrorClass(HooksealError);
 
 export const { Webhook, metaHandshake } = glue;

@@ -1,6 +1,6 @@
 // Node `import` entry: the same instance as `require`, so an app that mixes both has one
 // hookseal (no dual-package hazard).
-import cjs from '../index.cjs';
+import cjs from './index.cjs';
 
 export const {
   Webhook, metaHandshake, HooksealError, statusFor, verifyRequest, readBody, middleware,

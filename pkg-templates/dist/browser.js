@@ -3,7 +3,7 @@
 import * as glue from './hookseal.js';
 import { HooksealError } from './helpers.js';
 
-await glue.default({ module_or_path: new URL('../hookseal_bg.wasm', import.meta.url) });
+await glue.default({ module_or_path: new URL('./hookseal_bg.wasm', import.meta.url) });
 glue.__registerErrorClass(HooksealError);
 
 export const { Webhook, metaHandshake } = glue;

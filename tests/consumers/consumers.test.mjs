@@ -1,0 +1,168 @@
+// The packed tarball, installed into throwaway projects the way users install it, proves one
+// real verification and one rejected forgery in each: Node 20 and 22 (require and import), an
+// Express app over HTTP, a Next.js App Router app (Node and Edge route handlers) built with
+// `next build` and served by `next start`, a Cloudflare Worker under workerd (`wrangler dev`),
+// and Deno (the ESM `web` glue).
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'hookseal';
+import { root } from '../js/harness.mjs';
+
+const here = join(root, 'tests/consumers');
+const work = join(root, 'build/consumers');
+const SECRET = 'consumer-secret-7f3a9c';
+const children = [];
+let tarball;
+let fixture;
+
+const quietEnv = {
+  ...process.env,
+  NEXT_TELEMETRY_DISABLED: '1',
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  XDG_CONFIG_HOME: join(work, '.config'),
+  MOLTFLOW_WEBHOOK_SECRET: SECRET,
+};
+
+function run(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { encoding: 'utf8', env: quietEnv, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+/** A fresh copy of tests/consumers/<name> with the tarball and `deps` installed from the registry. */
+function project(name, deps = {}) {
+  const dir = join(work, name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(join(here, name), dir, { recursive: true });
+  const pkg = { name: `consumer-${name}`, private: true, dependencies: { hookseal: `file:${tarball}`, ...deps } };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  writeFileSync(join(dir, 'fixture.json'), JSON.stringify(fixture));
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
+  return dir;
+}
+
+/** The `node` binaries on PATH, by major version. */
+function nodes() {
+  const found = {};
+  for (const d of (process.env.PATH ?? '').split(delimiter)) {
+    const bin = join(d, 'node');
+    if (!existsSync(bin)) continue;
+    const major = run(bin, ['--version']).trim().match(/^v(\d+)/)?.[1];
+    if (major && !found[major]) found[major] = bin;
+  }
+  return found;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a long-running process and resolves once `ready` matches its output. */
+function start(cmd, args, { cwd, ready, timeout = 120_000 }) {
+  const child = spawn(cmd, args, { cwd, env: quietEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} not ready in time:\n${output}`)), timeout);
+    const onData = (d) => {
+      output += d;
+      const m = output.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${cmd} exited ${code}:\n${output}`)));
+  });
+}
+
+async function post(url, body, headers) {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  return { status: res.status, json: await res.json() };
+}
+
+/** A valid delivery is accepted with its events; the forged one is refused with 401. */
+async function proves(url, extra = {}) {
+  const ok = await post(url, fixture.body, fixture.headers);
+  assert.deepEqual(ok, { status: 202, json: { ...extra, events: ['message.received'] } });
+  const forged = await post(url, fixture.forged, fixture.headers);
+  assert.equal(forged.status, 401);
+  assert.equal(forged.json.error, 'signature_mismatch');
+  for (const [k, v] of Object.entries(extra)) assert.equal(forged.json[k], v);
+}
+
+before(() => {
+  mkdirSync(work, { recursive: true });
+  const out = JSON.parse(run('npm', ['pack', join(root, 'build/pkg'), '--pack-destination', work, '--json']));
+  tarball = join(work, out[0].filename);
+  const body = readFileSync(join(root, 'tests/events/moltflow/message_received.json'), 'utf8');
+  const headers = new Webhook('moltflow', SECRET).sign(body);
+  fixture = { secret: SECRET, body, headers, forged: body.replace('my order', 'my 0rder') };
+});
+
+after(() => {
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+test('Node 20 and 22, require and import', () => {
+  const dir = project('node');
+  const bins = nodes();
+  for (const major of ['20', '22']) {
+    assert.ok(bins[major], `no Node ${major} on PATH (have ${Object.keys(bins)})`);
+    for (const file of ['check.cjs', 'check.mjs']) {
+      const out = JSON.parse(run(bins[major], [file], { cwd: dir }));
+      assert.match(out.node, new RegExp(`^v${major}\\.`));
+      assert.deepEqual([out.events, out.forged], [['message.received'], 'signature_mismatch'], `${major} ${file}`);
+    }
+  }
+});
+
+test('an Express app over HTTP', async () => {
+  const dir = project('express', { express: '5.3.0' });
+  const [, port] = await start(process.execPath, ['server.mjs'], { cwd: dir, ready: /"port":(\d+)/ });
+  await proves(`http://127.0.0.1:${port}/webhooks/moltflow`);
+});
+
+test('Deno imports the ESM web build', () => {
+  const dir = project('deno');
+  const deno = join(root, 'node_modules/.bin/deno');
+  const out = JSON.parse(run(deno, ['run', '--quiet', '--allow-read', '--allow-env', 'check.ts'], {
+    cwd: dir, env: { ...quietEnv, DENO_DIR: join(work, '.deno') },
+  }));
+  assert.deepEqual([out.events, out.forged], [['message.received'], 'signature_mismatch']);
+});
+
+test('a Cloudflare Worker under workerd (wrangler dev)', async () => {
+  const dir = project('worker');
+  const port = await freePort();
+  const wrangler = join(root, 'node_modules/.bin/wrangler');
+  await start(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--var', `MOLTFLOW_WEBHOOK_SECRET:${SECRET}`,
+    '--persist-to', join(dir, '.state')], { cwd: dir, ready: /Ready on http/ });
+  await proves(`http://127.0.0.1:${port}/`);
+});
+
+test('a Next.js App Router app, Node and Edge route handlers (next build, next start)', async () => {
+  const dir = project('next', { next: '16.4.6', react: '19.3.1', 'react-dom': '19.3.1' });
+  const next = join(dir, 'node_modules/.bin/next');
+  run(next, ['build'], { cwd: dir, timeout: 600_000 });
+  const port = await freePort();
+  await start(next, ['start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, ready: /Ready in|started server/i });
+  await proves(`http://127.0.0.1:${port}/api/node`, { runtime: 'nodejs' });
+  await proves(`http://127.0.0.1:${port}/api/edge`, { runtime: 'edge' });
+});

@@ -1,0 +1,17 @@
+// A Cloudflare Worker that imports hookseal the way any Workers user does (wrangler bundles it).
+import { Webhook, HooksealError, statusFor, verifyRequest } from 'hookseal';
+
+let moltflow;
+
+export default {
+  async fetch(request, env) {
+    moltflow ??= new Webhook('moltflow', env.MOLTFLOW_WEBHOOK_SECRET);
+    try {
+      const { events } = await verifyRequest(moltflow, request);
+      return Response.json({ events: events.map((e) => e.type) }, { status: 202 });
+    } catch (err) {
+      if (!(err instanceof HooksealError)) throw err;
+      return Response.json({ error: err.code }, { status: statusFor(err) });
+    }
+  },
+};
