@@ -1,5 +1,8 @@
 # hookseal task runner. CI (.ci/run) calls `make test`, exactly as the README says.
 #
+#   make dev      the main job: the Worker locally (wrangler dev, 127.0.0.1:8787) and a local
+#                 destination that prints deliveries; installs what is missing first
+#   make send     send signed samples of every event type to the running Worker
 #   make test     every check and test; installs what is missing first
 #   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
 #   make vectors  regenerate tests/vectors/schemes.json
@@ -16,10 +19,19 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json
 
-.PHONY: test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
+.PHONY: dev send worker test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
 setup:
-	scripts/setup.sh rust node wasm
+	scripts/setup.sh rust node wasm worker
+
+dev: setup pkg
+	scripts/dev.sh
+
+send: pkg
+	node scripts/send-samples.mjs
+
+worker: setup
+	scripts/build-worker.sh
 
 test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test
 	@echo "make test: all checks passed"

@@ -314,6 +314,14 @@ impl Verifier {
         )
     }
 
+    /// An event for a body that verified but could not be parsed (`err` is the parse error):
+    /// type `hookseal.unparsed`, dedup key from a hash of the body, and as data the error and
+    /// the body itself (as text when it is UTF-8, else base64), so that nothing is lost.
+    #[must_use]
+    pub fn unparsed_event(&self, body: &[u8], err: &Error) -> Event {
+        crate::event::unparsed(self.spec.name, body, err)
+    }
+
     /// Verifies, then parses. A parse error (`invalid_utf8`, `malformed_json`, `invalid_event`)
     /// means the signature was good: see [`Error::signature_verified`].
     pub fn verify_and_parse<'r>(

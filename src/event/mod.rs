@@ -335,6 +335,48 @@ pub(crate) fn extra_headers(scheme_name: &str) -> &'static [&'static str] {
     }
 }
 
+/// See [`crate::Verifier::unparsed_event`].
+pub(crate) fn unparsed(scheme_name: &str, body: &[u8], err: &Error) -> Event {
+    let provider = Provider::of_scheme(scheme_name);
+    let ctx = Ctx {
+        provider,
+        body,
+        headers: &[("", "")],
+        header_id: None,
+        header_ts: None,
+    };
+    let mut w = Writer::default();
+    w.begin_object();
+    w.key("error");
+    w.str(err.code());
+    w.key("message");
+    w.str(&err.to_string());
+    match core::str::from_utf8(body) {
+        Ok(text) => {
+            w.key("body");
+            w.str(text);
+            w.key("bodyEncoding");
+            w.str("utf8");
+        }
+        Err(_) => {
+            w.key("body");
+            w.str(&crate::mac::Encoding::Base64.encode(body));
+            w.key("bodyEncoding");
+            w.str("base64");
+        }
+    }
+    w.end_object();
+    Event {
+        provider,
+        event_type: "hookseal.unparsed".to_owned(),
+        id: None,
+        occurred_at: None,
+        dedup_key: ctx.body_key(),
+        data: EventData::Unknown(w.finish()),
+        message: None,
+    }
+}
+
 /// What a parser needs beyond the JSON.
 pub(crate) struct Ctx<'a> {
     pub provider: Provider,
@@ -406,6 +448,29 @@ mod tests {
         assert_eq!(
             document(deep.as_bytes()).unwrap_err().code(),
             "malformed_json"
+        );
+    }
+
+    #[test]
+    fn unparsed_bodies_are_kept() {
+        let err = document(b"{").unwrap_err();
+        let e = unparsed("moltflow", b"{", &err);
+        assert_eq!(e.event_type, "hookseal.unparsed");
+        assert!(e.dedup_key.starts_with("moltflow:sha256:"));
+        let json = e.to_json();
+        assert!(json.contains(r#""error":"malformed_json""#), "{json}");
+        assert!(
+            json.contains(r#""body":"{","bodyEncoding":"utf8""#),
+            "{json}"
+        );
+        let bin = unparsed(
+            "mossmoon",
+            b"\xff\x00",
+            &Error::InvalidUtf8 { valid_up_to: 0 },
+        );
+        assert!(
+            bin.to_json()
+                .contains(r#""body":"/wA=","bodyEncoding":"base64""#)
         );
     }
 

@@ -1,0 +1,130 @@
+//! Sources, read from the `SOURCES` variable (a table in `wrangler.toml`) and the Worker's
+//! secrets. A source names its secrets; their values are Worker secrets, never plain vars.
+
+use std::collections::BTreeMap;
+
+use hookseal::{GenericScheme, Scheme, Tolerance, Verifier};
+use serde::Deserialize;
+use worker::Env;
+
+/// Binding names, as declared in `wrangler.toml`.
+pub const SOURCES_VAR: &str = "SOURCES";
+/// KV namespace for dedup marks.
+pub const DEDUP_KV: &str = "DEDUP";
+/// The queue this Worker consumes and delivers from.
+pub const EVENTS_QUEUE: &str = "EVENTS";
+/// The queue for sources without a destination: left for the user's own consumer.
+pub const OUTBOX_QUEUE: &str = "OUTBOX";
+/// Where deliveries that cannot succeed end up.
+pub const DEAD_LETTER_QUEUE: &str = "DEAD_LETTER";
+/// The default secret that signs deliveries (Standard Webhooks, `whsec_…`).
+pub const DELIVERY_SECRET: &str = "DELIVERY_SECRET";
+
+/// One source as configured.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A built-in scheme name, or `{ "generic": { … } }`.
+    pub scheme: serde_json::Value,
+    /// Names of the Worker secrets that hold this source's signing secrets (two during a
+    /// rotation). A name whose secret is not set is skipped; at least one must be set.
+    pub secrets: Vec<String>,
+    /// Seconds both ways, `false`, or `{ "past": s, "future": s }`; default: the scheme's own.
+    #[serde(default)]
+    pub tolerance: Option<serde_json::Value>,
+    /// Where the queue consumer delivers events, re-signed with Standard Webhooks. Without one,
+    /// events go to the OUTBOX queue for your own consumer.
+    #[serde(default)]
+    pub destination: Option<String>,
+    /// The secret that signs deliveries to `destination` (default `DELIVERY_SECRET`).
+    #[serde(default)]
+    pub delivery_secret: Option<String>,
+    /// For Meta sources: the name of the secret holding the verify token of the `GET` handshake.
+    #[serde(default)]
+    pub verify_token: Option<String>,
+}
+
+/// A source ready to verify.
+pub struct Source {
+    pub config: SourceConfig,
+    pub verifier: Verifier,
+}
+
+/// A configuration problem, reported at the request and in the logs, never as a crash.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl ConfigError {
+    fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}
+
+/// All configured sources, by name.
+pub fn sources(env: &Env) -> Result<BTreeMap<String, SourceConfig>, ConfigError> {
+    env.object_var::<BTreeMap<String, SourceConfig>>(SOURCES_VAR)
+        .map_err(|e| ConfigError::new(format!("`{SOURCES_VAR}` is missing or malformed: {e}")))
+}
+
+/// The secret `name`, if it is set.
+pub fn secret(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .ok()
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Builds the verifier of source `name`.
+pub fn source(env: &Env, name: &str) -> Result<Option<Source>, ConfigError> {
+    let Some(config) = sources(env)?.remove(name) else {
+        return Ok(None);
+    };
+    let scheme = match &config.scheme {
+        serde_json::Value::String(s) => Scheme::from_name(s),
+        serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("generic") => {
+            let generic = o
+                .get("generic")
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            GenericScheme::from_json(&generic).map(|g| Scheme::Generic(Box::new(g)))
+        }
+        _ => {
+            return Err(ConfigError::new(format!(
+                "source `{name}`: `scheme` must be a name or {{ \"generic\": {{…}} }}"
+            )));
+        }
+    }
+    .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
+    let secrets: Vec<String> = config
+        .secrets
+        .iter()
+        .filter_map(|s| secret(env, s))
+        .collect();
+    if secrets.is_empty() {
+        return Err(ConfigError::new(format!(
+            "source `{name}`: none of its secrets ({}) is set: `wrangler secret put {}` (or .dev.vars locally)",
+            config.secrets.join(", "),
+            config.secrets.first().map_or("NAME", String::as_str),
+        )));
+    }
+    let mut verifier = Verifier::new(scheme, &secrets)
+        .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
+    if let Some(t) = &config.tolerance {
+        let t = Tolerance::from_json(&t.to_string())
+            .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
+        verifier = verifier.with_tolerance(t);
+    }
+    Ok(Some(Source { config, verifier }))
+}
+
+/// A numeric variable, or its default when unset. A malformed value is a configuration error.
+pub fn number(env: &Env, name: &str, default: u64) -> Result<u64, ConfigError> {
+    match env.var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .to_string()
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(format!("`{name}` must be a whole number"))),
+    }
+}
