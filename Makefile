@@ -19,7 +19,7 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json
 
-.PHONY: dev send worker test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
+.PHONY: dev send worker worker-test test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
 setup:
 	scripts/setup.sh rust node wasm worker
@@ -33,7 +33,7 @@ send: pkg
 worker: setup
 	scripts/build-worker.sh
 
-test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test
+test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test worker-test
 	@echo "make test: all checks passed"
 
 # The npm package (build/pkg), linked as node_modules/hookseal so tests import it by name
@@ -49,6 +49,10 @@ js-test: pkg
 # Worker under workerd, Deno. Installs Next.js and friends from the registry the first time.
 consumer-test: pkg
 	node --test tests/consumers/consumers.test.mjs
+
+# The built Worker under workerd (Miniflare) with real KV and Queues and a local destination.
+worker-test: worker pkg
+	node --test tests/worker/worker.test.mjs
 
 pkg-lint: pkg
 	publint --strict build/pkg

@@ -38,15 +38,8 @@ pub async fn batch(batch: &MessageBatch<serde_json::Value>, env: &Env) {
         match serde_wasm_bindgen::from_value::<QueueMessage>(raw.body()) {
             Ok(msg) => one(&raw, msg, env).await,
             Err(e) => {
-                let body = raw.body();
-                dead_letter(
-                    &raw,
-                    env,
-                    body,
-                    &format!("not a hookseal message: {e}"),
-                    "malformed",
-                )
-                .await;
+                let why = format!("not a hookseal message: {e}");
+                dead_letter(&raw, env, None, Some(raw.body()), &why, "malformed").await;
             }
         }
     }
@@ -166,21 +159,49 @@ async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
         }
         Outcome::Retry(why) | Outcome::GiveUp(why) => {
             log("dead_letter", json!(why));
-            let body = serde_wasm_bindgen::to_value(&msg).unwrap_or(JsValue::NULL);
-            dead_letter(raw, env, body, &why, "undeliverable").await;
+            dead_letter(raw, env, Some(&msg), None, &why, "undeliverable").await;
         }
     }
 }
 
+/// What the dead-letter queue receives.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeadLetter<'a> {
+    /// `undeliverable` (the destination refused or kept failing) or `malformed`.
+    kind: &'a str,
+    reason: &'a str,
+    /// When, ms since the epoch.
+    at: u64,
+    /// The message, when it was a hookseal message.
+    message: Option<&'a QueueMessage>,
+}
+
 /// Sends the message to the dead-letter queue with the reason, then acknowledges it; if even that
-/// fails, leaves it to the platform's retries (and its own dead-letter queue).
-async fn dead_letter(raw: &RawMessage, env: &Env, message: JsValue, reason: &str, kind: &str) {
+/// fails, leaves it to the platform's retries (and its own dead-letter queue). A message that is
+/// not hookseal's travels as `raw`.
+async fn dead_letter(
+    raw: &RawMessage,
+    env: &Env,
+    message: Option<&QueueMessage>,
+    foreign: Option<JsValue>,
+    reason: &str,
+    kind: &str,
+) {
     let sent = async {
-        let body = serde_wasm_bindgen::to_value(
-            &json!({ "kind": kind, "reason": reason, "at": now_ms() }),
-        )?;
-        js_sys::Reflect::set(&body, &"message".into(), &message)
-            .map_err(|_| worker::Error::RustError("cannot build the dead letter".into()))?;
+        // A struct serializes to a plain object (a serde_json map would become a JS Map, which
+        // the queue's structured clone empties).
+        let letter = DeadLetter {
+            kind,
+            reason,
+            at: now_ms(),
+            message,
+        };
+        let body = serde_wasm_bindgen::to_value(&letter)?;
+        if let Some(foreign) = foreign {
+            js_sys::Reflect::set(&body, &"raw".into(), &foreign)
+                .map_err(|_| worker::Error::RustError("cannot build the dead letter".into()))?;
+        }
         let message =
             RawMessageBuilder::new(body).build_with_content_type(worker::QueueContentType::V8);
         env.queue(DEAD_LETTER_QUEUE)?.send_raw(message).await

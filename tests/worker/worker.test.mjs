@@ -1,0 +1,346 @@
+// End to end: the built Worker (worker/build) under workerd via Miniflare, with real KV and
+// Queues, and a real local HTTP destination that verifies every delivery's Standard Webhooks
+// signature with hookseal. A second, tiny Worker consumes the dead-letter and outbox queues and
+// reports what lands there.
+import http from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { Webhook } from 'hookseal';
+import { root } from '../js/harness.mjs';
+
+const build = join(root, 'worker/build');
+const SECRETS = {
+  MOLTFLOW_SECRET: 'moltflow-e2e-secret-1',
+  MOSSMOON_SECRET: 'mossmoon-e2e-secret-1',
+  META_APP_SECRET: 'meta-e2e-app-secret',
+  META_VERIFY_TOKEN: 'meta-e2e-verify-token',
+  STD_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  DELIVERY_SECRET: 'whsec_ZTJlLWRlbGl2ZXJ5LXNlY3JldC0xMjM0NQ==',
+};
+const MAX_BODY = 65_536;
+const MAX_ATTEMPTS = 4;
+
+// --- the destination: verifies, records, and fails on demand --------------------------------
+const delivered = []; // { path, id, body } for every verified 2xx delivery
+const hits = new Map(); // webhook-id -> attempts seen (any status)
+const badSignatures = [];
+const deadLetters = [];
+const logs = []; // the Worker's structured log lines, parsed
+const outbox = [];
+const deliveryCheck = new Webhook('standard-webhooks', SECRETS.DELIVERY_SECRET);
+
+const destination = http.createServer(async (req, res) => {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const body = Buffer.concat(chunks);
+  if (req.url === '/dead-letter' || req.url === '/outbox') {
+    (req.url === '/outbox' ? outbox : deadLetters).push(JSON.parse(body));
+    return res.writeHead(200).end();
+  }
+  let id;
+  try {
+    id = deliveryCheck.verify(body, req.headers).id;
+  } catch (e) {
+    badSignatures.push(`${req.url}: ${e.code}`);
+    return res.writeHead(401).end();
+  }
+  const n = (hits.get(id) ?? 0) + 1;
+  hits.set(id, n);
+  const flaky = req.url.match(/^\/flaky\/(\d+)/);
+  if (flaky && n <= Number(flaky[1])) return res.writeHead(n % 2 ? 503 : 429).end();
+  if (req.url.startsWith('/gone')) return res.writeHead(410).end();
+  if (req.url.startsWith('/down')) return res.writeHead(503).end();
+  delivered.push({ path: req.url, id, body: JSON.parse(body) });
+  res.writeHead(200).end();
+});
+
+let mf;
+let base;
+let dest;
+let persist;
+
+function sources() {
+  const to = (path) => `${dest}${path}`;
+  return {
+    moltflow: { scheme: 'moltflow', secrets: ['MOLTFLOW_SECRET'], destination: to('/ok/moltflow') },
+    mossmoon: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/ok/mossmoon') },
+    whatsapp: { scheme: 'meta', secrets: ['META_APP_SECRET'], verifyToken: 'META_VERIFY_TOKEN', destination: to('/ok/whatsapp') },
+    std: { scheme: 'standard-webhooks', secrets: ['STD_SECRET'], destination: to('/ok/std') },
+    flaky: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/flaky/3') },
+    gone: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/gone') },
+    down: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/down') },
+    hold: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'] },
+    load: { scheme: 'moltflow', secrets: ['MOLTFLOW_SECRET'], destination: to('/ok/load') },
+  };
+}
+
+/** Miniflare options; `without` drops a binding to simulate its failure. */
+function options({ without = [] } = {}) {
+  const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
+  for (const b of without) delete producers[b];
+  return convertV4MiniflareOptions({
+    cf: false,
+    defaultPersistRoot: persist,
+    handleStructuredLogs: ({ message }) => {
+      try {
+        logs.push(JSON.parse(message));
+      } catch {
+        logs.push({ unparsable: message });
+      }
+    },
+    workers: [
+      {
+        name: 'hookseal',
+        modulesRoot: build,
+        modules: [{ type: 'ESModule', path: join(build, 'index.js') }, { type: 'CompiledWasm', path: join(build, 'index_bg.wasm') }],
+        compatibilityDate: '2026-11-01',
+        bindings: {
+          SOURCES: sources(), ...SECRETS,
+          MAX_BODY_BYTES: String(MAX_BODY), DEDUP_TTL_SECONDS: '259200',
+          DELIVERY_MAX_ATTEMPTS: String(MAX_ATTEMPTS), DELIVERY_BACKOFF_SECONDS: '0',
+        },
+        kvNamespaces: without.includes('DEDUP') ? [] : ['DEDUP'],
+        queueProducers: producers,
+        queueConsumers: { 'hookseal-events': { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'hookseal-dead-letter' } },
+      },
+      {
+        name: 'inspector',
+        modules: true,
+        script: `export default { async queue(batch, env) {
+          for (const m of batch.messages) {
+            const path = batch.queue === 'hookseal-outbox' ? '/outbox' : '/dead-letter';
+            await fetch(env.SINK + path, { method: 'POST', body: JSON.stringify(m.body) });
+            m.ack();
+          }
+        } }`,
+        bindings: { SINK: dest },
+        queueConsumers: { 'hookseal-dead-letter': { maxBatchTimeout: 1 }, 'hookseal-outbox': { maxBatchTimeout: 1 } },
+      },
+    ],
+  });
+}
+
+before(async () => {
+  await new Promise((r) => destination.listen(0, '127.0.0.1', r));
+  dest = `http://127.0.0.1:${destination.address().port}`;
+  persist = mkdtempSync(join(tmpdir(), 'hookseal-e2e-'));
+  mf = new Miniflare(options());
+  base = await mf.ready;
+});
+
+after(async () => {
+  await mf?.dispose();
+  destination.close();
+  rmSync(persist, { recursive: true, force: true });
+});
+
+const signers = {
+  moltflow: new Webhook('moltflow', SECRETS.MOLTFLOW_SECRET),
+  mossmoon: new Webhook('mossmoon', SECRETS.MOSSMOON_SECRET),
+  meta: new Webhook('meta', SECRETS.META_APP_SECRET),
+  std: new Webhook('standard-webhooks', SECRETS.STD_SECRET),
+};
+
+async function post(source, body, headers) {
+  const res = await mf.dispatchFetch(new URL(`/webhooks/${source}`, base), { method: 'POST', body, headers });
+  return { status: res.status, json: await res.json() };
+}
+
+async function until(what, check, timeout = 60_000) {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const fixtures = (dir) => readdirSync(join(root, 'tests/events', dir)).filter((f) => f.endsWith('.json')).sort()
+  .map((f) => readFileSync(join(root, 'tests/events', dir, f)));
+
+test('every seed provider\'s events are delivered once, signed with Standard Webhooks', async () => {
+  const before = delivered.length;
+  const expected = new Set();
+  for (const [source, scheme, dir] of [['moltflow', 'moltflow', 'moltflow'], ['mossmoon', 'mossmoon', 'mossmoon'], ['whatsapp', 'meta', 'meta']]) {
+    for (const body of fixtures(dir)) {
+      const { status, json } = await post(source, body, signers[scheme].sign(body));
+      assert.ok(status === 202 || status === 200, `${source}: ${status} ${JSON.stringify(json)}`);
+      const { events } = signers[scheme].parse(body, signers[scheme].sign(body));
+      for (const e of events) expected.add(e.dedupKey);
+    }
+  }
+  await until(`${expected.size} deliveries`, () => delivered.length - before >= expected.size);
+  await new Promise((r) => setTimeout(r, 1500)); // anything extra would arrive by now
+  const got = delivered.slice(before);
+  assert.equal(got.length, expected.size, 'each event exactly once');
+  assert.deepEqual(new Set(got.map((d) => d.id)), expected, 'webhook-id is the dedup key');
+  assert.deepEqual(badSignatures, []);
+  for (const d of got) assert.equal(d.body.event.dedupKey, d.id);
+  const text = got.find((d) => d.id === 'mossmoon:evt_text1');
+  assert.equal(text.path, '/ok/mossmoon');
+  assert.equal(text.body.event.message.text, 'Do you have this in blue? 💙');
+
+  // Every one again: acknowledged as duplicates, not delivered again.
+  for (const [source, scheme, dir] of [['moltflow', 'moltflow', 'moltflow'], ['mossmoon', 'mossmoon', 'mossmoon'], ['whatsapp', 'meta', 'meta']]) {
+    for (const body of fixtures(dir)) {
+      const res = await post(source, body, signers[scheme].sign(body));
+      assert.deepEqual([res.status, res.json.accepted], [200, 0], `${source} duplicate`);
+    }
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(delivered.length - before, expected.size, 'duplicates are not delivered again');
+});
+
+test('forged, stale, oversized and malformed requests get their status and code and are never enqueued', async () => {
+  const before = delivered.length;
+  const body = '{"event":"line.ready","id":"evt_reject_1","line_id":"ln_1"}';
+  const sig = signers.mossmoon.sign(body);
+  const cases = [
+    ['forged', 'mossmoon', body.replace('ln_1', 'ln_2'), sig, 401, 'signature_mismatch'],
+    ['wrong secret', 'mossmoon', body, new Webhook('mossmoon', 'not-the-secret').sign(body), 401, 'signature_mismatch'],
+    ['unsigned', 'mossmoon', body, {}, 401, 'missing_header'],
+    ['garbage signature', 'mossmoon', body, { 'x-mossmoon-signature': 'zz' }, 401, 'malformed_signature'],
+    ['stale', 'std', body, signers.std.sign(body, { id: 'msg_stale', timestamp: Math.floor(Date.now() / 1000) - 3600 }), 401, 'timestamp_too_old'],
+    ['from the future', 'std', body, signers.std.sign(body, { id: 'msg_future', timestamp: Math.floor(Date.now() / 1000) + 3600 }), 401, 'timestamp_in_future'],
+    ['oversized', 'mossmoon', 'x'.repeat(MAX_BODY + 1), signers.mossmoon.sign('x'.repeat(MAX_BODY + 1)), 413, 'body_too_large'],
+    ['unknown source', 'nope', body, sig, 404, 'unknown_source'],
+  ];
+  for (const [name, source, b, headers, status, code] of cases) {
+    const res = await post(source, b, headers);
+    assert.deepEqual([res.status, res.json.error], [status, code], name);
+    assert.ok(!JSON.stringify(res.json).includes(SECRETS.MOSSMOON_SECRET), `${name}: no secret in the answer`);
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(delivered.length, before, 'nothing refused was delivered');
+  assert.ok(!hits.has('mossmoon:evt_reject_1'));
+});
+
+test('an authentic body that is not the documented event is kept and delivered, not lost', async () => {
+  const body = '{"event": "message.received", "id": "evt_broken"'; // cut short
+  const res = await post('mossmoon', body, signers.mossmoon.sign(body));
+  assert.equal(res.status, 202);
+  await until('the unparsed event', () => delivered.some((d) => d.body.event.type === 'hookseal.unparsed'));
+  const d = delivered.find((x) => x.body.event.type === 'hookseal.unparsed');
+  assert.equal(d.body.event.data.error, 'malformed_json');
+  assert.equal(d.body.event.data.body, body);
+});
+
+test('a destination that fails 3 times then succeeds gets the event on the 4th attempt', async () => {
+  const body = '{"event":"line.ready","id":"evt_flaky_1","line_id":"ln_1"}';
+  assert.equal((await post('flaky', body, signers.mossmoon.sign(body))).status, 202);
+  await until('the flaky delivery', () => delivered.some((d) => d.id === 'mossmoon:evt_flaky_1'));
+  const d = delivered.find((x) => x.id === 'mossmoon:evt_flaky_1');
+  assert.equal(d.body.attempt, 4);
+  assert.equal(hits.get('mossmoon:evt_flaky_1'), 4);
+});
+
+test('4xx gives up at once; a destination that is always down lands in the dead-letter queue', async () => {
+  const gone = '{"event":"line.ready","id":"evt_gone_1","line_id":"ln_1"}';
+  const down = '{"event":"line.ready","id":"evt_down_1","line_id":"ln_1"}';
+  assert.equal((await post('gone', gone, signers.mossmoon.sign(gone))).status, 202);
+  assert.equal((await post('down', down, signers.mossmoon.sign(down))).status, 202);
+  const letter = (key) => deadLetters.find((l) => l.message?.dedupKey === key);
+  await until('two dead letters', () => letter('mossmoon:evt_gone_1') && letter('mossmoon:evt_down_1'));
+  assert.equal(hits.get('mossmoon:evt_gone_1'), 1, 'a 410 is not retried');
+  assert.match(letter('mossmoon:evt_gone_1').reason, /HTTP 410/);
+  assert.equal(hits.get('mossmoon:evt_down_1'), MAX_ATTEMPTS, 'every attempt was made');
+  assert.match(letter('mossmoon:evt_down_1').reason, /HTTP 503/);
+  assert.equal(letter('mossmoon:evt_down_1').message.attempt, MAX_ATTEMPTS - 1);
+});
+
+test('a source without a destination leaves its events on the outbox queue', async () => {
+  const body = '{"event":"line.ready","id":"evt_hold_1","line_id":"ln_1"}';
+  assert.equal((await post('hold', body, signers.mossmoon.sign(body))).status, 202);
+  await until('the outbox message', () => outbox.some((m) => m.dedupKey === 'mossmoon:evt_hold_1'));
+  const m = outbox.find((x) => x.dedupKey === 'mossmoon:evt_hold_1');
+  assert.equal(JSON.parse(m.event).type, 'line.ready');
+});
+
+test('Meta\'s verification handshake', async () => {
+  const q = (token) => new URL(`/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=1158201444`, base);
+  const ok = await mf.dispatchFetch(q(SECRETS.META_VERIFY_TOKEN));
+  assert.deepEqual([ok.status, await ok.text()], [200, '1158201444']);
+  const bad = await mf.dispatchFetch(q('guess'));
+  assert.deepEqual([bad.status, (await bad.json()).error], [403, 'handshake_rejected']);
+  const health = await mf.dispatchFetch(new URL('/health', base));
+  assert.equal((await health.json()).ok, true);
+});
+
+test('a KV or Queue failure answers 503, and the sender\'s retry then succeeds with nothing lost', async () => {
+  for (const [binding, code] of [['DEDUP', 'dedup_unavailable'], ['EVENTS', 'queue_unavailable']]) {
+    const id = `evt_outage_${binding}`;
+    const body = `{"event":"line.ready","id":"${id}","line_id":"ln_1"}`;
+    await mf.setOptions(options({ without: [binding] }));
+    const failed = await post('mossmoon', body, signers.mossmoon.sign(body));
+    assert.deepEqual([failed.status, failed.json.error], [503, code], binding);
+    await mf.setOptions(options());
+    const retried = await post('mossmoon', body, signers.mossmoon.sign(body));
+    assert.deepEqual([retried.status, retried.json.accepted], [202, 1], `${binding}: the retry is accepted, no mark was left`);
+    await until(`${id} delivered`, () => delivered.some((d) => d.id === `mossmoon:${id}`));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const binding of ['DEDUP', 'EVENTS']) {
+    assert.equal(delivered.filter((d) => d.id === `mossmoon:evt_outage_${binding}`).length, 1);
+  }
+});
+
+test('load: 2,000 signed events with 20 % duplicates, every distinct one delivered exactly once', async () => {
+  const distinct = 1600;
+  const before = delivered.length;
+  const bodies = Array.from({ length: distinct }, (_, i) => JSON.stringify({
+    event: 'message.received', timestamp: '2026-11-22T17:00:00Z',
+    data: { session_id: 'load', from: `5511${String(i).padStart(9, '0')}`, body: `load ${i} 👍`, message_id: `wamid.load${i}` },
+  }));
+  // A retry comes after the original was answered (as senders do): duplicates wait for theirs.
+  const answered = bodies.map(() => { let r; const p = new Promise((x) => { r = x; }); return { p, r }; });
+  const tasks = bodies.map((b, i) => async () => { const res = await post('load', b, signers.moltflow.sign(b)); answered[i].r(); return res; });
+  for (let i = 0; i < 400; i++) {
+    const j = (i * 7919) % distinct;
+    tasks.push(async () => { await answered[j].p; return post('load', bodies[j], signers.moltflow.sign(bodies[j])); });
+  }
+  const statuses = [];
+  let next = 0;
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 20 }, async () => {
+    while (next < tasks.length) {
+      const t = tasks[next++];
+      statuses.push((await t()).status);
+    }
+  }));
+  const elapsed = (Date.now() - started) / 1000;
+  assert.equal(statuses.length, 2000);
+  assert.equal(statuses.filter((s) => s === 202).length, distinct);
+  assert.equal(statuses.filter((s) => s === 200).length, 400);
+  await until(`${distinct} load deliveries`, () => delivered.filter((d) => d.path === '/ok/load').length >= distinct, 180_000);
+  await new Promise((r) => setTimeout(r, 2000));
+  const ids = delivered.slice(before).filter((d) => d.path === '/ok/load').map((d) => d.id);
+  assert.equal(ids.length, distinct, 'no event delivered twice');
+  assert.equal(new Set(ids).size, distinct, 'every distinct event delivered');
+  console.log(`# load: 2000 requests in ${elapsed.toFixed(1)} s (${Math.round(2000 / elapsed)} req/s through Miniflare)`);
+});
+
+test('one JSON log line per request and per delivery, never a secret or a body', () => {
+  assert.ok(logs.length > 2000);
+  assert.deepEqual(logs.filter((l) => l.unparsable), []);
+  const ingest = logs.filter((l) => l.at === 'ingest');
+  const deliver = logs.filter((l) => l.at === 'deliver');
+  assert.ok(ingest.length >= 2000 && deliver.length >= 1600);
+  for (const l of ingest) {
+    assert.equal(typeof l.source, 'string');
+    assert.equal(typeof l.status, 'number');
+    assert.equal(typeof l.latencyMs, 'number');
+    assert.ok(['accepted', 'duplicate', 'rejected', 'unavailable', 'unknown_source', 'config_error'].includes(l.outcome), l.outcome);
+  }
+  const accepted = ingest.find((l) => l.outcome === 'accepted' && l.source === 'mossmoon');
+  assert.ok(accepted.events.every((e) => typeof e.type === 'string' && typeof e.dedupKey === 'string'));
+  for (const l of deliver) {
+    assert.ok(['delivered', 'retry', 'dead_letter', 'platform_retry'].includes(l.outcome), l.outcome);
+    assert.equal(typeof l.dedupKey, 'string');
+  }
+  const all = JSON.stringify(logs);
+  for (const secret of Object.values(SECRETS)) assert.ok(!all.includes(secret), 'a secret in the logs');
+  assert.ok(!all.includes('Do you have this in blue'), 'a body in the logs');
+});
