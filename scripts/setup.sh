@@ -44,7 +44,17 @@ setup_node() {
   # Reinstall when the lockfile changed since the last install.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "npm ci"
-    npm ci --no-audit --no-fund --loglevel=error
+    # Some packages (deno, workerd) list binaries for other platforms as optional dependencies;
+    # a registry that lacks one of those exact versions makes `npm ci` refuse the lockfile. Then
+    # `npm install` installs the same locked versions and skips the optional binary it cannot get.
+    local log
+    log=$(mktemp)
+    if ! npm ci --no-audit --no-fund --loglevel=error 2>"$log"; then
+      say "npm ci refused the lockfile ($(grep -m1 -o 'Missing: [^ ]*' "$log" || echo 'see npm output')); npm install"
+      npm install --no-audit --no-fund --loglevel=error
+    fi
+    rm -f "$log"
+    touch node_modules/.package-lock.json
   fi
 }
 
