@@ -3,6 +3,7 @@
 #   make dev      the main job: the Worker locally (wrangler dev, 127.0.0.1:8787) and a local
 #                 destination that prints deliveries; installs what is missing first
 #   make send     send signed samples of every event type to the running Worker
+#   make bench    the benchmarks (bench/): writes bench/results/*.json and REPORT.md
 #   make test     every check and test; installs what is missing first
 #   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
 #   make vectors  regenerate tests/vectors/schemes.json
@@ -19,7 +20,7 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json
 
-.PHONY: dev send worker worker-test test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
+.PHONY: dev send bench worker worker-test test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
 setup:
 	scripts/setup.sh rust node wasm worker
@@ -32,6 +33,12 @@ send: pkg
 
 worker: setup
 	scripts/build-worker.sh
+
+bench: worker pkg
+	node bench/verify.mjs
+	node bench/load.mjs
+	node bench/worker.mjs
+	node bench/report.mjs
 
 test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test worker-test
 	@echo "make test: all checks passed"

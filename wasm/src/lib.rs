@@ -216,6 +216,33 @@ extern "C" {
 
 thread_local! {
     static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+    /// Property names used on every call, made into JS strings once: creating a JS string from
+    /// Rust decodes UTF-8 each time, which costs more than the rest of a small verification.
+    static KEYS: Keys = Keys::new();
+}
+
+struct Keys {
+    get: JsValue,
+    secret_index: JsValue,
+    id: JsValue,
+    timestamp: JsValue,
+    now: JsValue,
+    method: JsValue,
+    url: JsValue,
+}
+
+impl Keys {
+    fn new() -> Self {
+        Self {
+            get: JsValue::from_str("get"),
+            secret_index: JsValue::from_str("secretIndex"),
+            id: JsValue::from_str("id"),
+            timestamp: JsValue::from_str("timestamp"),
+            now: JsValue::from_str("now"),
+            method: JsValue::from_str("method"),
+            url: JsValue::from_str("url"),
+        }
+    }
 }
 
 /// Called once by the package entry with its `HooksealError` class.
@@ -295,32 +322,40 @@ fn header_value(v: JsValue) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-/// Copies the headers in `names` (as `(name, lower-case name)`) out of a JS header map.
-fn read_headers(h: &JsValue, names: &[(String, String)]) -> Result<Vec<(String, String)>, JsValue> {
+/// A header name verification reads: as the provider spells it, and as JS strings (lower case,
+/// and as spelled) made once.
+struct Name {
+    name: String,
+    lower_js: JsValue,
+    exact_js: JsValue,
+}
+
+/// Copies the headers in `names` out of a JS header map.
+fn read_headers(h: &JsValue, names: &[Name]) -> Result<Vec<(String, String)>, JsValue> {
     if !h.is_object() {
         return Err(invalid_input(
             "headers must be a Fetch Headers, a Map or a plain object",
         ));
     }
     let mut out = Vec::with_capacity(names.len());
-    let get = Reflect::get(h, &"get".into())?;
+    let get = KEYS.with(|k| Reflect::get(h, &k.get))?;
     if let Some(get) = get.dyn_ref::<Function>() {
         // Fetch `Headers` (case-insensitive) or a `Map` (exact keys: try lower case, then as
         // written).
-        for (name, lower) in names {
-            let mut v = header_value(get.call1(h, &JsValue::from_str(lower))?);
+        for n in names {
+            let mut v = header_value(get.call1(h, &n.lower_js)?);
             if v.is_none() {
-                v = header_value(get.call1(h, &JsValue::from_str(name))?);
+                v = header_value(get.call1(h, &n.exact_js)?);
             }
             if let Some(v) = v {
-                out.push((name.clone(), v));
+                out.push((n.name.clone(), v));
             }
         }
         return Ok(out);
     }
     let mut keys: Option<Vec<String>> = None;
-    for (name, lower) in names {
-        let mut v = header_value(Reflect::get(h, &JsValue::from_str(lower))?);
+    for Name { name, lower_js, .. } in names {
+        let mut v = header_value(Reflect::get(h, lower_js)?);
         if v.is_none() {
             // A plain object with other casing: scan its keys once.
             let keys = keys.get_or_insert_with(|| {
@@ -344,7 +379,12 @@ fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(None);
     }
-    let v = Reflect::get(obj, &JsValue::from_str(key))?;
+    let v = KEYS.with(|k| match key {
+        "method" => Reflect::get(obj, &k.method),
+        "url" => Reflect::get(obj, &k.url),
+        "id" => Reflect::get(obj, &k.id),
+        _ => Reflect::get(obj, &JsValue::from_str(key)),
+    })?;
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
@@ -357,7 +397,11 @@ fn opt_number(obj: &JsValue, key: &str) -> Result<Option<f64>, JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(None);
     }
-    let v = Reflect::get(obj, &JsValue::from_str(key))?;
+    let v = KEYS.with(|k| match key {
+        "now" => Reflect::get(obj, &k.now),
+        "timestamp" => Reflect::get(obj, &k.timestamp),
+        _ => Reflect::get(obj, &JsValue::from_str(key)),
+    })?;
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
@@ -432,8 +476,8 @@ fn secrets(input: &JsValue) -> Result<Vec<String>, JsValue> {
 pub struct Webhook {
     verifier: Verifier,
     signer: Signer,
-    /// `(name, lower-case name)` of every header verification reads.
-    names: Vec<(String, String)>,
+    /// Every header verification reads.
+    names: Vec<Name>,
 }
 
 #[wasm_bindgen]
@@ -463,7 +507,11 @@ impl Webhook {
         let names = verifier
             .header_names()
             .into_iter()
-            .map(|n| (n.to_owned(), n.to_ascii_lowercase()))
+            .map(|n| Name {
+                name: n.to_owned(),
+                lower_js: JsValue::from_str(&n.to_ascii_lowercase()),
+                exact_js: JsValue::from_str(n),
+            })
             .collect();
         Ok(Webhook {
             verifier,
@@ -574,13 +622,15 @@ fn request<'a>(
 #[allow(clippy::cast_precision_loss)]
 fn verified_object(v: &Verified<'_>) -> JsValue {
     let o = Object::new();
-    let _ = Reflect::set(&o, &"secretIndex".into(), &(v.secret_index as f64).into());
-    if let Some(id) = v.id {
-        let _ = Reflect::set(&o, &"id".into(), &JsString::from(id));
-    }
-    if let Some(t) = v.timestamp {
-        let _ = Reflect::set(&o, &"timestamp".into(), &(t as f64).into());
-    }
+    KEYS.with(|k| {
+        let _ = Reflect::set(&o, &k.secret_index, &(v.secret_index as f64).into());
+        if let Some(id) = v.id {
+            let _ = Reflect::set(&o, &k.id, &JsString::from(id));
+        }
+        if let Some(t) = v.timestamp {
+            let _ = Reflect::set(&o, &k.timestamp, &(t as f64).into());
+        }
+    });
     o.into()
 }
 

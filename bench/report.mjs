@@ -1,0 +1,88 @@
+// Turns bench/results/{verify,load,worker}.json into bench/results/REPORT.md, with every target
+// marked met or missed and by how much.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+const read = (f) => {
+  const p = new URL(`./results/${f}`, import.meta.url);
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null;
+};
+const verify = read('verify.json');
+const load = read('load.json');
+const worker = read('worker.json');
+const kb = (n) => (n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const lines = ['# hookseal benchmarks', ''];
+
+const row = (scenario, size, contender, body = 'bytes') =>
+  verify?.results.find((r) => r.scenario === scenario && r.size === size && r.contender === contender && r.body === body);
+const ratio = (scenario, size, a, b, body = 'bytes') => {
+  const x = row(scenario, size, a, body);
+  const y = row(scenario, size, b, body);
+  return x && y ? x.opsPerSec / y.opsPerSec : null;
+};
+
+const targets = [];
+const target = (what, got, want) => {
+  if (got === null || got === undefined) return targets.push(`| ${what} | not measured | ≥ ${want.toFixed(2)}x | – |`);
+  const met = got >= want;
+  targets.push(`| ${what} | ${got.toFixed(2)}x | ≥ ${want.toFixed(2)}x | ${met ? 'met' : `missed by ${((1 - got / want) * 100).toFixed(0)} %`} |`);
+};
+
+if (verify) {
+  const S256 = 'HMAC-SHA256 hex (Mossmoon)';
+  const S512 = 'HMAC-SHA512 hex (MoltFlow)';
+  const r = (sc, size) => row(sc, size, 'hookseal')?.ratioToNode ?? null;
+  target('HMAC-SHA256 verify vs node:crypto, 256 B', r(S256, 256), 2.5);
+  target('HMAC-SHA256 verify vs node:crypto, 1 KiB', r(S256, 1024), 1.5);
+  target('HMAC-SHA512 verify vs node:crypto, 256 B', r(S512, 256), 3);
+  target('HMAC-SHA512 verify vs node:crypto, 1 KiB', r(S512, 1024), 1.8);
+  for (const size of [16384, 262144]) {
+    target(`HMAC-SHA256 at ${kb(size)}, vs the software limit 0.36x (≥ 90 % of it)`, r(S256, size), 0.36 * 0.9);
+    target(`HMAC-SHA512 at ${kb(size)}, vs the software limit 0.78x (≥ 90 % of it)`, r(S512, size), 0.78 * 0.9);
+  }
+  const SW = 'Standard Webhooks';
+  target('Standard Webhooks 1 KiB vs `standardwebhooks`', ratio(SW, 1024, 'hookseal', 'standardwebhooks'), 5);
+  target('Standard Webhooks 1 KiB vs `svix`', ratio(SW, 1024, 'hookseal', 'svix'), 5);
+  target('HMAC-SHA256 1 KiB vs WebCrypto', ratio(S256, 1024, 'hookseal', 'webcrypto'), 10);
+  target('Verify + parse 1 KiB vs node:crypto + JSON.parse', row('Verify + parse to a JS object (Mossmoon)', 1024, 'hookseal')?.ratioToNode, 1);
+}
+if (worker) {
+  const [h, js] = worker.results;
+  target('Worker throughput vs the JS WebCrypto Worker', h.rps / js.rps, 1);
+  targets.push(`| Worker p99 lower than the JS Worker's | ${h.p99ms.toFixed(2)} ms vs ${js.p99ms.toFixed(2)} ms | lower | ${h.p99ms < js.p99ms ? 'met' : 'missed'} |`);
+}
+
+lines.push('## Targets', '', '| target | measured | wanted | |', '|---|---|---|---|', ...targets, '');
+
+if (load) {
+  lines.push('## Load', '', `Node ${load.node}, median of ${load.runs} fresh processes.`, '',
+    '| what | value |', '|---|---|',
+    `| \`hookseal_bg.wasm\` | ${fmt(load.wasmBytes)} bytes, ${fmt(load.wasmGzipBytes)} gzipped |`,
+    `| cold \`require('hookseal')\` | ${load.require.importMs.toFixed(1)} ms |`,
+    `| cold \`import('hookseal')\` | ${load.import.importMs.toFixed(1)} ms |`,
+    `| first verify after require | ${load.require.firstCallMs.toFixed(2)} ms |`, '');
+}
+
+if (worker) {
+  lines.push('## The Worker', '',
+    `verify + dedup (KV) + enqueue (Queue) under \`wrangler dev\` on loopback, ${worker.requests} distinct signed requests per rep, ${worker.concurrency} concurrent, ${worker.reps} interleaved reps (medians).`, '',
+    '| contender | req/s | p50 | p99 |', '|---|---|---|---|',
+    ...worker.results.map((r) => `| ${r.contender} | ${fmt(r.rps)} | ${r.p50ms.toFixed(2)} ms | ${r.p99ms.toFixed(2)} ms |`), '');
+}
+
+if (verify) {
+  lines.push('## Verification', '',
+    `Node ${verify.node}; ${verify.reps} interleaved reps of about ${verify.batchMs} ms per contender; median ops/s, p50/p99 of single calls, and the median of per-rep ratios to node:crypto (secret prepared once unless the name says otherwise). Bodies are WhatsApp event JSON with non-ASCII text.`, '');
+  const scenarios = [...new Set(verify.results.map((r) => r.scenario))];
+  for (const sc of scenarios) {
+    lines.push(`### ${sc}`, '', '| size | body | contender | ops/s | p50 | p99 | vs node:crypto |', '|---|---|---|---|---|---|---|');
+    for (const r of verify.results.filter((x) => x.scenario === sc)) {
+      lines.push(`| ${kb(r.size)} | ${r.body} | ${r.contender} | ${fmt(r.opsPerSec)} | ${r.p50us.toFixed(2)} µs | ${r.p99us.toFixed(2)} µs | ${r.ratioToNode.toFixed(2)}x |`);
+    }
+    lines.push('');
+  }
+}
+
+lines.push('Reproduce: `make bench` (writes bench/results/*.json and this file).', '');
+writeFileSync(new URL('./results/REPORT.md', import.meta.url), lines.join('\n'));
+console.log(lines.slice(0, targets.length + 6).join('\n'));

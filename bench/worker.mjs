@@ -1,0 +1,119 @@
+// Worker benchmark: requests per second and p50/p99 latency of verify + dedup + enqueue, for
+// hookseal's Worker and for a minimal hand-written JS Worker (WebCrypto) with the same KV and
+// Queue, both under `wrangler dev` on loopback, the same load generator, interleaved reps.
+//
+//   node bench/worker.mjs [--requests 3000] [--concurrency 20] [--reps 3]
+//
+// Needs the Worker built (make worker). Writes bench/results/worker.json.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Webhook } from 'hookseal';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
+const REQUESTS = opt('requests', 3000);
+const CONCURRENCY = opt('concurrency', 20);
+const REPS = opt('reps', 3);
+const SECRET = 'bench-worker-secret-9d2f4b7a1c3e';
+const bench = fileURLToPath(new URL('.', import.meta.url));
+const root = join(bench, '..');
+const wrangler = join(root, 'node_modules/.bin/wrangler');
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+async function startWorker(name, config, cwd) {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const child = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
+    '--var', `MOSSMOON_SECRET:${SECRET}`, '--persist-to', state, '--log-level', 'warn'], {
+    cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', XDG_CONFIG_HOME: join(root, '.config') },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    try {
+      await fetch(`${url}/health`);
+      return { url, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } rmSync(state, { recursive: true, force: true }); } };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${name} did not start:\n${out}`);
+}
+
+const signer = new Webhook('mossmoon', SECRET);
+let serial = 0;
+/** Distinct signed deliveries (distinct ids: a repeated one would only measure the duplicate path). */
+function requests(n) {
+  return Array.from({ length: n }, () => {
+    const id = `evt_bench_${process.pid}_${serial++}`;
+    const body = JSON.stringify({ event: 'message.received', id, line_id: 'ln_bench', message: { id: `msg_${id}`, from: '+15559876543', type: 'text', text: 'Olá! Tem em azul? 💙', received_at: '2026-11-22T17:00:00Z' } });
+    return { body, headers: signer.sign(body) };
+  });
+}
+
+async function load(url, reqs) {
+  const lat = [];
+  let next = 0;
+  let failed = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < reqs.length) {
+      const r = reqs[next++];
+      const t0 = performance.now();
+      const res = await fetch(url, { method: 'POST', body: r.body, headers: r.headers });
+      await res.arrayBuffer();
+      lat.push(performance.now() - t0);
+      if (res.status !== 202) failed++;
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return { rps: reqs.length / seconds, p50ms: lat[Math.floor(lat.length * 0.5)], p99ms: lat[Math.floor(lat.length * 0.99)], failed };
+}
+
+const contenders = [
+  { name: 'hookseal (Rust Worker)', config: join(bench, 'wrangler.hookseal.toml'), cwd: bench, path: '/webhooks/bench' },
+  { name: 'hand-written JS (WebCrypto)', config: join(bench, 'js-worker/wrangler.toml'), cwd: join(bench, 'js-worker'), path: '/' },
+];
+for (const c of contenders) c.worker = await startWorker(c.name, c.config, c.cwd);
+try {
+  for (const c of contenders) {
+    // Warm up, and check the path works end to end before timing.
+    const w = await load(`${c.worker.url}${c.path}`, requests(200));
+    if (w.failed) throw new Error(`${c.name}: ${w.failed} warm-up requests were not accepted`);
+    c.reps = [];
+  }
+  for (let r = 0; r < REPS; r++) {
+    for (const c of contenders) {
+      const res = await load(`${c.worker.url}${c.path}`, requests(REQUESTS));
+      if (res.failed) throw new Error(`${c.name}: ${res.failed} requests not accepted`);
+      c.reps.push(res);
+      console.log(`${c.name.padEnd(30)} rep ${r + 1}: ${Math.round(res.rps)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms`);
+    }
+  }
+} finally {
+  for (const c of contenders) c.worker.stop();
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+const out = {
+  node: process.version, requests: REQUESTS, concurrency: CONCURRENCY, reps: REPS, date: new Date().toISOString(),
+  results: contenders.map((c) => ({
+    contender: c.name,
+    rps: median(c.reps.map((x) => x.rps)), p50ms: median(c.reps.map((x) => x.p50ms)), p99ms: median(c.reps.map((x) => x.p99ms)),
+    reps: c.reps,
+  })),
+};
+mkdirSync(join(bench, 'results'), { recursive: true });
+writeFileSync(join(bench, 'results/worker.json'), JSON.stringify(out, null, 1));
+console.log('wrote bench/results/worker.json');
