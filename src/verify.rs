@@ -202,6 +202,13 @@ impl Verifier {
         self.spec.name
     }
 
+    /// Whether the scheme signs a timestamp (so `now` matters to [`verify`](Self::verify)).
+    #[must_use]
+    pub fn uses_timestamp(&self) -> bool {
+        matches!(self.spec.layout, Layout::Stripe)
+            || self.spec.sets.iter().any(|s| s.timestamp.is_some())
+    }
+
     /// Every header [`verify`](Self::verify) and [`parse`](Self::parse) may read, in the
     /// provider's spelling. A binding that copies headers out of a foreign map (a JS object, a
     /// Fetch `Headers`) needs only these.

@@ -413,11 +413,15 @@ fn opt_number(obj: &JsValue, key: &str) -> Result<Option<f64>, JsValue> {
     }
 }
 
+/// "Now" in unix seconds: the caller's, else the clock's (read only when the scheme signs a
+/// timestamp; without one, "now" is never used).
 #[allow(clippy::cast_possible_truncation)]
-fn now_or(options: &JsValue) -> Result<i64, JsValue> {
-    Ok(opt_number(options, "now")?
-        .unwrap_or_else(|| js_sys::Date::now() / 1000.0)
-        .floor() as i64)
+fn now_or(options: &JsValue, verifier: &Verifier) -> Result<i64, JsValue> {
+    Ok(match opt_number(options, "now")? {
+        Some(n) => n.floor() as i64,
+        None if verifier.uses_timestamp() => (js_sys::Date::now() / 1000.0).floor() as i64,
+        None => 0,
+    })
 }
 
 /// A JS value as JSON text, for the core's configuration parser.
@@ -545,7 +549,7 @@ impl Webhook {
         let req = request(&body, &headers, method.as_deref(), url.as_deref());
         let v = self
             .verifier
-            .verify(&req, now_or(&options)?)
+            .verify(&req, now_or(&options, &self.verifier)?)
             .map_err(|e| core_error(&e))?;
         Ok(verified_object(&v))
     }
@@ -569,7 +573,7 @@ impl Webhook {
         let req = request(&body, &headers, method.as_deref(), url.as_deref());
         let delivery = self
             .verifier
-            .verify_and_parse(&req, now_or(&options)?)
+            .verify_and_parse(&req, now_or(&options, &self.verifier)?)
             .map_err(|e| core_error(&e))?;
         js_sys::JSON::parse(&delivery.to_json())
     }

@@ -1,0 +1,53 @@
+// Where the time of one verification goes: a CPU profile (node --cpu-prof) of a tight verify loop
+// against a copy of the package whose .wasm keeps its function names, summarised by self time.
+//
+//   node bench/profile.mjs [scheme] [bytes]     (default mossmoon 256) -> bench/results/profile.json
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [scheme = 'mossmoon', bytes = '256'] = process.argv.slice(2);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'hookseal-profile-'));
+const FEATURES = ['--enable-bulk-memory', '--enable-reference-types', '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue', '--enable-simd'];
+
+try {
+  // The package as built, with a .wasm optimised the same way but keeping the name section.
+  cpSync(join(root, 'build/pkg'), join(work, 'pkg'), { recursive: true, dereference: true });
+  execFileSync(join(root, '.tools/bin/wasm-bindgen'), ['--target', 'web', '--keep-debug', '--out-dir', join(work, 'raw'),
+    '--out-name', 'hookseal', join(root, 'target/wasm32-unknown-unknown/release/hookseal_wasm.wasm')]);
+  execFileSync(join(root, 'node_modules/binaryen/bin/wasm-opt'), ['-Oz', '-g', ...FEATURES, join(work, 'raw/hookseal_bg.wasm'),
+    '-o', join(work, 'pkg/dist/hookseal_bg.wasm')]);
+  writeFileSync(join(work, 'loop.cjs'), `
+const { Webhook } = require(${JSON.stringify(join(work, 'pkg/dist/index.cjs'))});
+const wh = new Webhook(${JSON.stringify(scheme)}, 'profile-secret-4c7e1a9f2b6d');
+const body = Buffer.from('{"event":"message.received","id":"evt_1","pad":"' + 'x'.repeat(Math.max(0, ${Number(bytes)} - 40)) + '"}');
+const h = Object.fromEntries(Object.entries(wh.sign(body, { id: 'msg_1' })).map(([k, v]) => [k.toLowerCase(), v]));
+for (let i = 0; i < 50000; i++) wh.verify(body, h);
+const t = process.hrtime.bigint();
+for (let i = 0; i < 300000; i++) wh.verify(body, h);
+console.log(Number(process.hrtime.bigint() - t) / 300000 / 1000);
+`);
+  const usPerOp = Number(execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', work, join(work, 'loop.cjs')], { encoding: 'utf8' }));
+  const profile = JSON.parse(readFileSync(join(work, readdirSync(work).find((f) => f.endsWith('.cpuprofile'))), 'utf8'));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id).callFrame;
+    const name = (f.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '');
+    self.set(name, (self.get(name) ?? 0) + profile.timeDeltas[i]);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)
+    .map(([name, t]) => ({ name, share: t / total, us: (t / total) * usPerOp }));
+  const out = { scheme, bytes: Number(bytes), node: process.version, usPerOp, top };
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/profile.json'), JSON.stringify(out, null, 1));
+  console.log(`${scheme} ${bytes} B: ${usPerOp.toFixed(2)} µs per verify`);
+  for (const t of top) console.log(`${(t.share * 100).toFixed(1).padStart(5)} %  ${t.us.toFixed(3)} µs  ${t.name}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
