@@ -73,7 +73,7 @@ export interface SignOptions {
   url?: string;
 }
 
-/** What verification established. */
+/** What verification established (frozen, and shared between calls when it has no id or timestamp). */
 export interface Verified {
   /** The delivery id header, when the scheme has one. */
   id?: string;
@@ -219,6 +219,8 @@ thread_local! {
     /// Property names used on every call, made into JS strings once: creating a JS string from
     /// Rust decodes UTF-8 each time, which costs more than the rest of a small verification.
     static KEYS: Keys = Keys::new();
+    /// Frozen `{ secretIndex: i }` results, by index.
+    static PLAIN_RESULTS: RefCell<Vec<JsValue>> = const { RefCell::new(Vec::new()) };
 }
 
 struct Keys {
@@ -330,19 +332,29 @@ struct Name {
     exact_js: JsValue,
 }
 
-/// Copies the headers in `names` out of a JS header map.
+/// Copies the headers in `names` out of a JS header map: a plain object or Node's
+/// `IncomingHttpHeaders` (looked up directly, the common case in Node), a Fetch `Headers` or a
+/// `Map` (through their `get`).
 fn read_headers(h: &JsValue, names: &[Name]) -> Result<Vec<(String, String)>, JsValue> {
-    if !h.is_object() {
-        return Err(invalid_input(
-            "headers must be a Fetch Headers, a Map or a plain object",
-        ));
-    }
+    let invalid = || invalid_input("headers must be a Fetch Headers, a Map or a plain object");
     let mut out = Vec::with_capacity(names.len());
+    let mut missing = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        match header_value(Reflect::get(h, &n.lower_js).map_err(|_| invalid())?) {
+            Some(v) => out.push((n.name.clone(), v)),
+            None => missing.push(i),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    if !h.is_object() {
+        return Err(invalid());
+    }
     let get = KEYS.with(|k| Reflect::get(h, &k.get))?;
     if let Some(get) = get.dyn_ref::<Function>() {
-        // Fetch `Headers` (case-insensitive) or a `Map` (exact keys: try lower case, then as
-        // written).
-        for n in names {
+        // Fetch `Headers` (case-insensitive) or a `Map` (exact keys: lower case, then as written).
+        for n in missing.iter().filter_map(|&i| names.get(i)) {
             let mut v = header_value(get.call1(h, &n.lower_js)?);
             if v.is_none() {
                 v = header_value(get.call1(h, &n.exact_js)?);
@@ -353,23 +365,16 @@ fn read_headers(h: &JsValue, names: &[Name]) -> Result<Vec<(String, String)>, Js
         }
         return Ok(out);
     }
-    let mut keys: Option<Vec<String>> = None;
-    for Name { name, lower_js, .. } in names {
-        let mut v = header_value(Reflect::get(h, lower_js)?);
-        if v.is_none() {
-            // A plain object with other casing: scan its keys once.
-            let keys = keys.get_or_insert_with(|| {
-                Object::keys(h.unchecked_ref::<Object>())
-                    .iter()
-                    .filter_map(|k| k.as_string())
-                    .collect()
-            });
-            if let Some(k) = keys.iter().find(|k| k.eq_ignore_ascii_case(name)) {
-                v = header_value(Reflect::get(h, &JsValue::from_str(k))?);
-            }
-        }
-        if let Some(v) = v {
-            out.push((name.clone(), v));
+    // A plain object with other casing: scan its keys once.
+    let keys: Vec<String> = Object::keys(h.unchecked_ref::<Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    for n in missing.iter().filter_map(|&i| names.get(i)) {
+        if let Some(k) = keys.iter().find(|k| k.eq_ignore_ascii_case(&n.name))
+            && let Some(v) = header_value(Reflect::get(h, &JsValue::from_str(k))?)
+        {
+            out.push((n.name.clone(), v));
         }
     }
     Ok(out)
@@ -531,7 +536,8 @@ impl Webhook {
     }
 
     /// Verifies the raw body against the headers. Throws a `HooksealError` when the request is
-    /// not authentic or not fresh; returns what verification established.
+    /// not authentic or not fresh; returns what verification established (a frozen object,
+    /// shared between calls when it carries no id or timestamp).
     #[wasm_bindgen(unchecked_return_type = "Verified")]
     pub fn verify(
         &self,
@@ -625,6 +631,14 @@ fn request<'a>(
 
 #[allow(clippy::cast_precision_loss)]
 fn verified_object(v: &Verified<'_>) -> JsValue {
+    if v.id.is_none() && v.timestamp.is_none() {
+        // The common result of the schemes without id or timestamp: one frozen object per
+        // secret index, made once.
+        let cached = PLAIN_RESULTS.with(|r| r.borrow().get(v.secret_index).cloned());
+        if let Some(o) = cached.filter(|o| !o.is_undefined()) {
+            return o;
+        }
+    }
     let o = Object::new();
     KEYS.with(|k| {
         let _ = Reflect::set(&o, &k.secret_index, &(v.secret_index as f64).into());
@@ -635,6 +649,19 @@ fn verified_object(v: &Verified<'_>) -> JsValue {
             let _ = Reflect::set(&o, &k.timestamp, &(t as f64).into());
         }
     });
+    if v.id.is_none() && v.timestamp.is_none() {
+        let frozen: JsValue = Object::freeze(&o).into();
+        PLAIN_RESULTS.with(|r| {
+            let mut r = r.borrow_mut();
+            while r.len() <= v.secret_index {
+                r.push(JsValue::UNDEFINED);
+            }
+            if let Some(slot) = r.get_mut(v.secret_index) {
+                *slot = frozen.clone();
+            }
+        });
+        return frozen;
+    }
     o.into()
 }
 
