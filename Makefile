@@ -65,6 +65,7 @@ worker-test: worker pkg
 pkg-lint: pkg
 	publint --strict build/pkg
 	attw --pack build/pkg
+	tsc -p tests/types
 
 lint:
 	cargo fmt --all --check

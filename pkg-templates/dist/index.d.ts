@@ -1,3 +1,6 @@
+// The generated declarations give `Webhook` a `[Symbol.dispose]` method: bring in the lib that
+// declares it, so projects on an older `lib` setting type-check with skipLibCheck off.
+/// <reference lib="esnext.disposable" />
 // The API: the classes, functions and types generated from Rust (./hookseal.js), and the
 // small JS helpers for Fetch requests and Node/Express (./helpers.js).
 export { Webhook, metaHandshake } from './hookseal.js';

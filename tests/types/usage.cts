@@ -1,0 +1,7 @@
+// The same package through `require` (the CommonJS declarations).
+import hookseal = require('hookseal');
+
+const wh = new hookseal.Webhook('moltflow', 'secret');
+const v: hookseal.Verified = wh.verify('{}', { 'x-webhook-hmac': 'ab' });
+export const n: number = v.secretIndex;
+export const code: hookseal.HooksealErrorCode = 'signature_mismatch';

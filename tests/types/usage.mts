@@ -1,0 +1,60 @@
+// Type-checked (tsc --noEmit), never run: what a TypeScript user writes against hookseal's
+// published declarations. A wrong or missing type fails `make test`.
+import {
+  HooksealError, Webhook, metaHandshake, middleware, statusFor, verifyRequest,
+  type Delivery, type HooksealErrorCode, type HooksealEvent, type InboundMessage, type Verified,
+} from 'hookseal';
+
+const wh = new Webhook('mossmoon', ['old-secret', 'new-secret'], { tolerance: { past: 300 } });
+const generic = new Webhook({ generic: { signatureHeader: 'X-Sig', algorithm: 'sha512', encoding: 'base64url' } }, 's');
+void generic;
+
+const verified: Verified = wh.verify(new Uint8Array([1, 2]), { 'x-mossmoon-signature': 'ab' }, { now: 1 });
+const index: number = verified.secretIndex;
+const maybeId: string | undefined = verified.id;
+void index; void maybeId;
+
+const headers: Record<string, string> = wh.sign('{}', { timestamp: 1, id: 'msg_1' });
+void headers;
+
+export function handle(delivery: Delivery): string[] {
+  const out: string[] = [];
+  for (const e of delivery.events) {
+    // Known provider/type pairs narrow to their typed data.
+    if (e.provider === 'mossmoon' && e.type === 'line.ready') out.push(e.data.lineId);
+    if (e.provider === 'moltflow' && e.type === 'lead.captured') out.push(e.data.phone);
+    if (e.provider === 'meta' && e.type === 'message.failed') out.push(String(e.data.errors[0]?.code));
+    const m: InboundMessage | null = e.message;
+    if (m) out.push(`${m.sender}: ${m.text ?? ''} (${m.kind})`);
+    const key: string = e.dedupKey;
+    out.push(key);
+  }
+  return out;
+}
+
+export async function route(request: Request): Promise<Response> {
+  try {
+    const { events, body } = await verifyRequest(wh, request, { limit: 1 << 20 });
+    const first: HooksealEvent | undefined = events[0];
+    return Response.json({ n: events.length, bytes: body.byteLength, type: first?.type });
+  } catch (err) {
+    if (!(err instanceof HooksealError)) throw err;
+    const code: HooksealErrorCode = err.code;
+    switch (code) {
+      case 'signature_mismatch':
+      case 'timestamp_too_old':
+        break;
+      // @ts-expect-error: not one of hookseal's codes
+      case 'no_such_code':
+        break;
+    }
+    return new Response(code, { status: statusFor(err) });
+  }
+}
+
+const challenge: string = metaHandshake(new URLSearchParams('hub.mode=subscribe'), 'token');
+void challenge;
+void middleware(wh, { limit: 10, onError: (e) => void e.code });
+
+// @ts-expect-error: not a scheme name
+new Webhook('not-a-scheme', 's');
