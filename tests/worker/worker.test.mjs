@@ -75,6 +75,8 @@ function sources() {
     down: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/down') },
     hold: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'] },
     load: { scheme: 'moltflow', secrets: ['MOLTFLOW_SECRET'], destination: to('/ok/load') },
+    // Misconfigured on purpose: its secret is not set.
+    unset: { scheme: 'mossmoon', secrets: ['NEVER_SET_SECRET'], destination: to('/ok/unset') },
   };
 }
 
@@ -213,6 +215,15 @@ test('forged, stale, oversized and malformed requests get their status and code 
     assert.deepEqual([res.status, res.json.error], [status, code], name);
     assert.ok(!JSON.stringify(res.json).includes(SECRETS.MOSSMOON_SECRET), `${name}: no secret in the answer`);
   }
+  // A sender still writing an oversized body must get the 413, not a closed connection (it
+  // would retry that for a day): repeatedly, at several sizes, with and without a length.
+  for (let i = 0; i < 12; i++) {
+    const big = 'y'.repeat([MAX_BODY + 1, 2 * MAX_BODY, 8 * MAX_BODY][i % 3]);
+    const headers = signers.mossmoon.sign(big);
+    const bodyInit = i % 2 ? big : new Blob([big]).stream();
+    const res = await mf.dispatchFetch(new URL('/webhooks/mossmoon', base), { method: 'POST', body: bodyInit, headers, duplex: 'half' });
+    assert.deepEqual([res.status, (await res.json()).error], [413, 'body_too_large'], `oversized #${i}`);
+  }
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal(delivered.length, before, 'nothing refused was delivered');
   assert.ok(!hits.has('mossmoon:evt_reject_1'));
@@ -265,8 +276,24 @@ test('Meta\'s verification handshake', async () => {
   assert.deepEqual([ok.status, await ok.text()], [200, '1158201444']);
   const bad = await mf.dispatchFetch(q('guess'));
   assert.deepEqual([bad.status, (await bad.json()).error], [403, 'handshake_rejected']);
+});
+
+test('a configuration error is reported at the request and in the logs, never as a crash', async () => {
+  const body = '{"event":"line.ready","id":"evt_unset_1","line_id":"ln_1"}';
+  const res = await post('unset', body, signers.mossmoon.sign(body));
+  assert.equal(res.status, 500);
+  assert.equal(res.json.error, 'invalid_config');
+  assert.match(res.json.message, /NEVER_SET_SECRET.*wrangler secret put/);
+  assert.ok(logs.some((l) => l.at === 'ingest' && l.source === 'unset' && l.outcome === 'config_error'));
   const health = await mf.dispatchFetch(new URL('/health', base));
-  assert.equal((await health.json()).ok, true);
+  const h = await health.json();
+  assert.equal(health.status, 500);
+  assert.equal(h.ok, false);
+  assert.equal(h.problems.length, 1);
+  assert.match(h.problems[0], /source `unset`/);
+  // Every other source keeps working.
+  const ok = await post('mossmoon', body, signers.mossmoon.sign(body));
+  assert.equal(ok.status, 202);
 });
 
 test('a KV or Queue failure answers 503, and the sender\'s retry then succeeds with nothing lost', async () => {

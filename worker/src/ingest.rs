@@ -121,29 +121,39 @@ enum BodyError {
     Unreadable(String),
 }
 
-/// Reads the body as a stream and stops as soon as it passes `max` bytes.
+/// Reads the body as a stream, keeping at most `max` bytes. Past that, the rest is read and
+/// discarded up to `DRAIN_FACTOR` times `max` before answering: a sender still writing its body
+/// would otherwise see the connection closed instead of the 413 (and retry for a day).
 async fn read_capped(req: &mut Request, max: u64) -> std::result::Result<Vec<u8>, BodyError> {
+    const DRAIN_FACTOR: u64 = 16;
     let declared = req
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max) {
-        return Err(BodyError::TooLarge);
-    }
     let mut stream = match req.stream() {
         Ok(s) => s,
         // No body at all.
         Err(_) => return Ok(Vec::new()),
     };
     let mut body = Vec::new();
+    let mut seen: u64 = 0;
+    let mut too_large = declared.is_some_and(|n| n > max);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| BodyError::Unreadable(e.to_string()))?;
-        if (body.len() + chunk.len()) as u64 > max {
-            return Err(BodyError::TooLarge);
+        seen += chunk.len() as u64;
+        if too_large || seen > max {
+            too_large = true;
+            if seen > max.saturating_mul(DRAIN_FACTOR) {
+                break;
+            }
+            continue;
         }
         body.extend_from_slice(&chunk);
+    }
+    if too_large {
+        return Err(BodyError::TooLarge);
     }
     Ok(body)
 }
