@@ -60,7 +60,7 @@ if (profile) {
     `CPU profile of \`verify\` in a loop (${profile.scheme}, ${profile.bytes} B body, Node ${profile.node}): ${profile.usPerOp.toFixed(2)} µs per call. Self time by function (\`node bench/profile.mjs\`):`, '',
     '| share | µs | function |', '|---|---|---|',
     ...profile.top.map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(3)} | \`${t.name.replace(/\|/g, '\\|')}\` |`), '',
-    'The hash (`compress256`, six 64-byte blocks for a 256-byte body with the keyed state prepared) is about a quarter of the call; wasm has no SHA instructions, while node:crypto uses the CPU\'s. The rest is spread over the JS/wasm boundary (header strings copied into wasm, glue, the result object), signature parsing and allocation: no single item above 8 %. That is why the small-body targets, which assume overhead far below the hash itself, are missed; see the issue notes for what would close them.', '');
+    'The hash (`compress256`, six 64-byte blocks for a 256-byte body with the keyed state prepared) is a quarter to a third of the call; wasm has no SHA instructions, while node:crypto uses the CPU\'s. The rest is spread over the JS/wasm boundary (header strings copied into wasm, glue, the result object), signature parsing and allocation: no single item above 8 %. That is why the small-body targets, which assume overhead far below the hash itself, are missed; see the issue notes for what would close them.', '');
 }
 
 if (load) {
