@@ -495,32 +495,24 @@ static SHOPIFY: Spec = spec(
     S,
     OFF,
 );
-static STANDARD_WEBHOOKS: Spec = with_secret(
-    spec(
-        "standard-webhooks",
-        STANDARD_SETS,
-        tokens("v1,"),
-        SHA256,
-        Encoding::Base64,
-        STD_MESSAGE,
-        S,
-        FIVE_MINUTES,
-    ),
-    SecretEncoding::Whsec,
-);
-static SVIX_SPEC: Spec = with_secret(
-    spec(
-        "svix",
-        SVIX_SETS,
-        tokens("v1,"),
-        SHA256,
-        Encoding::Base64,
-        STD_MESSAGE,
-        S,
-        FIVE_MINUTES,
-    ),
-    SecretEncoding::Whsec,
-);
+/// Standard Webhooks and Svix: one scheme, the header families tried in another order.
+const fn standard(name: &'static str, sets: &'static [HeaderSet]) -> Spec {
+    with_secret(
+        spec(
+            name,
+            sets,
+            tokens("v1,"),
+            SHA256,
+            Encoding::Base64,
+            STD_MESSAGE,
+            S,
+            FIVE_MINUTES,
+        ),
+        SecretEncoding::Whsec,
+    )
+}
+static STANDARD_WEBHOOKS: Spec = standard("standard-webhooks", STANDARD_SETS);
+static SVIX_SPEC: Spec = standard("svix", SVIX_SETS);
 // Stripe's own libraries bound only the age of a timestamp.
 static STRIPE: Spec = spec(
     "stripe",

@@ -545,19 +545,9 @@ impl Webhook {
         headers: HeadersInput,
         options: Option<VerifyOptions>,
     ) -> Result<JsValue, JsValue> {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let body = body_bytes(&body)?;
-        let headers = read_headers(&headers, &self.names)?;
-        let (method, url) = (
-            opt_string(&options, "method")?,
-            opt_string(&options, "url")?,
-        );
-        let req = request(&body, &headers, method.as_deref(), url.as_deref());
-        let v = self
-            .verifier
-            .verify(&req, now_or(&options, &self.verifier)?)
-            .map_err(|e| core_error(&e))?;
-        Ok(verified_object(&v))
+        self.with_request(&body, &headers, options, |req, now| {
+            self.verifier.verify(req, now).map(|v| verified_object(&v))
+        })
     }
 
     /// Verifies, then parses the body into events. A `HooksealError` whose `signatureVerified` is
@@ -569,19 +559,12 @@ impl Webhook {
         headers: HeadersInput,
         options: Option<VerifyOptions>,
     ) -> Result<JsValue, JsValue> {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let body = body_bytes(&body)?;
-        let headers = read_headers(&headers, &self.names)?;
-        let (method, url) = (
-            opt_string(&options, "method")?,
-            opt_string(&options, "url")?,
-        );
-        let req = request(&body, &headers, method.as_deref(), url.as_deref());
-        let delivery = self
-            .verifier
-            .verify_and_parse(&req, now_or(&options, &self.verifier)?)
-            .map_err(|e| core_error(&e))?;
-        js_sys::JSON::parse(&delivery.to_json())
+        let json = self.with_request(&body, &headers, options, |req, now| {
+            self.verifier
+                .verify_and_parse(req, now)
+                .map(|d| d.to_json())
+        })?;
+        js_sys::JSON::parse(&json)
     }
 
     /// The headers a sender would send with `body` (signed with the first secret).
@@ -611,6 +594,28 @@ impl Webhook {
             Reflect::set(&out, &JsValue::from_str(&k), &JsValue::from_str(&v))?;
         }
         Ok(out.into())
+    }
+}
+
+impl Webhook {
+    /// Reads the JS arguments of `verify`/`parse` into a core request and "now", runs `f`, and
+    /// turns its error into a `HooksealError`.
+    fn with_request<T>(
+        &self,
+        body: &JsValue,
+        headers: &JsValue,
+        options: Option<VerifyOptions>,
+        f: impl FnOnce(&Request<'_>, i64) -> Result<T, Error>,
+    ) -> Result<T, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let body = body_bytes(body)?;
+        let headers = read_headers(headers, &self.names)?;
+        let (method, url) = (
+            opt_string(&options, "method")?,
+            opt_string(&options, "url")?,
+        );
+        let req = request(&body, &headers, method.as_deref(), url.as_deref());
+        f(&req, now_or(&options, &self.verifier)?).map_err(|e| core_error(&e))
     }
 }
 
