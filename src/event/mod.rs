@@ -289,17 +289,6 @@ impl Event {
     }
 }
 
-/// Several events as a JSON array.
-#[must_use]
-pub fn events_to_json(events: &[Event]) -> String {
-    let mut w = Writer::default();
-    w.begin_array();
-    for e in events {
-        e.write_json(&mut w);
-    }
-    w.end_array();
-    w.finish()
-}
 
 /// Parses a verified body into events. `scheme_name` is [`crate::Scheme::name`]; the headers
 /// give the delivery id for schemes that send one there.
