@@ -185,28 +185,41 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
-        let start = self.pos;
+    /// The items of a `[...]` or `{...}` (the opening bracket is at `pos`): none, or `item`s
+    /// separated by commas, up to `close`.
+    fn list(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
         self.pos += 1;
-        let mut items = Vec::new();
         self.ws();
-        if self.peek() == Some(b']') {
+        if self.peek() == Some(close) {
             self.pos += 1;
-        } else {
-            loop {
-                self.ws();
-                items.push(self.value(depth)?);
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.err()),
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            item(self)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(c) if c == close => {
+                    self.pos += 1;
+                    return Ok(());
                 }
+                _ => return Err(self.err()),
             }
         }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
+        let start = self.pos;
+        let mut items = Vec::new();
+        self.list(b']', |p| {
+            items.push(p.value(depth)?);
+            Ok(())
+        })?;
         Ok(Json::Arr(
             items,
             self.src.get(start..self.pos).unwrap_or(""),
@@ -215,34 +228,18 @@ impl<'a> Parser<'a> {
 
     fn object(&mut self, depth: usize) -> Result<Json<'a>, JsonError> {
         let start = self.pos;
-        self.pos += 1;
         let mut members = Vec::new();
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.ws();
-                if self.peek() != Some(b'"') {
-                    return Err(self.err());
-                }
-                let key = self.string()?;
-                self.ws();
-                self.eat(":")?;
-                self.ws();
-                let value = self.value(depth)?;
-                members.push((key, value));
-                self.ws();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.err()),
-                }
+        self.list(b'}', |p| {
+            if p.peek() != Some(b'"') {
+                return Err(p.err());
             }
-        }
+            let key = p.string()?;
+            p.ws();
+            p.eat(":")?;
+            p.ws();
+            members.push((key, p.value(depth)?));
+            Ok(())
+        })?;
         Ok(Json::Obj(
             members,
             self.src.get(start..self.pos).unwrap_or(""),

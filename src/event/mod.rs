@@ -289,7 +289,6 @@ impl Event {
     }
 }
 
-
 /// Parses a verified body into events. `scheme_name` is [`crate::Scheme::name`]; the headers
 /// give the delivery id for schemes that send one there.
 pub(crate) fn parse(

@@ -380,7 +380,9 @@ fn read_headers(h: &JsValue, names: &[Name]) -> Result<Vec<(String, String)>, Js
     Ok(out)
 }
 
-fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+/// Option `key` of an options object; `None` when the object or the option is absent or null.
+/// The option names the bindings read are cached JS strings.
+fn option(obj: &JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(None);
     }
@@ -388,28 +390,26 @@ fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
         "method" => Reflect::get(obj, &k.method),
         "url" => Reflect::get(obj, &k.url),
         "id" => Reflect::get(obj, &k.id),
+        "now" => Reflect::get(obj, &k.now),
+        "timestamp" => Reflect::get(obj, &k.timestamp),
         _ => Reflect::get(obj, &JsValue::from_str(key)),
     })?;
-    if v.is_undefined() || v.is_null() {
+    Ok((!v.is_undefined() && !v.is_null()).then_some(v))
+}
+
+fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    let Some(v) = option(obj, key)? else {
         return Ok(None);
-    }
+    };
     v.as_string()
         .map(Some)
         .ok_or_else(|| invalid_input(&format!("option `{key}` must be a string")))
 }
 
 fn opt_number(obj: &JsValue, key: &str) -> Result<Option<f64>, JsValue> {
-    if obj.is_undefined() || obj.is_null() {
+    let Some(v) = option(obj, key)? else {
         return Ok(None);
-    }
-    let v = KEYS.with(|k| match key {
-        "now" => Reflect::get(obj, &k.now),
-        "timestamp" => Reflect::get(obj, &k.timestamp),
-        _ => Reflect::get(obj, &JsValue::from_str(key)),
-    })?;
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
+    };
     match v.as_f64() {
         Some(n) if n.is_finite() => Ok(Some(n)),
         _ => Err(invalid_input(&format!(
