@@ -123,20 +123,12 @@ impl Scheme {
         headers: &dyn crate::Headers,
     ) -> Result<Vec<crate::Event>, Error> {
         let spec = self.compile()?;
-        let set = spec
-            .sets
-            .iter()
-            .find(|s| crate::headers::value(headers, &s.signature).is_some())
-            .or(spec.sets.first());
+        // The same header family and timestamp reading as verification.
+        let set = crate::verify::pick_set(&spec, headers);
         let read = |name: Option<&HeaderName>| name.and_then(|n| crate::headers::value(headers, n));
-        let id = set.and_then(|s| read(s.id.as_ref()));
-        let ts = set
-            .and_then(|s| read(s.timestamp.as_ref()))
-            .and_then(|t| t.parse::<i64>().ok())
-            .map(|t| match spec.timestamp_unit {
-                TimestampUnit::Seconds => t,
-                TimestampUnit::Milliseconds => t / 1000,
-            });
+        let id = read(set.id.as_ref());
+        let ts = read(set.timestamp.as_ref())
+            .and_then(|t| crate::verify::parse_timestamp(t, spec.timestamp_unit).ok());
         crate::event::parse(spec.name, body, headers, id, ts)
     }
 

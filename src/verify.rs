@@ -465,7 +465,7 @@ fn prepare(spec: &Spec, secret: &[u8]) -> Result<PreparedKey, Error> {
 }
 
 /// The header family in use: the first whose signature header is present, else the first.
-fn pick_set<'s>(spec: &'s Spec, h: &dyn Headers) -> &'s HeaderSet {
+pub(crate) fn pick_set<'s>(spec: &'s Spec, h: &dyn Headers) -> &'s HeaderSet {
     spec.sets
         .iter()
         .find(|s| value(h, &s.signature).is_some())
@@ -679,7 +679,7 @@ fn strip_prefix_ci<'t>(token: &'t str, prefix: &str) -> Option<&'t str> {
 }
 
 /// Parses a timestamp: 1 to 19 ASCII digits, nothing else. Returns unix seconds.
-fn parse_timestamp(t: &str, unit: TimestampUnit) -> Result<i64, Error> {
+pub(crate) fn parse_timestamp(t: &str, unit: TimestampUnit) -> Result<i64, Error> {
     if t.is_empty() || t.len() > 19 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::MalformedTimestamp);
     }
