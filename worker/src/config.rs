@@ -1,7 +1,9 @@
 //! Sources, read from the `SOURCES` variable (a table in `wrangler.toml`) and the Worker's
 //! secrets. A source names its secrets; their values are Worker secrets, never plain vars.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use hookseal::{GenericScheme, Scheme, Tolerance, Verifier};
 use serde::Deserialize;
@@ -60,10 +62,28 @@ impl ConfigError {
     }
 }
 
+thread_local! {
+    /// The parsed `SOURCES`, and each source built once. A Worker isolate's vars and secrets
+    /// cannot change while it lives (a new deployment or secret starts new isolates), so parsing
+    /// the configuration and preparing the keyed HMAC states once serves every request. Errors
+    /// are not cached: they are reported on every request until fixed.
+    static SOURCES_CACHE: RefCell<Option<Rc<BTreeMap<String, SourceConfig>>>> = const { RefCell::new(None) };
+    static BUILT: RefCell<BTreeMap<String, Rc<Source>>> = const { RefCell::new(BTreeMap::new()) };
+}
+
 /// All configured sources, by name.
-pub fn sources(env: &Env) -> Result<BTreeMap<String, SourceConfig>, ConfigError> {
-    env.object_var::<BTreeMap<String, SourceConfig>>(SOURCES_VAR)
-        .map_err(|e| ConfigError::new(format!("`{SOURCES_VAR}` is missing or malformed: {e}")))
+pub fn sources(env: &Env) -> Result<Rc<BTreeMap<String, SourceConfig>>, ConfigError> {
+    if let Some(cached) = SOURCES_CACHE.with(|c| c.borrow().clone()) {
+        return Ok(cached);
+    }
+    let parsed = Rc::new(
+        env.object_var::<BTreeMap<String, SourceConfig>>(SOURCES_VAR)
+            .map_err(|e| {
+                ConfigError::new(format!("`{SOURCES_VAR}` is missing or malformed: {e}"))
+            })?,
+    );
+    SOURCES_CACHE.with(|c| *c.borrow_mut() = Some(Rc::clone(&parsed)));
+    Ok(parsed)
 }
 
 /// The secret `name`, if it is set.
@@ -74,9 +94,21 @@ pub fn secret(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// Builds the verifier of source `name`.
-pub fn source(env: &Env, name: &str) -> Result<Option<Source>, ConfigError> {
-    let Some(config) = sources(env)?.remove(name) else {
+/// The source `name`, with its verifier (built on first use, then cached).
+pub fn source(env: &Env, name: &str) -> Result<Option<Rc<Source>>, ConfigError> {
+    if let Some(built) = BUILT.with(|b| b.borrow().get(name).cloned()) {
+        return Ok(Some(built));
+    }
+    let Some(built) = build(env, name)? else {
+        return Ok(None);
+    };
+    let built = Rc::new(built);
+    BUILT.with(|b| b.borrow_mut().insert(name.to_owned(), Rc::clone(&built)));
+    Ok(Some(built))
+}
+
+fn build(env: &Env, name: &str) -> Result<Option<Source>, ConfigError> {
+    let Some(config) = sources(env)?.get(name).cloned() else {
         return Ok(None);
     };
     let scheme = match &config.scheme {

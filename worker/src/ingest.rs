@@ -170,7 +170,7 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         log::line("ingest", fields);
         json_response(status, body)
     };
-    let src: Source = match config::source(env, name) {
+    let src: std::rc::Rc<Source> = match config::source(env, name) {
         Ok(Some(s)) => s,
         Ok(None) => {
             return done(
