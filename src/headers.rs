@@ -21,7 +21,11 @@ where
     V: AsRef<str> + 'a + ?Sized,
 {
     pairs
-        .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+        .find(|(k, _)| {
+            // The exact spelling first: a plain comparison, and the common case.
+            let k = k.as_ref();
+            k.len() == name.len() && (k == name || k.eq_ignore_ascii_case(name))
+        })
         .map(|(_, v)| v.as_ref())
 }
 

@@ -138,20 +138,24 @@ impl Encoding {
 /// plain decoder is used; the comparison with the computed tag stays constant-time, and secrets
 /// given as hex are decoded in constant time (base16ct) in `secret.rs`.
 fn decode_hex<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
+    // Inlined by hand (the release build optimises for size, which would keep a call per digit
+    // in the hot path of every verification).
+    #[inline(always)]
     fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
+        let digit = c.wrapping_sub(b'0');
+        if digit < 10 {
+            return Some(digit);
         }
+        let letter = (c | 0x20).wrapping_sub(b'a');
+        (letter < 6).then_some(letter + 10)
     }
     if !src.len().is_multiple_of(2) {
         return None;
     }
     let out = dst.get_mut(..src.len() / 2)?;
-    for (o, pair) in out.iter_mut().zip(src.chunks_exact(2)) {
-        let &[hi, lo] = pair else {
+    let mut digits = src.iter();
+    for o in out.iter_mut() {
+        let (Some(&hi), Some(&lo)) = (digits.next(), digits.next()) else {
             return None;
         };
         *o = (nibble(hi)? << 4) | nibble(lo)?;
