@@ -1,10 +1,9 @@
 // Browsers, Deno and bundlers: compile the .wasm asynchronously once at import (top-level
 // await), so every call after that is synchronous.
 import * as glue from './hookseal.js';
-import { HooksealError } from './helpers.js';
+import { bind } from './helpers.js';
 
 await glue.default({ module_or_path: new URL('./hookseal_bg.wasm', import.meta.url) });
-glue.__registerErrorClass(HooksealError);
 
-export const { Webhook, metaHandshake } = glue;
-export * from './helpers.js';
+export const { Webhook, metaHandshake } = bind(glue);
+export { HooksealError, statusFor, verifyRequest, readBody, middleware } from './helpers.js';

@@ -4,10 +4,10 @@
 const glue = require('./hookseal.cjs');
 const helpers = require('./helpers.cjs');
 
-glue.__registerErrorClass(helpers.HooksealError);
+const api = helpers.bind(glue);
 
-exports.Webhook = glue.Webhook;
-exports.metaHandshake = glue.metaHandshake;
+exports.Webhook = api.Webhook;
+exports.metaHandshake = api.metaHandshake;
 exports.HooksealError = helpers.HooksealError;
 exports.statusFor = helpers.statusFor;
 exports.verifyRequest = helpers.verifyRequest;

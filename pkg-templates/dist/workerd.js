@@ -2,11 +2,10 @@
 // generation from bytes is not allowed at run time.
 import wasm from './hookseal_bg.wasm';
 import * as glue from './hookseal.js';
-import { HooksealError } from './helpers.js';
+import { bind } from './helpers.js';
 import { sameRealm } from './module.js';
 
 glue.initSync({ module: sameRealm(wasm) });
-glue.__registerErrorClass(HooksealError);
 
-export const { Webhook, metaHandshake } = glue;
-export * from './helpers.js';
+export const { Webhook, metaHandshake } = bind(glue);
+export { HooksealError, statusFor, verifyRequest, readBody, middleware } from './helpers.js';

@@ -1,23 +1,67 @@
 //! The JavaScript bindings of hookseal: one thin wasm-bindgen module over the core.
 //!
-//! Everything here converts between JS values and the core's types; the core does the work.
-//! Errors reach JS as instances of the `HooksealError` class the package entry registers (a real
-//! `Error` subclass with a stable `code`), or as plain `Error`s with the same fields if it was
-//! never registered.
+//! The package's JS (`pkg-templates/dist/webhook.js`) reads the caller's JS values (bodies in
+//! their several forms, header maps, options) and calls in here with plain bytes, strings and
+//! numbers, so a call crosses the JS/wasm boundary once. Everything here converts those into the
+//! core's types and back; the core does the work. An error crosses as one string,
+//! `code \n signatureVerified \n message`, which the JS turns into a `HooksealError`.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use hookseal::{
-    Error, GenericScheme, Request, Scheme, SignInput, Signer, Tolerance, Verified, Verifier,
+    Error, GenericScheme, Headers, Request, Scheme, SignInput, Signer, Tolerance, Verifier,
 };
-use js_sys::{Array, ArrayBuffer, Function, JsString, Object, Reflect, Uint8Array};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-/// The TypeScript declarations of the data types (written to `hookseal.d.ts`). On the host only
-/// the tests read it.
+/// The TypeScript declarations of the package's API (written to `hookseal.d.ts`): the classes
+/// and functions the package's JS implements over this module, and the data types. On the host
+/// only the tests read it.
 #[allow(dead_code)]
 const TYPES_TEXT: &str = r#"
+/**
+ * Verifies (and signs) webhooks of one scheme.
+ *
+ * ```js
+ * const wh = new Webhook("mossmoon", process.env.MOSSMOON_SECRET);
+ * const { events } = wh.parse(rawBody, request.headers);
+ * ```
+ */
+export declare class Webhook {
+  /**
+   * A webhook verifier for `scheme`, accepting any of `secrets` (rotation: give the old and the
+   * new). Signing uses the first secret.
+   */
+  constructor(scheme: SchemeName | { generic: GenericScheme }, secrets: string | string[], options?: WebhookOptions);
+  /** The scheme's canonical name. */
+  readonly scheme: string;
+  /**
+   * Verifies the raw body against the headers. Throws a `HooksealError` when the request is not
+   * authentic or not fresh; returns what verification established (a frozen object, shared
+   * between calls when it carries no id or timestamp).
+   */
+  verify(body: Body, headers: HeadersInput, options?: VerifyOptions): Verified;
+  /**
+   * Verifies, then parses the body into events. A `HooksealError` whose `signatureVerified` is
+   * true means the signature was good but the body is not the documented event.
+   */
+  parse(body: Body, headers: HeadersInput, options?: VerifyOptions): Delivery;
+  /** The headers a sender would send with `body` (signed with the first secret). */
+  sign(body: Body, options?: SignOptions): Record<string, string>;
+  /** Frees the keys now rather than at garbage collection. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Answers Meta's subscription handshake: pass the request's query (a `URLSearchParams`, a query
+ * string, or a plain object) and your verify token. Returns the challenge to send back as the
+ * body with status 200; throws `HooksealError` (`handshake_rejected`) otherwise.
+ */
+export declare function metaHandshake(
+  query: URLSearchParams | string | Record<string, string>,
+  verifyToken: string,
+): string;
+
 /** Every `code` a HooksealError can carry. */
 export type HooksealErrorCode =
   | "missing_header" | "malformed_signature" | "signature_mismatch" | "algorithm_mismatch"
@@ -189,441 +233,211 @@ export interface Delivery { verified: Verified; events: HooksealEvent[] }
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = TYPES_TEXT;
 
-#[wasm_bindgen]
-extern "C" {
-    /// The union of accepted bodies.
-    #[wasm_bindgen(typescript_type = "Body")]
-    pub type BodyInput;
-    /// The union of accepted header maps.
-    #[wasm_bindgen(typescript_type = "HeadersInput")]
-    pub type HeadersInput;
-    /// `SchemeName | { generic: GenericScheme }`.
-    #[wasm_bindgen(typescript_type = "SchemeName | { generic: GenericScheme }")]
-    pub type SchemeInput;
-    /// One secret or several (rotation).
-    #[wasm_bindgen(typescript_type = "string | string[]")]
-    pub type SecretsInput;
-    /// Constructor options.
-    #[wasm_bindgen(typescript_type = "WebhookOptions")]
-    pub type WebhookOptions;
-    /// Per-call options.
-    #[wasm_bindgen(typescript_type = "VerifyOptions")]
-    pub type VerifyOptions;
-    /// Signing options.
-    #[wasm_bindgen(typescript_type = "SignOptions")]
-    pub type SignOptions;
+/// An error for JS: `code \n signatureVerified (0|1) \n message`.
+fn error(e: &Error) -> JsValue {
+    let verified = if e.signature_verified() { "1" } else { "0" };
+    JsValue::from_str(&[e.code(), verified, &e.to_string()].join("\n"))
 }
 
-thread_local! {
-    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
-    /// Property names used on every call, made into JS strings once: creating a JS string from
-    /// Rust decodes UTF-8 each time, which costs more than the rest of a small verification.
-    static KEYS: Keys = Keys::new();
-    /// Frozen `{ secretIndex: i }` results, by index.
-    static PLAIN_RESULTS: RefCell<Vec<JsValue>> = const { RefCell::new(Vec::new()) };
-}
-
-struct Keys {
-    get: JsValue,
-    secret_index: JsValue,
-    id: JsValue,
-    timestamp: JsValue,
-    now: JsValue,
-    method: JsValue,
-    url: JsValue,
-}
-
-impl Keys {
-    fn new() -> Self {
-        Self {
-            get: JsValue::from_str("get"),
-            secret_index: JsValue::from_str("secretIndex"),
-            id: JsValue::from_str("id"),
-            timestamp: JsValue::from_str("timestamp"),
-            now: JsValue::from_str("now"),
-            method: JsValue::from_str("method"),
-            url: JsValue::from_str("url"),
-        }
-    }
-}
-
-/// Called once by the package entry with its `HooksealError` class.
-#[doc(hidden)]
-#[wasm_bindgen(js_name = "__registerErrorClass", skip_typescript)]
-pub fn register_error_class(class: Function) {
-    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
-}
-
-/// A `HooksealError(code, message, signatureVerified)`.
-fn error(code: &str, message: &str, signature_verified: bool) -> JsValue {
-    let args = Array::of3(
-        &JsValue::from_str(code),
-        &JsValue::from_str(message),
-        &JsValue::from_bool(signature_verified),
-    );
-    let registered = ERROR_CLASS.with(|c| {
-        c.borrow()
-            .as_ref()
-            .and_then(|class| Reflect::construct(class, &args).ok())
-    });
-    registered.unwrap_or_else(|| {
-        let e = js_sys::Error::new(message);
-        e.set_name("HooksealError");
-        let _ = Reflect::set(&e, &"code".into(), &code.into());
-        let _ = Reflect::set(&e, &"signatureVerified".into(), &signature_verified.into());
-        e.into()
-    })
-}
-
-fn core_error(e: &Error) -> JsValue {
-    error(e.code(), &e.to_string(), e.signature_verified())
-}
-
-fn invalid_input(message: &str) -> JsValue {
-    error("invalid_input", message, false)
-}
-
-/// The bytes of a body given as `Uint8Array` (and Node `Buffer`), another typed array or
-/// `DataView`, `ArrayBuffer`, or a string (encoded as UTF-8, as it was sent).
-fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
-    if let Some(s) = body.as_string() {
-        return Ok(s.into_bytes());
-    }
-    if let Some(u) = body.dyn_ref::<Uint8Array>() {
-        return Ok(u.to_vec());
-    }
-    if let Some(b) = body.dyn_ref::<ArrayBuffer>() {
-        return Ok(Uint8Array::new(b).to_vec());
-    }
-    if ArrayBuffer::is_view(body) {
-        let buffer = Reflect::get(body, &"buffer".into())?;
-        let offset = Reflect::get(body, &"byteOffset".into())?
-            .as_f64()
-            .unwrap_or(0.0);
-        let len = Reflect::get(body, &"byteLength".into())?
-            .as_f64()
-            .unwrap_or(0.0);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let view = Uint8Array::new_with_byte_offset_and_length(&buffer, offset as u32, len as u32);
-        return Ok(view.to_vec());
-    }
-    Err(invalid_input(
-        "the body must be a Uint8Array, Buffer, ArrayBuffer, typed array or string: pass the raw \
-         body as received, before any JSON parsing",
-    ))
-}
-
-/// A header value from a JS value: a string, or an array of strings (Node joins repeated
-/// headers into arrays; Fetch joins them with ", ").
-fn header_value(v: JsValue) -> Option<String> {
-    if let Some(s) = v.as_string() {
-        return Some(s);
-    }
-    let arr = v.dyn_into::<Array>().ok()?;
-    let parts: Vec<String> = arr.iter().filter_map(|x| x.as_string()).collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
-}
-
-/// A header name verification reads: as the provider spells it, and as JS strings (lower case,
-/// and as spelled) made once.
-struct Name {
-    name: String,
-    lower_js: JsValue,
-    exact_js: JsValue,
-}
-
-/// Copies the headers in `names` out of a JS header map: a plain object or Node's
-/// `IncomingHttpHeaders` (looked up directly, the common case in Node), a Fetch `Headers` or a
-/// `Map` (through their `get`).
-fn read_headers(h: &JsValue, names: &[Name]) -> Result<Vec<(String, String)>, JsValue> {
-    let invalid = || invalid_input("headers must be a Fetch Headers, a Map or a plain object");
-    let mut out = Vec::with_capacity(names.len());
-    let mut missing = Vec::new();
-    for (i, n) in names.iter().enumerate() {
-        match header_value(Reflect::get(h, &n.lower_js).map_err(|_| invalid())?) {
-            Some(v) => out.push((n.name.clone(), v)),
-            None => missing.push(i),
-        }
-    }
-    if missing.is_empty() {
-        return Ok(out);
-    }
-    if !h.is_object() {
-        return Err(invalid());
-    }
-    let get = KEYS.with(|k| Reflect::get(h, &k.get))?;
-    if let Some(get) = get.dyn_ref::<Function>() {
-        // Fetch `Headers` (case-insensitive) or a `Map` (exact keys: lower case, then as written).
-        for n in missing.iter().filter_map(|&i| names.get(i)) {
-            let mut v = header_value(get.call1(h, &n.lower_js)?);
-            if v.is_none() {
-                v = header_value(get.call1(h, &n.exact_js)?);
-            }
-            if let Some(v) = v {
-                out.push((n.name.clone(), v));
-            }
-        }
-        return Ok(out);
-    }
-    // A plain object with other casing: scan its keys once.
-    let keys: Vec<String> = Object::keys(h.unchecked_ref::<Object>())
-        .iter()
-        .filter_map(|k| k.as_string())
-        .collect();
-    for n in missing.iter().filter_map(|&i| names.get(i)) {
-        if let Some(k) = keys.iter().find(|k| k.eq_ignore_ascii_case(&n.name))
-            && let Some(v) = header_value(Reflect::get(h, &JsValue::from_str(k))?)
-        {
-            out.push((n.name.clone(), v));
-        }
-    }
-    Ok(out)
-}
-
-/// Option `key` of an options object; `None` when the object or the option is absent or null.
-/// The option names the bindings read are cached JS strings.
-fn option(obj: &JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
-    if obj.is_undefined() || obj.is_null() {
-        return Ok(None);
-    }
-    let v = KEYS.with(|k| match key {
-        "method" => Reflect::get(obj, &k.method),
-        "url" => Reflect::get(obj, &k.url),
-        "id" => Reflect::get(obj, &k.id),
-        "now" => Reflect::get(obj, &k.now),
-        "timestamp" => Reflect::get(obj, &k.timestamp),
-        _ => Reflect::get(obj, &JsValue::from_str(key)),
-    })?;
-    Ok((!v.is_undefined() && !v.is_null()).then_some(v))
-}
-
-fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
-    let Some(v) = option(obj, key)? else {
-        return Ok(None);
-    };
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| invalid_input(&format!("option `{key}` must be a string")))
-}
-
-fn opt_number(obj: &JsValue, key: &str) -> Result<Option<f64>, JsValue> {
-    let Some(v) = option(obj, key)? else {
-        return Ok(None);
-    };
-    match v.as_f64() {
-        Some(n) if n.is_finite() => Ok(Some(n)),
-        _ => Err(invalid_input(&format!(
-            "option `{key}` must be a finite number"
-        ))),
-    }
-}
-
-/// "Now" in unix seconds: the caller's, else the clock's (read only when the scheme signs a
-/// timestamp; without one, "now" is never used).
-#[allow(clippy::cast_possible_truncation)]
-fn now_or(options: &JsValue, verifier: &Verifier) -> Result<i64, JsValue> {
-    Ok(match opt_number(options, "now")? {
-        Some(n) => n.floor() as i64,
-        None if verifier.uses_timestamp() => (js_sys::Date::now() / 1000.0).floor() as i64,
-        None => 0,
-    })
-}
-
-/// A JS value as JSON text, for the core's configuration parser.
-fn json(v: &JsValue) -> Result<String, JsValue> {
-    js_sys::JSON::stringify(v)?
-        .as_string()
-        .ok_or_else(|| invalid_input("options must be JSON-like"))
-}
-
-fn scheme(input: &JsValue) -> Result<Scheme, JsValue> {
-    if let Some(name) = input.as_string() {
-        return Scheme::from_name(&name).map_err(|e| core_error(&e));
-    }
-    let keys = Object::keys(input.unchecked_ref::<Object>());
-    let generic = Reflect::get(input, &"generic".into())?;
-    if keys.length() != 1 || !generic.is_object() {
-        return Err(invalid_input(
-            "the scheme must be a name or { generic: { ... } }",
-        ));
-    }
-    GenericScheme::from_json(&json(&generic)?)
-        .map(|g| Scheme::Generic(Box::new(g)))
-        .map_err(|e| core_error(&e))
-}
-
-fn secrets(input: &JsValue) -> Result<Vec<String>, JsValue> {
-    if let Some(s) = input.as_string() {
-        return Ok(vec![s]);
-    }
-    if Array::is_array(input) {
-        let arr: &Array = input.unchecked_ref();
-        return arr
-            .iter()
-            .map(|v| {
-                v.as_string()
-                    .ok_or_else(|| invalid_input("every secret must be a string"))
-            })
-            .collect();
-    }
-    if input.is_undefined() || input.is_null() {
-        // Reported by the core as "no secrets", with its stable code.
-        return Ok(Vec::new());
-    }
-    Err(invalid_input(
-        "secrets must be a string or an array of strings",
-    ))
-}
-
-/// Verifies (and signs) webhooks of one scheme.
-///
-/// ```js
-/// const wh = new Webhook("mossmoon", process.env.MOSSMOON_SECRET);
-/// const { events } = wh.parse(rawBody, request.headers);
-/// ```
-#[wasm_bindgen]
-pub struct Webhook {
+/// The verifier and signer of one `Webhook`. Internal: the package's `Webhook` class wraps it.
+#[wasm_bindgen(skip_typescript)]
+pub struct Core {
     verifier: Verifier,
     signer: Signer,
-    /// Every header verification reads.
-    names: Vec<Name>,
+    /// Every header verification and parsing read, in the provider's spelling.
+    names: Vec<String>,
+    /// The signed timestamp of the last successful verification (NaN without one).
+    timestamp: Cell<f64>,
 }
 
 #[wasm_bindgen]
-impl Webhook {
-    /// A webhook verifier for `scheme`, accepting any of `secrets` (rotation: give the old and
-    /// the new). Signing uses the first secret.
+impl Core {
+    /// `scheme` is a built-in name, or ignored when `generic` (a `GenericScheme` as JSON) is
+    /// given; `tolerance` is the `tolerance` option as JSON.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        scheme_input: SchemeInput,
-        secrets_input: SecretsInput,
-        options: Option<WebhookOptions>,
-    ) -> Result<Webhook, JsValue> {
-        let scheme = scheme(&scheme_input)?;
-        let secrets = secrets(&secrets_input)?;
-        let mut verifier = Verifier::new(scheme.clone(), &secrets).map_err(|e| core_error(&e))?;
-        let first = secrets.first().map_or("", String::as_str);
-        let signer = Signer::new(scheme, first).map_err(|e| core_error(&e))?;
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        if !options.is_undefined() && !options.is_null() {
-            let t = Reflect::get(&options, &"tolerance".into())?;
-            // `true` keeps the scheme's window; anything else is read by the core.
-            if !t.is_undefined() && t.as_bool() != Some(true) {
-                let tolerance = Tolerance::from_json(&json(&t)?).map_err(|e| core_error(&e))?;
-                verifier = verifier.with_tolerance(tolerance);
-            }
+        scheme: &str,
+        generic: Option<String>,
+        secrets: Vec<String>,
+        tolerance: Option<String>,
+    ) -> Result<Core, JsValue> {
+        let scheme = match generic {
+            Some(json) => GenericScheme::from_json(&json).map(|g| Scheme::Generic(Box::new(g))),
+            None => Scheme::from_name(scheme),
         }
+        .map_err(|e| error(&e))?;
+        let mut verifier = Verifier::new(scheme.clone(), &secrets).map_err(|e| error(&e))?;
+        if let Some(json) = tolerance {
+            verifier = verifier.with_tolerance(Tolerance::from_json(&json).map_err(|e| error(&e))?);
+        }
+        let first = secrets.first().map_or("", String::as_str);
+        let signer = Signer::new(scheme, first).map_err(|e| error(&e))?;
         let names = verifier
             .header_names()
             .into_iter()
-            .map(|n| Name {
-                name: n.to_owned(),
-                lower_js: JsValue::from_str(&n.to_ascii_lowercase()),
-                exact_js: JsValue::from_str(n),
-            })
+            .map(str::to_owned)
             .collect();
-        Ok(Webhook {
+        Ok(Core {
             verifier,
             signer,
             names,
+            timestamp: Cell::new(f64::NAN),
         })
     }
 
     /// The scheme's canonical name.
-    #[wasm_bindgen(getter)]
     pub fn scheme(&self) -> String {
         self.verifier.scheme_name().to_owned()
     }
 
-    /// Verifies the raw body against the headers. Throws a `HooksealError` when the request is
-    /// not authentic or not fresh; returns what verification established (a frozen object,
-    /// shared between calls when it carries no id or timestamp).
-    #[wasm_bindgen(unchecked_return_type = "Verified")]
+    /// The headers to read for `verify` and `parse`, in order, as the provider spells them.
+    pub fn names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// Whether "now" matters (the scheme signs a timestamp).
+    #[wasm_bindgen(js_name = usesTimestamp)]
+    pub fn uses_timestamp(&self) -> bool {
+        self.verifier.uses_timestamp()
+    }
+
+    /// The signed timestamp of the last successful `verify` (NaN when the scheme has none).
+    pub fn timestamp(&self) -> f64 {
+        self.timestamp.get()
+    }
+
+    /// Verifies `body` against the header values in `values` (the `names()` order, joined by
+    /// `\n`; bit `i` of `present` says whether header `i` was sent). Returns the secret index,
+    /// plus 256 times (1 + the position of the id header among the names) when the scheme has
+    /// an id; the timestamp is then read with `timestamp()`.
     pub fn verify(
         &self,
-        body: BodyInput,
-        headers: HeadersInput,
-        options: Option<VerifyOptions>,
-    ) -> Result<JsValue, JsValue> {
-        self.with_request(&body, &headers, options, |req, now| {
-            self.verifier.verify(req, now).map(|v| verified_object(&v))
-        })
+        body: &[u8],
+        values: &str,
+        present: u32,
+        now: f64,
+        method: Option<String>,
+        url: Option<String>,
+    ) -> Result<u32, JsValue> {
+        let headers = self.headers(values, present)?;
+        let req = request(body, &headers, method.as_deref(), url.as_deref());
+        let v = self
+            .verifier
+            .verify(&req, seconds(now))
+            .map_err(|e| error(&e))?;
+        #[allow(clippy::cast_precision_loss)]
+        self.timestamp
+            .set(v.timestamp.map_or(f64::NAN, |t| t as f64));
+        // Which header the id came from: its value is a slice of `values`, so the line it
+        // starts on is the header's position.
+        let id_slot = v.id.and_then(|id| {
+            let offset = (id.as_ptr() as usize).checked_sub(values.as_ptr() as usize)?;
+            Some(values.get(..offset)?.matches('\n').count())
+        });
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(v.secret_index as u32 + id_slot.map_or(0, |i| (i as u32 + 1) << 8))
     }
 
-    /// Verifies, then parses the body into events. A `HooksealError` whose `signatureVerified` is
-    /// true means the signature was good but the body is not the documented event.
-    #[wasm_bindgen(unchecked_return_type = "Delivery")]
+    /// `verify` for a body given as text (its UTF-8 bytes are verified).
+    #[wasm_bindgen(js_name = verifyText)]
+    pub fn verify_text(
+        &self,
+        body: &str,
+        values: &str,
+        present: u32,
+        now: f64,
+        method: Option<String>,
+        url: Option<String>,
+    ) -> Result<u32, JsValue> {
+        self.verify(body.as_bytes(), values, present, now, method, url)
+    }
+
+    /// Verifies, then parses: the delivery as JSON text (`{ verified, events }`).
     pub fn parse(
         &self,
-        body: BodyInput,
-        headers: HeadersInput,
-        options: Option<VerifyOptions>,
-    ) -> Result<JsValue, JsValue> {
-        let json = self.with_request(&body, &headers, options, |req, now| {
-            self.verifier
-                .verify_and_parse(req, now)
-                .map(|d| d.to_json())
-        })?;
-        js_sys::JSON::parse(&json)
+        body: &[u8],
+        values: &str,
+        present: u32,
+        now: f64,
+        method: Option<String>,
+        url: Option<String>,
+    ) -> Result<String, JsValue> {
+        let headers = self.headers(values, present)?;
+        let req = request(body, &headers, method.as_deref(), url.as_deref());
+        self.verifier
+            .verify_and_parse(&req, seconds(now))
+            .map(|d| d.to_json())
+            .map_err(|e| error(&e))
     }
 
-    /// The headers a sender would send with `body` (signed with the first secret).
-    #[wasm_bindgen(unchecked_return_type = "Record<string, string>")]
-    pub fn sign(&self, body: BodyInput, options: Option<SignOptions>) -> Result<JsValue, JsValue> {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let body = body_bytes(&body)?;
-        #[allow(clippy::cast_possible_truncation)]
-        let timestamp = opt_number(&options, "timestamp")?
-            .unwrap_or_else(|| js_sys::Date::now() / 1000.0)
-            .floor() as i64;
-        let id = opt_string(&options, "id")?;
-        let (method, url) = (
-            opt_string(&options, "method")?,
-            opt_string(&options, "url")?,
-        );
-        let mut input = SignInput::new(&body, timestamp);
+    /// `parse` for a body given as text.
+    #[wasm_bindgen(js_name = parseText)]
+    pub fn parse_text(
+        &self,
+        body: &str,
+        values: &str,
+        present: u32,
+        now: f64,
+        method: Option<String>,
+        url: Option<String>,
+    ) -> Result<String, JsValue> {
+        self.parse(body.as_bytes(), values, present, now, method, url)
+    }
+
+    /// The headers to send with `body`: `[name, value, name, value, ...]`.
+    pub fn sign(
+        &self,
+        body: &[u8],
+        timestamp: f64,
+        id: Option<String>,
+        method: Option<String>,
+        url: Option<String>,
+    ) -> Result<Vec<String>, JsValue> {
+        let mut input = SignInput::new(body, seconds(timestamp));
         if let Some(id) = &id {
             input = input.with_id(id);
         }
         if let (Some(m), Some(u)) = (&method, &url) {
             input = input.with_target(m, u);
         }
-        let headers = self.signer.sign(&input).map_err(|e| core_error(&e))?;
-        let out = Object::new();
-        for (k, v) in headers {
-            Reflect::set(&out, &JsValue::from_str(&k), &JsValue::from_str(&v))?;
+        let headers = self.signer.sign(&input).map_err(|e| error(&e))?;
+        Ok(headers
+            .into_iter()
+            .flat_map(|(k, v)| [k.into_owned(), v])
+            .collect())
+    }
+}
+
+impl Core {
+    /// The header pairs `values`/`present` describe. Header values never contain a line feed,
+    /// so each value is one line; the JS never sends more lines than names.
+    fn headers<'v>(&self, values: &'v str, present: u32) -> Result<Vec<(&str, &'v str)>, JsValue> {
+        let mut out = Vec::with_capacity(self.names.len());
+        let mut lines = values.split('\n');
+        for (i, name) in self.names.iter().enumerate() {
+            let line = lines.next().unwrap_or("");
+            if present & (1 << i) != 0 {
+                out.push((name.as_str(), line));
+            }
         }
-        Ok(out.into())
+        if lines.next().is_some() {
+            return Err(JsValue::from_str(
+                "invalid_input\n0\na header value contains a line feed",
+            ));
+        }
+        Ok(out)
     }
 }
 
-impl Webhook {
-    /// Reads the JS arguments of `verify`/`parse` into a core request and "now", runs `f`, and
-    /// turns its error into a `HooksealError`.
-    fn with_request<T>(
-        &self,
-        body: &JsValue,
-        headers: &JsValue,
-        options: Option<VerifyOptions>,
-        f: impl FnOnce(&Request<'_>, i64) -> Result<T, Error>,
-    ) -> Result<T, JsValue> {
-        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let body = body_bytes(body)?;
-        let headers = read_headers(headers, &self.names)?;
-        let (method, url) = (
-            opt_string(&options, "method")?,
-            opt_string(&options, "url")?,
-        );
-        let req = request(&body, &headers, method.as_deref(), url.as_deref());
-        f(&req, now_or(&options, &self.verifier)?).map_err(|e| core_error(&e))
-    }
+/// Unix seconds from a JS number (already checked finite by the caller).
+#[allow(clippy::cast_possible_truncation)]
+fn seconds(t: f64) -> i64 {
+    t.floor() as i64
 }
 
-// A `Vec` rather than a slice: `&dyn Headers` needs a sized type behind the reference.
-#[allow(clippy::ptr_arg)]
 fn request<'a>(
     body: &'a [u8],
-    headers: &'a Vec<(String, String)>,
+    headers: &'a dyn Headers,
     method: Option<&'a str>,
     url: Option<&'a str>,
 ) -> Request<'a> {
@@ -634,73 +448,14 @@ fn request<'a>(
     }
 }
 
-#[allow(clippy::cast_precision_loss)]
-fn verified_object(v: &Verified<'_>) -> JsValue {
-    if v.id.is_none() && v.timestamp.is_none() {
-        // The common result of the schemes without id or timestamp: one frozen object per
-        // secret index, made once.
-        let cached = PLAIN_RESULTS.with(|r| r.borrow().get(v.secret_index).cloned());
-        if let Some(o) = cached.filter(|o| !o.is_undefined()) {
-            return o;
-        }
-    }
-    let o = Object::new();
-    KEYS.with(|k| {
-        let _ = Reflect::set(&o, &k.secret_index, &(v.secret_index as f64).into());
-        if let Some(id) = v.id {
-            let _ = Reflect::set(&o, &k.id, &JsString::from(id));
-        }
-        if let Some(t) = v.timestamp {
-            let _ = Reflect::set(&o, &k.timestamp, &(t as f64).into());
-        }
-    });
-    if v.id.is_none() && v.timestamp.is_none() {
-        let frozen: JsValue = Object::freeze(&o).into();
-        PLAIN_RESULTS.with(|r| {
-            let mut r = r.borrow_mut();
-            while r.len() <= v.secret_index {
-                r.push(JsValue::UNDEFINED);
-            }
-            if let Some(slot) = r.get_mut(v.secret_index) {
-                *slot = frozen.clone();
-            }
-        });
-        return frozen;
-    }
-    o.into()
-}
-
-/// Answers Meta's subscription handshake: pass the request's query (a `URLSearchParams`, a query
-/// string, or a plain object) and your verify token. Returns the challenge to send back as the
-/// body with status 200; throws `HooksealError` (`handshake_rejected`) otherwise.
-#[wasm_bindgen(js_name = metaHandshake)]
+/// Meta's subscription handshake over the three query fields the JS read.
+#[wasm_bindgen(js_name = metaHandshake, skip_typescript)]
 pub fn meta_handshake(
-    #[wasm_bindgen(unchecked_param_type = "URLSearchParams | string | Record<string, string>")]
-    query: JsValue,
+    mode: Option<String>,
+    token: Option<String>,
+    challenge: Option<String>,
     verify_token: &str,
 ) -> Result<String, JsValue> {
-    let params = if let Some(s) = query.as_string() {
-        let ctor = Reflect::get(&js_sys::global(), &"URLSearchParams".into())?;
-        let ctor: Function = ctor
-            .dyn_into()
-            .map_err(|_| invalid_input("URLSearchParams is not available"))?;
-        Reflect::construct(&ctor, &Array::of1(&s.trim_start_matches('?').into()))?
-    } else {
-        query
-    };
-    let field = |k: &str| -> Result<Option<String>, JsValue> {
-        let get = Reflect::get(&params, &"get".into())?;
-        let v = match get.dyn_ref::<Function>() {
-            Some(get) => get.call1(&params, &k.into())?,
-            None => Reflect::get(&params, &k.into())?,
-        };
-        Ok(v.as_string())
-    };
-    let (mode, token, challenge) = (
-        field("hub.mode")?,
-        field("hub.verify_token")?,
-        field("hub.challenge")?,
-    );
     hookseal::meta_handshake(
         mode.as_deref(),
         token.as_deref(),
@@ -708,7 +463,7 @@ pub fn meta_handshake(
         verify_token,
     )
     .map(str::to_owned)
-    .map_err(|e| core_error(&e))
+    .map_err(|e| error(&e))
 }
 
 #[cfg(test)]
