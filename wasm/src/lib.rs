@@ -13,6 +13,12 @@ use hookseal::{
 };
 use wasm_bindgen::prelude::*;
 
+/// The allocator: talc, smaller and faster than the default dlmalloc (the module is
+/// single-threaded).
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The TypeScript declarations of the package's API (written to `hookseal.d.ts`): the classes
 /// and functions the package's JS implements over this module, and the data types. On the host
 /// only the tests read it.
@@ -290,9 +296,10 @@ impl Core {
         self.verifier.scheme_name().to_owned()
     }
 
-    /// The headers to read for `verify` and `parse`, in order, as the provider spells them.
-    pub fn names(&self) -> Vec<String> {
-        self.names.clone()
+    /// The headers to read for `verify` and `parse`, in order, as the provider spells them,
+    /// one per line.
+    pub fn names(&self) -> String {
+        self.names.join("\n")
     }
 
     /// Whether "now" matters (the scheme signs a timestamp).
@@ -384,7 +391,8 @@ impl Core {
         self.parse(body.as_bytes(), values, present, now, method, url)
     }
 
-    /// The headers to send with `body`: `[name, value, name, value, ...]`.
+    /// The headers to send with `body`: name and value on alternate lines (the JS refuses an id
+    /// with a line break; no other value can have one).
     pub fn sign(
         &self,
         body: &[u8],
@@ -392,7 +400,7 @@ impl Core {
         id: Option<String>,
         method: Option<String>,
         url: Option<String>,
-    ) -> Result<Vec<String>, JsValue> {
+    ) -> Result<String, JsValue> {
         let mut input = SignInput::new(body, seconds(timestamp));
         if let Some(id) = &id {
             input = input.with_id(id);
@@ -401,10 +409,14 @@ impl Core {
             input = input.with_target(m, u);
         }
         let headers = self.signer.sign(&input).map_err(|e| error(&e))?;
-        Ok(headers
-            .into_iter()
-            .flat_map(|(k, v)| [k.into_owned(), v])
-            .collect())
+        let mut out = String::new();
+        for (k, v) in &headers {
+            for part in [k.as_ref(), "\n", v, "\n"] {
+                out.push_str(part);
+            }
+        }
+        out.pop();
+        Ok(out)
     }
 }
 
