@@ -14,7 +14,9 @@ WASM_OPT="$ROOT/node_modules/binaryen/bin/wasm-opt"
 FEATURES=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int
           --enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-simd)
 
-RUSTFLAGS="-C target-feature=+simd128" cargo build --quiet --release \
+# shellcheck source=scripts/wasm-env.sh
+source scripts/wasm-env.sh
+cargo build --quiet --release \
   --target wasm32-unknown-unknown -p hookseal-wasm
 RAW=target/wasm32-unknown-unknown/release/hookseal_wasm.wasm
 

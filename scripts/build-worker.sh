@@ -8,6 +8,7 @@ export WASM_BINDGEN_BIN="$ROOT/.tools/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/binaryen/bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/@esbuild/linux-x64/bin/esbuild"
 export XDG_CACHE_HOME="$ROOT/.cache"
-export RUSTFLAGS="-C target-feature=+simd128"
+# shellcheck source=scripts/wasm-env.sh
+source scripts/wasm-env.sh
 cd worker
 "$ROOT/.tools/bin/worker-build" --release

@@ -169,7 +169,7 @@ export function bind(glue) {
       } catch (e) {
         throw fromCore(e);
       }
-      this.#exact = this.#core.names();
+      this.#exact = this.#core.names().split('\n');
       this.#lower = this.#exact.map(asciiLower);
       this.#usesTimestamp = this.#core.usesTimestamp();
       this.#scheme = this.#core.scheme();
@@ -237,11 +237,12 @@ export function bind(glue) {
       const b = bodyOf(body);
       const timestamp = optNumber(options, 'timestamp') ?? Date.now() / 1000;
       const id = optString(options, 'id');
+      if (id !== undefined && /[\r\n\0]/.test(id)) throw invalidInput('option `id` must be a header value (no line breaks)');
       const method = optString(options, 'method');
       const url = optString(options, 'url');
       let pairs;
       try {
-        pairs = this.#core.sign(typeof b === 'string' ? encoder.encode(b) : b, timestamp, id, method, url);
+        pairs = this.#core.sign(typeof b === 'string' ? encoder.encode(b) : b, timestamp, id, method, url).split('\n');
       } catch (e) {
         throw fromCore(e);
       }
