@@ -241,8 +241,15 @@ const TYPES: &'static str = TYPES_TEXT;
 
 /// An error for JS: `code \n signatureVerified (0|1) \n message`.
 fn error(e: &Error) -> JsValue {
-    let verified = if e.signature_verified() { "1" } else { "0" };
-    JsValue::from_str(&[e.code(), verified, &e.to_string()].join("\n"))
+    use std::fmt::Write as _;
+    let mut text = String::from(e.code());
+    text.push_str(if e.signature_verified() {
+        "\n1\n"
+    } else {
+        "\n0\n"
+    });
+    let _ = write!(text, "{e}"); // writing to a String cannot fail
+    JsValue::from_str(&text)
 }
 
 /// The verifier and signer of one `Webhook`. Internal: the package's `Webhook` class wraps it.
