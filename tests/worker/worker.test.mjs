@@ -81,7 +81,7 @@ function sources() {
 }
 
 /** Miniflare options; `without` drops a binding to simulate its failure. */
-function options({ without = [] } = {}) {
+function options({ without = [], vars = {} } = {}) {
   const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
   for (const b of without) delete producers[b];
   return convertV4MiniflareOptions({
@@ -104,6 +104,7 @@ function options({ without = [] } = {}) {
           SOURCES: sources(), ...SECRETS,
           MAX_BODY_BYTES: String(MAX_BODY), DEDUP_TTL_SECONDS: '259200',
           DELIVERY_MAX_ATTEMPTS: String(MAX_ATTEMPTS), DELIVERY_BACKOFF_SECONDS: '0',
+          ...vars,
         },
         kvNamespaces: without.includes('DEDUP') ? [] : ['DEDUP'],
         queueProducers: producers,
@@ -294,6 +295,27 @@ test('a configuration error is reported at the request and in the logs, never as
   // Every other source keeps working.
   const ok = await post('mossmoon', body, signers.mossmoon.sign(body));
   assert.equal(ok.status, 202);
+});
+
+test('LOG_LEVEL=warn logs refusals and failures only; an unknown level is a configuration error', async () => {
+  await mf.setOptions(options({ vars: { LOG_LEVEL: 'warn' } }));
+  try {
+    const from = logs.length;
+    const body = '{"event":"line.ready","id":"evt_quiet_1","line_id":"ln_1"}';
+    const ok = await post('hold', body, signers.mossmoon.sign(body));
+    assert.equal(ok.status, 202);
+    const forged = await post('hold', body.replace('quiet_1', 'quiet_2'), signers.mossmoon.sign(body));
+    assert.equal(forged.status, 401);
+    const lines = () => logs.slice(from).filter((l) => l.at === 'ingest' && l.source === 'hold');
+    await until('the refusal logged', () => lines().length > 0, 10_000);
+    assert.deepEqual(lines().map((l) => l.status), [401]);
+    await mf.setOptions(options({ vars: { LOG_LEVEL: 'loud' } }));
+    const bad = await post('hold', body, signers.mossmoon.sign(body));
+    assert.deepEqual([bad.status, bad.json.error], [500, 'invalid_config']);
+    assert.match(bad.json.message, /LOG_LEVEL/);
+  } finally {
+    await mf.setOptions(options());
+  }
 });
 
 test('a KV or Queue failure answers 503, and the sender\'s retry then succeeds with nothing lost', async () => {

@@ -112,7 +112,12 @@ async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
         config::number(env, "DELIVERY_MAX_ATTEMPTS", MAX_ATTEMPTS).unwrap_or(MAX_ATTEMPTS);
     let backoff =
         config::number(env, "DELIVERY_BACKOFF_SECONDS", BACKOFF_SECONDS).unwrap_or(BACKOFF_SECONDS);
+    // A delivery is logged at `info`; retries and dead letters always.
+    let quiet = matches!(log::level(env), Ok(log::Level::Warn));
     let log = |outcome: &str, detail: serde_json::Value| {
+        if quiet && outcome == "delivered" {
+            return;
+        }
         log::line(
             "deliver",
             json!({

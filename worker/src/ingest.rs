@@ -160,16 +160,28 @@ async fn read_capped(req: &mut Request, max: u64) -> std::result::Result<Vec<u8>
 
 async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
     let started = now_ms();
+    let level = log::level(env);
+    let quiet = matches!(level, Ok(log::Level::Warn));
     let done = |status: u16, body: serde_json::Value, log_fields: serde_json::Value| {
-        let mut fields = log_fields;
-        if let Some(o) = fields.as_object_mut() {
-            o.insert("source".into(), json!(name));
-            o.insert("status".into(), json!(status));
-            o.insert("latencyMs".into(), json!(now_ms().saturating_sub(started)));
+        // Accepted and duplicate deliveries are logged at `info`; everything else always.
+        if !(quiet && status < 300) {
+            let mut fields = log_fields;
+            if let Some(o) = fields.as_object_mut() {
+                o.insert("source".into(), json!(name));
+                o.insert("status".into(), json!(status));
+                o.insert("latencyMs".into(), json!(now_ms().saturating_sub(started)));
+            }
+            log::line("ingest", fields);
         }
-        log::line("ingest", fields);
         json_response(status, body)
     };
+    if let Err(e) = level {
+        return done(
+            500,
+            json!({ "error": "invalid_config", "message": e.0 }),
+            json!({ "outcome": "config_error", "problem": e.0 }),
+        );
+    }
     let src: std::rc::Rc<Source> = match config::source(env, name) {
         Ok(Some(s)) => s,
         Ok(None) => {

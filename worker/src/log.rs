@@ -3,6 +3,29 @@
 
 use serde_json::{Map, Value, json};
 
+/// Which lines are written, from the `LOG_LEVEL` variable: `info` (the default) logs every
+/// request and delivery; `warn` only refusals, failures and errors (at high volume, or where
+/// each log line costs, as under `wrangler dev`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Warn,
+    Info,
+}
+
+/// The configured level. An unknown value is a configuration error, reported like the others.
+pub fn level(env: &worker::Env) -> Result<Level, crate::config::ConfigError> {
+    let Ok(v) = env.var("LOG_LEVEL") else {
+        return Ok(Level::Info);
+    };
+    match v.to_string().trim() {
+        "info" => Ok(Level::Info),
+        "warn" => Ok(Level::Warn),
+        _ => Err(crate::config::ConfigError(
+            "`LOG_LEVEL` must be \"info\" or \"warn\"".to_owned(),
+        )),
+    }
+}
+
 /// Milliseconds since the epoch, from the Workers clock.
 pub fn now_ms() -> u64 {
     worker::Date::now().as_millis()
