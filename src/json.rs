@@ -137,6 +137,39 @@ struct Parser<'a> {
     pos: usize,
 }
 
+/// The length of the prefix of `bytes` that a JSON string holds as is: up to the first `"`,
+/// `\\` or control byte. Eight bytes at a time (SWAR), as string contents dominate real events;
+/// the release build optimises for size, so this is written out rather than left to the compiler.
+#[inline(always)]
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Non-zero when some byte of `w` is zero (exact as a yes/no).
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let Ok(eight) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(eight);
+        let special = zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            // Some byte below 0x20.
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 impl<'a> Parser<'a> {
     fn err(&self) -> JsonError {
         JsonError {
@@ -145,6 +178,8 @@ impl<'a> Parser<'a> {
         }
     }
 
+    // Called per byte: inlined by hand (the release build optimises for size).
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.src.as_bytes().get(self.pos).copied()
     }
@@ -300,19 +335,18 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         self.pos += 1;
         let start = self.pos;
-        // Fast path: no escapes, borrow the source.
-        loop {
-            match self.peek() {
-                None => return Err(self.err()),
-                Some(b'"') => {
-                    let s = self.src.get(start..self.pos).unwrap_or("");
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(b) if b < 0x20 => return Err(self.err()),
-                Some(_) => self.pos += 1,
+        // Fast path: no escapes, borrow the source. One tight scan to the first byte that
+        // ends the run.
+        self.pos = start + plain_run(self.src.as_bytes().get(start..).unwrap_or(&[]));
+        match self.peek() {
+            None => return Err(self.err()),
+            Some(b'"') => {
+                let s = self.src.get(start..self.pos).unwrap_or("");
+                self.pos += 1;
+                return Ok(Cow::Borrowed(s));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(self.err()),
         }
         let mut out = String::from(self.src.get(start..self.pos).unwrap_or(""));
         loop {
@@ -386,32 +420,37 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// Punctuation, appended as a slice (a `char` push costs a UTF-8 encoding step per call).
+    fn punct(&mut self, p: &'static str) {
+        self.out.push_str(p);
+    }
+
     fn sep(&mut self) {
         if self.comma {
-            self.out.push(',');
+            self.punct(",");
         }
         self.comma = true;
     }
 
     pub fn begin_object(&mut self) {
         self.sep();
-        self.out.push('{');
+        self.punct("{");
         self.comma = false;
     }
 
     pub fn end_object(&mut self) {
-        self.out.push('}');
+        self.punct("}");
         self.comma = true;
     }
 
     pub fn begin_array(&mut self) {
         self.sep();
-        self.out.push('[');
+        self.punct("[");
         self.comma = false;
     }
 
     pub fn end_array(&mut self) {
-        self.out.push(']');
+        self.punct("]");
         self.comma = true;
     }
 
@@ -419,7 +458,7 @@ impl Writer {
     pub fn key(&mut self, k: &str) {
         self.sep();
         self.escaped(k);
-        self.out.push(':');
+        self.punct(":");
         self.comma = false;
     }
 
@@ -460,17 +499,21 @@ impl Writer {
     }
 
     fn escaped(&mut self, s: &str) {
-        self.out.push('"');
+        self.punct("\"");
+        let bytes = s.as_bytes();
         let mut start = 0;
-        for (i, b) in s.bytes().enumerate() {
+        loop {
+            let i = start + plain_run(bytes.get(start..).unwrap_or(&[]));
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
             let esc = match b {
                 b'"' => "\\\"",
                 b'\\' => "\\\\",
                 b'\n' => "\\n",
                 b'\r' => "\\r",
                 b'\t' => "\\t",
-                0..=0x1f => "",
-                _ => continue,
+                _ => "",
             };
             self.out.push_str(s.get(start..i).unwrap_or(""));
             if esc.is_empty() {
@@ -485,7 +528,7 @@ impl Writer {
             start = i + 1;
         }
         self.out.push_str(s.get(start..).unwrap_or(""));
-        self.out.push('"');
+        self.punct("\"");
     }
 
     pub fn finish(self) -> String {
@@ -496,6 +539,48 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time scan agrees with the byte-at-a-time definition: every special byte
+    /// (and a harmless neighbour of each) at every position of buffers that also hold
+    /// non-ASCII bytes, which must never stop the scan.
+    #[test]
+    fn plain_run_stops_exactly_at_the_first_special_byte() {
+        let naive = |b: &[u8]| {
+            b.iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(b.len())
+        };
+        let fillers: [&[u8]; 3] = [
+            b"abcdefgh",
+            "é€😀ü".as_bytes(),
+            &[0x7f, 0x80, 0xff, 0x21, 0x5b, 0x5d],
+        ];
+        let probes = [
+            b'"',
+            b'\\',
+            0x00,
+            0x1f,
+            0x0a,
+            0x20,
+            0x21,
+            0x5c ^ 1,
+            0x22 ^ 1,
+            0x80,
+        ];
+        for filler in fillers {
+            for len in 0..40 {
+                let base: Vec<u8> = filler.iter().copied().cycle().take(len).collect();
+                assert_eq!(plain_run(&base), naive(&base));
+                for at in 0..len {
+                    for p in probes {
+                        let mut b = base.clone();
+                        b[at] = p;
+                        assert_eq!(plain_run(&b), naive(&b), "{b:?}");
+                    }
+                }
+            }
+        }
+    }
 
     fn ok(s: &str) -> Json<'_> {
         Json::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
