@@ -87,8 +87,14 @@ function readHeaders(h, lower, exact) {
     }
     return got;
   }
+  // Only keys as long as a missing name can match: most keys are skipped on their length.
+  let lengths = 0;
+  for (let i = 0; i < lower.length; i++) {
+    if (got[i] === undefined) lengths |= 1 << (lower[i].length & 31);
+  }
   let seen = 0;
   for (const k of Object.keys(h)) {
+    if ((lengths & (1 << (k.length & 31))) === 0) continue;
     const i = lower.indexOf(asciiLower(k));
     if (i < 0 || (seen & (1 << i)) !== 0) continue;
     seen |= 1 << i;
