@@ -1,6 +1,9 @@
 // The package's API in Node: body and header forms, errors, options, and the HTTP helpers over
 // real sockets.
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import vm from 'node:vm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -32,6 +35,36 @@ test('every body form verifies the same bytes', () => {
     (e) => e instanceof HooksealError && e.code === 'invalid_input' && /raw body/.test(e.message));
   assert.throws(() => wh.verify(JSON.parse(body), { 'x-mossmoon-signature': sig }),
     (e) => e.code === 'invalid_input');
+});
+
+test('bodies from another realm verify (a vm context, as bundlers and test runners create)', () => {
+  const foreign = vm.runInNewContext(`new Uint8Array([${Array.from(bytes).join(',')}])`);
+  assert.ok(!(foreign instanceof Uint8Array));
+  assert.equal(wh.verify(foreign, { 'x-mossmoon-signature': sig }).secretIndex, 0);
+  const foreignBuffer = vm.runInNewContext(`new Uint8Array([${Array.from(bytes).join(',')}]).buffer`);
+  assert.equal(wh.verify(foreignBuffer, { 'x-mossmoon-signature': sig }).secretIndex, 0);
+});
+
+test('results are frozen; a value that cannot be a header is refused, not misread', () => {
+  const plain = wh.verify(body, { 'x-mossmoon-signature': sig });
+  assert.ok(Object.isFrozen(plain));
+  const std = new Webhook('standard-webhooks', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  const h = std.sign(body, { id: 'msg_1' });
+  const v = std.verify(body, h);
+  assert.ok(Object.isFrozen(v));
+  assert.equal(v.id, 'msg_1');
+  assert.throws(() => std.sign(body, { id: 'msg_1\nx-injected: 1' }), (e) => e.code === 'invalid_input');
+  assert.throws(() => wh.verify(body, { 'x-mossmoon-signature': `${sig}\nx` }), (e) => e.code === 'invalid_input');
+  assert.throws(() => wh.verify(body, { 'x-mossmoon-signature': sig }, { now: 'soon' }), (e) => e.code === 'invalid_input');
+  assert.throws(() => wh.verify(body, { 'x-mossmoon-signature': sig }, { method: 1 }), (e) => e.code === 'invalid_input');
+});
+
+test('the published .wasm names no path of the machine that built it', () => {
+  const wasm = readFileSync(new URL('../../build/pkg/dist/hookseal_bg.wasm', import.meta.url));
+  const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+  for (const path of [root, os.homedir(), process.env.CARGO_HOME].filter((p) => p && p.length > 1)) {
+    assert.equal(wasm.indexOf(Buffer.from(path)), -1, `the .wasm contains ${path}`);
+  }
 });
 
 test('every header form is read, in any case', () => {
