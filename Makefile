@@ -3,7 +3,7 @@
 #   make dev      the main job: the Worker locally (wrangler dev, 127.0.0.1:8787) and a local
 #                 destination that prints deliveries; installs what is missing first
 #   make send     send signed samples of every event type to the running Worker
-#   make bench    the benchmarks (bench/): writes bench/results/*.json and REPORT.md
+#   make bench    the benchmarks (bench/): writes bench/results/*.json and bench/RESULTS.md
 #   make test     every check and test; installs what is missing first
 #   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
 #   make vectors  regenerate tests/vectors/schemes.json

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
+import { environment } from './env.mjs';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const require = createRequire(import.meta.url);
@@ -35,7 +36,7 @@ const measure = (kind) => {
 };
 
 const out = {
-  node: process.version,
+  ...environment([]),
   runs,
   wasmBytes: wasm.length,
   wasmGzipBytes: gzipSync(wasm, { level: 9 }).length,

@@ -25,7 +25,7 @@ try {
     '-o', join(work, 'pkg/dist/hookseal_bg.wasm')]);
   writeFileSync(join(work, 'loop.cjs'), `
 const { Webhook } = require(${JSON.stringify(join(work, 'pkg/dist/index.cjs'))});
-const wh = new Webhook(${JSON.stringify(scheme)}, 'profile-secret-4c7e1a9f2b6d');
+const wh = new Webhook(${JSON.stringify(scheme)}, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
 // A Mossmoon message.received event (valid for \`parse\`), its text padded to the size.
 const text = 'x'.repeat(Math.max(0, ${Number(bytes)} - 160));
 const body = Buffer.from(JSON.stringify({ event: 'message.received', id: 'evt_1', line_id: 'ln_1', message: { id: 'msg_1', from: '+5511999990000', type: 'text', text, received_at: '2026-06-12T14:42:11Z' } }));

@@ -4,7 +4,7 @@
 //
 //   node bench/verify.mjs [--reps 7] [--ms 60] [--quick]
 //
-// Writes bench/results/verify.json; bench/report.mjs turns the results into REPORT.md.
+// Writes bench/results/verify.json; bench/report.mjs turns the results into bench/RESULTS.md.
 import crypto, { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -14,6 +14,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import Stripe from 'stripe';
 import { Webhook } from 'hookseal';
+import { environment } from './env.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -260,6 +261,7 @@ for (const sc of SCENARIOS) {
 
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/verify.json', import.meta.url), JSON.stringify({
-  node: process.version, reps: REPS, batchMs: BATCH_MS, date: new Date().toISOString(), results,
+  ...environment(['@noble/hashes', '@octokit/webhooks-methods', 'standardwebhooks', 'svix', 'stripe']),
+  reps: REPS, batchMs: BATCH_MS, date: new Date().toISOString(), results,
 }, null, 1));
 console.log('wrote bench/results/verify.json');

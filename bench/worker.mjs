@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { environment } from './env.mjs';
 import { Webhook } from 'hookseal';
 
 const args = process.argv.slice(2);
@@ -107,7 +108,7 @@ try {
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const out = {
-  node: process.version, requests: REQUESTS, concurrency: CONCURRENCY, reps: REPS, date: new Date().toISOString(),
+  ...environment(['wrangler', 'miniflare']), requests: REQUESTS, concurrency: CONCURRENCY, reps: REPS, date: new Date().toISOString(),
   results: contenders.map((c) => ({
     contender: c.name,
     rps: median(c.reps.map((x) => x.rps)), p50ms: median(c.reps.map((x) => x.p50ms)), p99ms: median(c.reps.map((x) => x.p99ms)),
