@@ -6,11 +6,21 @@ use crate::json::Json;
 use crate::mac::{Algorithm, Encoding};
 use crate::scheme::{GenericScheme, SecretEncoding, TimestampUnit, Tolerance};
 
-fn bad(what: impl Into<String>) -> Error {
-    Error::InvalidConfig(ConfigProblem::UnknownName(what.into()))
+/// What is wrong, named; it becomes [`ConfigProblem::UnknownName`] where reading returns. A
+/// `String` travels through the `?`s here, not a whole [`Error`].
+struct Bad(String);
+
+impl From<Bad> for Error {
+    fn from(b: Bad) -> Self {
+        Error::InvalidConfig(ConfigProblem::UnknownName(b.0))
+    }
 }
 
-fn string<'a>(o: &'a Json<'_>, key: &str) -> Result<Option<&'a str>, Error> {
+fn bad(what: impl Into<String>) -> Bad {
+    Bad(what.into())
+}
+
+fn string<'a>(o: &'a Json<'_>, key: &str) -> Result<Option<&'a str>, Bad> {
     match o.get(key) {
         None | Some(Json::Null) => Ok(None),
         Some(Json::Str(s)) => Ok(Some(s)),
@@ -18,7 +28,7 @@ fn string<'a>(o: &'a Json<'_>, key: &str) -> Result<Option<&'a str>, Error> {
     }
 }
 
-fn required<'a>(o: &'a Json<'_>, key: &str) -> Result<&'a str, Error> {
+fn required<'a>(o: &'a Json<'_>, key: &str) -> Result<&'a str, Bad> {
     string(o, key)?.ok_or_else(|| bad(format!("{key} (required)")))
 }
 
@@ -30,7 +40,7 @@ fn keys<'j>(o: &'j Json<'_>) -> impl Iterator<Item = &'j str> {
     members.iter().map(|(k, _)| k.as_ref())
 }
 
-fn seconds(v: &Json<'_>, key: &str) -> Result<Option<u64>, Error> {
+fn seconds(v: &Json<'_>, key: &str) -> Result<Option<u64>, Bad> {
     match v {
         Json::Null => Ok(None),
         Json::Num(n) => n
@@ -46,10 +56,10 @@ impl Tolerance {
     /// `{ "past": s | null, "future": s | null }` (a missing side is unbounded).
     pub fn from_json(text: &str) -> Result<Self, Error> {
         let v = Json::parse(text).map_err(|_| bad("tolerance (not JSON)"))?;
-        Self::from_parsed(&v)
+        Ok(Self::from_parsed(&v)?)
     }
 
-    pub(crate) fn from_parsed(v: &Json<'_>) -> Result<Self, Error> {
+    fn from_parsed(v: &Json<'_>) -> Result<Self, Bad> {
         match v {
             Json::Bool(false) => Ok(Self::DISABLED),
             Json::Num(_) => Ok(seconds(v, "tolerance")?.map_or(Self::DISABLED, Self::symmetric)),
@@ -87,17 +97,17 @@ impl GenericScheme {
     /// Reads a generic scheme from JSON text (see [`GenericScheme`] for the fields).
     pub fn from_json(text: &str) -> Result<Self, Error> {
         let v = Json::parse(text).map_err(|_| bad("generic scheme (not JSON)"))?;
-        Self::from_parsed(&v)
+        Ok(Self::from_parsed(&v)?)
     }
 
-    pub(crate) fn from_parsed(o: &Json<'_>) -> Result<Self, Error> {
+    fn from_parsed(o: &Json<'_>) -> Result<Self, Bad> {
         if !matches!(o, Json::Obj(..)) {
             return Err(bad("generic scheme (expected an object)"));
         }
         if let Some(k) = keys(o).find(|k| !FIELDS.contains(k)) {
             return Err(bad(k));
         }
-        let name = |key: &str, parse: fn(&str) -> bool| -> Result<(), Error> {
+        let name = |key: &str, parse: fn(&str) -> bool| -> Result<(), Bad> {
             match string(o, key)? {
                 Some(s) if !parse(s) => Err(bad(format!("{key}: {s}"))),
                 _ => Ok(()),

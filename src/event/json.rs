@@ -10,18 +10,34 @@ pub(crate) struct Obj<'j, 'a> {
     pub path: &'j str,
 }
 
-fn field_error(path: &str, key: &str, problem: FieldProblem) -> Error {
+/// A field that is not as documented: its path and the problem. Boxed, so that the hundred `?`
+/// in the parsers each move one pointer rather than a whole [`Error`]; it becomes
+/// [`Error::InvalidEvent`] once, where parsing returns.
+#[derive(Debug)]
+pub(crate) struct Invalid(Box<(String, FieldProblem)>);
+
+impl From<Invalid> for Error {
+    fn from(e: Invalid) -> Self {
+        let (field, problem) = *e.0;
+        Error::InvalidEvent { field, problem }
+    }
+}
+
+/// The result of a read from an event.
+pub(crate) type Parsed<T> = Result<T, Invalid>;
+
+fn field_error(path: &str, key: &str, problem: FieldProblem) -> Invalid {
     let field = if path.is_empty() {
         key.to_owned()
     } else {
         format!("{path}.{key}")
     };
-    Error::InvalidEvent { field, problem }
+    Invalid(Box::new((field, problem)))
 }
 
 impl<'j, 'a> Obj<'j, 'a> {
     /// The root object of a document.
-    pub fn root(v: &'j Json<'a>) -> Result<Self, Error> {
+    pub fn root(v: &'j Json<'a>) -> Parsed<Self> {
         element(v, "$").map(|o| Self { path: "", ..o })
     }
 
@@ -31,7 +47,7 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// An optional string field; present with another type is an error.
-    pub fn opt_str(&self, key: &str) -> Result<Option<&'j str>, Error> {
+    pub fn opt_str(&self, key: &str) -> Parsed<Option<&'j str>> {
         match self.get(key) {
             None => Ok(None),
             Some(Json::Str(s)) => Ok(Some(s)),
@@ -40,14 +56,14 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// A required string field.
-    pub fn str(&self, key: &str) -> Result<&'j str, Error> {
+    pub fn str(&self, key: &str) -> Parsed<&'j str> {
         self.opt_str(key)?
             .ok_or_else(|| field_error(self.path, key, FieldProblem::Missing))
     }
 
     /// An optional identifier: a string, or an integer (some senders send numeric ids),
     /// as text.
-    pub fn opt_id(&self, key: &str) -> Result<Option<&'j str>, Error> {
+    pub fn opt_id(&self, key: &str) -> Parsed<Option<&'j str>> {
         match self.get(key) {
             None => Ok(None),
             Some(Json::Str(s)) => Ok(Some(s)),
@@ -57,13 +73,13 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// A required identifier (see [`opt_id`](Self::opt_id)).
-    pub fn id(&self, key: &str) -> Result<&'j str, Error> {
+    pub fn id(&self, key: &str) -> Parsed<&'j str> {
         self.opt_id(key)?
             .ok_or_else(|| field_error(self.path, key, FieldProblem::Missing))
     }
 
     /// An optional nested object.
-    pub fn opt_obj(&self, key: &str, path: &'j str) -> Result<Option<Obj<'j, 'a>>, Error> {
+    pub fn opt_obj(&self, key: &str, path: &'j str) -> Parsed<Option<Obj<'j, 'a>>> {
         match self.get(key) {
             None => Ok(None),
             Some(v @ Json::Obj(..)) => Ok(Some(Obj { json: v, path })),
@@ -72,13 +88,13 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// A required nested object.
-    pub fn obj(&self, key: &str, path: &'j str) -> Result<Obj<'j, 'a>, Error> {
+    pub fn obj(&self, key: &str, path: &'j str) -> Parsed<Obj<'j, 'a>> {
         self.opt_obj(key, path)?
             .ok_or_else(|| field_error(self.path, key, FieldProblem::Missing))
     }
 
     /// An optional array (absent is empty).
-    pub fn opt_array(&self, key: &str) -> Result<&'j [Json<'a>], Error> {
+    pub fn opt_array(&self, key: &str) -> Parsed<&'j [Json<'a>]> {
         match self.get(key) {
             None => Ok(&[]),
             Some(Json::Arr(items, _)) => Ok(items),
@@ -87,7 +103,7 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// An optional RFC 3339 time, as unix seconds.
-    pub fn opt_rfc3339(&self, key: &str) -> Result<Option<i64>, Error> {
+    pub fn opt_rfc3339(&self, key: &str) -> Parsed<Option<i64>> {
         match self.opt_str(key)? {
             None => Ok(None),
             Some(s) => super::time::parse_rfc3339(s)
@@ -97,7 +113,7 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// An optional unix-seconds time written as a decimal string or an integer (Meta).
-    pub fn opt_unix(&self, key: &str) -> Result<Option<i64>, Error> {
+    pub fn opt_unix(&self, key: &str) -> Parsed<Option<i64>> {
         let bad = || field_error(self.path, key, FieldProblem::Invalid);
         let text = match self.get(key) {
             None => return Ok(None),
@@ -112,7 +128,7 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// An optional integer (Meta error codes).
-    pub fn opt_int(&self, key: &str) -> Result<Option<i64>, Error> {
+    pub fn opt_int(&self, key: &str) -> Parsed<Option<i64>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -123,7 +139,7 @@ impl<'j, 'a> Obj<'j, 'a> {
     }
 
     /// An error about `key` in this object.
-    pub fn error(&self, key: &str, problem: FieldProblem) -> Error {
+    pub fn error(&self, key: &str, problem: FieldProblem) -> Invalid {
         field_error(self.path, key, problem)
     }
 }
@@ -134,12 +150,12 @@ pub(crate) fn own(s: Option<&str>) -> Option<String> {
 }
 
 /// An element of an array (or the root) as an object.
-pub(crate) fn element<'j, 'a>(v: &'j Json<'a>, path: &'j str) -> Result<Obj<'j, 'a>, Error> {
+pub(crate) fn element<'j, 'a>(v: &'j Json<'a>, path: &'j str) -> Parsed<Obj<'j, 'a>> {
     match v {
         Json::Obj(..) => Ok(Obj { json: v, path }),
-        _ => Err(Error::InvalidEvent {
-            field: path.to_owned(),
-            problem: FieldProblem::WrongType,
-        }),
+        _ => Err(Invalid(Box::new((
+            path.to_owned(),
+            FieldProblem::WrongType,
+        )))),
     }
 }

@@ -1,11 +1,10 @@
 //! Meta WhatsApp Cloud API: `{object, entry[].changes[].value}` with `messages[]` and
 //! `statuses[]`. One delivery becomes one event per message and per status.
 
-use super::json::{Obj, element, own};
+use super::json::{Obj, Parsed, element, own};
 use super::message::{InboundMessage, MediaRef, MessageKind, address};
 use super::mossmoon::MediaFields;
 use super::{Ctx, Event, EventData, Raw, WriteJson, object};
-use crate::error::Error;
 use crate::json::{Json, Writer};
 
 /// A message from `value.messages[]`.
@@ -172,7 +171,7 @@ impl WriteJson for MetaStatus {
     }
 }
 
-pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Vec<Event>, Error> {
+pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Parsed<Vec<Event>> {
     let root = Obj::root(doc)?;
     let object = root.str("object")?;
     if object != "whatsapp_business_account" {
@@ -211,7 +210,7 @@ fn unknown(ctx: &Ctx<'_>, event_type: &str, raw: &Json<'_>, at: &str) -> Event {
     }
 }
 
-fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Result<(), Error> {
+fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Parsed<()> {
     let (phone_number_id, display) = match value.opt_obj("metadata", "value.metadata")? {
         Some(m) => (
             m.opt_id("phone_number_id")?,
@@ -265,7 +264,7 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Re
                     message: own(message),
                 })
             })
-            .collect::<Result<Vec<_>, Error>>()?;
+            .collect::<Parsed<Vec<_>>>()?;
         let (id, status) = (s.id("id")?, s.str("status")?);
         let (timestamp, recipient) = (s.opt_unix("timestamp")?, s.opt_id("recipient_id")?);
         events.push(Event {
@@ -303,7 +302,7 @@ fn message(
     phone_number_id: Option<&str>,
     display_phone_number: Option<&str>,
     contacts: &[Json<'_>],
-) -> Result<MetaMessage, Error> {
+) -> Parsed<MetaMessage> {
     // Every fallible read first, borrowing; owned values are built only once nothing can fail.
     let (kind, from, id) = (m.str("type")?, m.id("from")?, m.id("id")?);
     let timestamp = m.opt_unix("timestamp")?;

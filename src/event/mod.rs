@@ -306,12 +306,12 @@ pub(crate) fn parse(
         header_id: verified_id,
         header_ts: verified_ts,
     };
-    match provider {
-        Provider::MoltFlow => moltflow::parse(&ctx, &document(body)?).map(|e| vec![e]),
-        Provider::Mossmoon => mossmoon::parse(&ctx, &document(body)?).map(|e| vec![e]),
-        Provider::Meta => meta::parse(&ctx, &document(body)?),
-        _ => other::parse(&ctx).map(|e| vec![e]),
-    }
+    Ok(match provider {
+        Provider::MoltFlow => vec![moltflow::parse(&ctx, &document(body)?)?],
+        Provider::Mossmoon => vec![mossmoon::parse(&ctx, &document(body)?)?],
+        Provider::Meta => meta::parse(&ctx, &document(body)?)?,
+        _ => vec![other::parse(&ctx)?],
+    })
 }
 
 /// Headers the event parsers read beyond the scheme's own.

@@ -1,9 +1,9 @@
 //! MoltFlow: `{event, timestamp, data}` envelopes.
 
-use super::json::{Obj, own};
+use super::json::{Obj, Parsed, own};
 use super::message::{InboundMessage, MessageKind, address};
 use super::{Ctx, Event, EventData, WriteJson, object};
-use crate::error::{Error, FieldProblem};
+use crate::error::FieldProblem;
 use crate::json::{Json, Writer};
 
 /// MoltFlow `message.received` (a customer wrote) or `message.sent` (an outbound message was
@@ -111,7 +111,7 @@ impl WriteJson for MoltFlowTest {
     }
 }
 
-pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Event, Error> {
+pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Parsed<Event> {
     // Every fallible read first, borrowing; owned values are built only once nothing can fail.
     let root = Obj::root(doc)?;
     let event = root.str("event")?;

@@ -1,9 +1,9 @@
 //! Mossmoon: `{event, id, line_id, …}` envelopes; every event has an `evt_…` id.
 
-use super::json::{Obj, own};
+use super::json::{Obj, Parsed, own};
 use super::message::{InboundMessage, MediaRef, MessageKind, address};
 use super::{Ctx, Event, EventData, WriteJson, object};
-use crate::error::{Error, FieldProblem};
+use crate::error::FieldProblem;
 use crate::json::{Json, Writer};
 
 /// Mossmoon `line.ready` / `line.disconnected`.
@@ -97,7 +97,7 @@ pub(crate) struct MediaFields<'j> {
 }
 
 impl<'j> MediaFields<'j> {
-    pub(crate) fn read(o: &Obj<'j, '_>) -> Result<Self, Error> {
+    pub(crate) fn read(o: &Obj<'j, '_>) -> Parsed<Self> {
         Ok(Self {
             id: o.opt_id("id")?,
             url: o.opt_str("url")?,
@@ -118,7 +118,7 @@ impl<'j> MediaFields<'j> {
     }
 }
 
-pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Result<Event, Error> {
+pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Parsed<Event> {
     // Every fallible read first, borrowing; owned values are built only once nothing can fail.
     let root = Obj::root(doc)?;
     let event = root.str("event")?;
