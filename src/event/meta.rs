@@ -248,23 +248,20 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Pa
 
     for s in value.opt_array("statuses")? {
         let s = element(s, "statuses[]")?;
-        let errors = s
-            .opt_array("errors")?
-            .iter()
-            .map(|e| {
-                let e = element(e, "statuses[].errors[]")?;
-                let (code, title, message) = (
-                    e.opt_int("code")?,
-                    e.opt_str("title")?,
-                    e.opt_str("message")?,
-                );
-                Ok(MetaError {
-                    code,
-                    title: own(title),
-                    message: own(message),
-                })
-            })
-            .collect::<Parsed<Vec<_>>>()?;
+        let mut errors = Vec::new();
+        for e in s.opt_array("errors")? {
+            let e = element(e, "statuses[].errors[]")?;
+            let (code, title, message) = (
+                e.opt_int("code")?,
+                e.opt_str("title")?,
+                e.opt_str("message")?,
+            );
+            errors.push(MetaError {
+                code,
+                title: own(title),
+                message: own(message),
+            });
+        }
         let (id, status) = (s.id("id")?, s.str("status")?);
         let (timestamp, recipient) = (s.opt_unix("timestamp")?, s.opt_id("recipient_id")?);
         events.push(Event {
