@@ -170,8 +170,10 @@ export function bind(glue) {
       // `true` keeps the scheme's window; anything else is read by the core.
       const t = options === undefined || options === null ? undefined : options.tolerance;
       const tolerance = t === undefined || t === true ? undefined : json(t);
+      // Each secret as `<length>:<secret>` in one string (the length as JS counts it).
+      const secretsText = list.map((s) => `${s.length}:${s}`).join('');
       try {
-        this.#core = new glue.Core(name, generic, list, tolerance);
+        this.#core = new glue.Core(name, generic, secretsText, tolerance);
       } catch (e) {
         throw fromCore(e);
       }
@@ -226,14 +228,18 @@ export function bind(glue) {
       const now = optNumber(options, 'now') ?? (this.#usesTimestamp ? Date.now() / 1000 : 0);
       const method = optString(options, 'method');
       const url = optString(options, 'url');
+      if (method !== undefined && url !== undefined) {
+        // The request line, for schemes that sign it: two more lines, flagged by bit 31.
+        if (/[\r\n]/.test(method + url)) throw invalidInput('options `method` and `url` must be a single line');
+        values += `\n${method}\n${url}`;
+        present |= 1 << 31;
+      }
       const core = this.#core;
       try {
         if (typeof b === 'string') {
-          return parse ? core.parseText(b, values, present, now, method, url)
-            : core.verifyText(b, values, present, now, method, url);
+          return parse ? core.parseText(b, values, present, now) : core.verifyText(b, values, present, now);
         }
-        return parse ? core.parse(b, values, present, now, method, url)
-          : core.verify(b, values, present, now, method, url);
+        return parse ? core.parse(b, values, present, now) : core.verify(b, values, present, now);
       } catch (e) {
         throw fromCore(e);
       }

@@ -271,9 +271,11 @@ impl Core {
     pub fn new(
         scheme: &str,
         generic: Option<String>,
-        secrets: Vec<String>,
+        secrets: &str,
         tolerance: Option<String>,
     ) -> Result<Core, JsValue> {
+        let secrets = split_secrets(secrets)
+            .ok_or_else(|| JsValue::from_str("invalid_input\n0\nthe secrets could not be read"))?;
         let scheme = match generic {
             Some(json) => GenericScheme::from_json(&json).map(|g| Scheme::Generic(Box::new(g))),
             None => Scheme::from_name(scheme),
@@ -283,7 +285,7 @@ impl Core {
         if let Some(json) = tolerance {
             verifier = verifier.with_tolerance(Tolerance::from_json(&json).map_err(|e| error(&e))?);
         }
-        let first = secrets.first().map_or("", String::as_str);
+        let first = secrets.first().copied().unwrap_or("");
         let signer = Signer::new(scheme, first).map_err(|e| error(&e))?;
         let names = verifier
             .header_names()
@@ -321,7 +323,8 @@ impl Core {
     }
 
     /// Verifies `body` against the header values in `values` (the `names()` order, joined by
-    /// `\n`; bit `i` of `present` says whether header `i` was sent). Returns the secret index,
+    /// `\n`; bit `i` of `present` says whether header `i` was sent; with bit 31, two more lines
+    /// follow: the request method and URL, for schemes that sign them). Returns the secret index,
     /// plus 256 times (1 + the position of the id header among the names) when the scheme has
     /// an id; the timestamp is then read with `timestamp()`.
     pub fn verify(
@@ -330,11 +333,9 @@ impl Core {
         values: &str,
         present: u32,
         now: f64,
-        method: Option<String>,
-        url: Option<String>,
     ) -> Result<u32, JsValue> {
-        let headers = self.headers(values, present)?;
-        let req = request(body, &headers, method.as_deref(), url.as_deref());
+        let (headers, target) = self.headers(values, present)?;
+        let req = request(body, &headers, target);
         let v = self
             .verifier
             .verify(&req, seconds(now))
@@ -360,10 +361,8 @@ impl Core {
         values: &str,
         present: u32,
         now: f64,
-        method: Option<String>,
-        url: Option<String>,
     ) -> Result<u32, JsValue> {
-        self.verify(body.as_bytes(), values, present, now, method, url)
+        self.verify(body.as_bytes(), values, present, now)
     }
 
     /// Verifies, then parses: the delivery as JSON text (`{ verified, events }`).
@@ -373,11 +372,9 @@ impl Core {
         values: &str,
         present: u32,
         now: f64,
-        method: Option<String>,
-        url: Option<String>,
     ) -> Result<String, JsValue> {
-        let headers = self.headers(values, present)?;
-        let req = request(body, &headers, method.as_deref(), url.as_deref());
+        let (headers, target) = self.headers(values, present)?;
+        let req = request(body, &headers, target);
         self.verifier
             .verify_and_parse(&req, seconds(now))
             .map(|d| d.to_json())
@@ -392,10 +389,8 @@ impl Core {
         values: &str,
         present: u32,
         now: f64,
-        method: Option<String>,
-        url: Option<String>,
     ) -> Result<String, JsValue> {
-        self.parse(body.as_bytes(), values, present, now, method, url)
+        self.parse(body.as_bytes(), values, present, now)
     }
 
     /// The headers to send with `body`: name and value on alternate lines (the JS refuses an id
@@ -430,7 +425,12 @@ impl Core {
 impl Core {
     /// The header pairs `values`/`present` describe. Header values never contain a line feed,
     /// so each value is one line; the JS never sends more lines than names.
-    fn headers<'v>(&self, values: &'v str, present: u32) -> Result<Vec<(&str, &'v str)>, JsValue> {
+    #[allow(clippy::type_complexity)]
+    fn headers<'v>(
+        &self,
+        values: &'v str,
+        present: u32,
+    ) -> Result<(Vec<(&str, &'v str)>, Option<(&'v str, &'v str)>), JsValue> {
         let mut out = Vec::with_capacity(self.names.len());
         let mut lines = values.split('\n');
         for (i, name) in self.names.iter().enumerate() {
@@ -439,13 +439,42 @@ impl Core {
                 out.push((name.as_str(), line));
             }
         }
+        let target = if present & (1 << 31) != 0 {
+            Some((lines.next().unwrap_or(""), lines.next().unwrap_or("")))
+        } else {
+            None
+        };
         if lines.next().is_some() {
             return Err(JsValue::from_str(
                 "invalid_input\n0\na header value contains a line feed",
             ));
         }
-        Ok(out)
+        Ok((out, target))
     }
+}
+
+/// The secrets as the JS sends them: each as `<length>:<secret>`, the length in UTF-16 code units
+/// (as JS counts), one after the other. (Taking a JS array of strings costs the module 2 KB.)
+fn split_secrets(mut rest: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (len, tail) = rest.split_once(':')?;
+        let len: usize = len.parse().ok()?;
+        let (mut units, mut end) = (0, 0);
+        for c in tail.chars() {
+            if units >= len {
+                break;
+            }
+            units += c.len_utf16();
+            end += c.len_utf8();
+        }
+        if units != len {
+            return None;
+        }
+        out.push(tail.get(..end)?);
+        rest = tail.get(end..)?;
+    }
+    Some(out)
 }
 
 /// Unix seconds from a JS number (already checked finite by the caller).
@@ -457,13 +486,12 @@ fn seconds(t: f64) -> i64 {
 fn request<'a>(
     body: &'a [u8],
     headers: &'a dyn Headers,
-    method: Option<&'a str>,
-    url: Option<&'a str>,
+    target: Option<(&'a str, &'a str)>,
 ) -> Request<'a> {
     let req = Request::new(body, headers);
-    match (method, url) {
-        (Some(m), Some(u)) => req.with_target(m, u),
-        _ => req,
+    match target {
+        Some((method, url)) => req.with_target(method, url),
+        None => req,
     }
 }
 
