@@ -2,6 +2,7 @@
 // real sockets.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import os from 'node:os';
 import vm from 'node:vm';
 import { test } from 'node:test';
@@ -117,6 +118,18 @@ test('rotation, tolerance and the clock are options', () => {
   const window = new Webhook('standard-webhooks', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { tolerance: { past: 10 } });
   assert.throws(() => window.verify(body, h, { now: 1_000_011 }), (e) => e.code === 'timestamp_too_old');
   assert.throws(() => new Webhook('stripe', 'whsec_x', { tolerance: 'soon' }), (e) => e.code === 'invalid_config');
+});
+
+test('rotation keeps every secret whole: separators, non-ASCII, astral and lone surrogates', () => {
+  const secrets = ['a:1', '12:x', 'sé:cr😀t', 'lone\uD800half', '😀'];
+  for (const [i, secret] of secrets.entries()) {
+    // node:crypto signs with the secret as UTF-8 (a lone surrogate becomes U+FFFD, as in hookseal).
+    const mac = createHmac('sha256', Buffer.from(secret)).update(body).digest('hex');
+    const rotated = new Webhook('mossmoon', secrets);
+    assert.equal(rotated.verify(body, { 'x-mossmoon-signature': mac }).secretIndex, i, secret);
+  }
+  const hs = new Webhook('hubspot', 'hubspot-secret');
+  assert.throws(() => hs.verify(body, {}, { method: 'POST', url: 'https://example.com/\nx' }), (e) => e.code === 'invalid_input');
 });
 
 test('a generic scheme is configured by data', () => {
