@@ -103,6 +103,20 @@ function readHeaders(h, lower, exact) {
   return got;
 }
 
+/** Optional single-line values as the core takes them: one line each, and a bit per value given. */
+function lines(values) {
+  let text = '';
+  let present = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (i !== 0) text += '\n';
+    if (values[i] !== undefined) {
+      text += values[i];
+      present |= 1 << i;
+    }
+  }
+  return [text, present];
+}
+
 function option(options, key) {
   if (options === undefined || options === null) return undefined;
   const v = options[key];
@@ -215,16 +229,7 @@ export function bind(glue) {
       const b = bodyOf(body);
       const got = readHeaders(headers, this.#lower, this.#exact);
       this.#got = got;
-      let values = '';
-      let present = 0;
-      for (let i = 0; i < got.length; i++) {
-        const v = got[i];
-        if (i !== 0) values += '\n';
-        if (v !== undefined) {
-          values += v;
-          present |= 1 << i;
-        }
-      }
+      let [values, present] = lines(got);
       const now = optNumber(options, 'now') ?? (this.#usesTimestamp ? Date.now() / 1000 : 0);
       const method = optString(options, 'method');
       const url = optString(options, 'url');
@@ -252,9 +257,10 @@ export function bind(glue) {
       if (id !== undefined && /[\r\n\0]/.test(id)) throw invalidInput('option `id` must be a header value (no line breaks)');
       const method = optString(options, 'method');
       const url = optString(options, 'url');
+      const [text, present] = lines([id, method, url]);
       let pairs;
       try {
-        pairs = this.#core.sign(typeof b === 'string' ? encoder.encode(b) : b, timestamp, id, method, url).split('\n');
+        pairs = this.#core.sign(typeof b === 'string' ? encoder.encode(b) : b, timestamp, text, present).split('\n');
       } catch (e) {
         throw fromCore(e);
       }
@@ -275,12 +281,14 @@ export function bind(glue) {
       throw invalidInput('the query must be a URLSearchParams, a query string or a plain object');
     }
     if (typeof verifyToken !== 'string') throw invalidInput('the verify token must be a string');
+    // A field with a line break is not one Meta sent: it counts as absent.
     const field = (k) => {
       const v = typeof params.get === 'function' ? params.get(k) : params[k];
-      return typeof v === 'string' ? v : undefined;
+      return typeof v === 'string' && !v.includes('\n') ? v : undefined;
     };
+    const [text, present] = lines([field('hub.mode'), field('hub.verify_token'), field('hub.challenge')]);
     try {
-      return glue.metaHandshake(field('hub.mode'), field('hub.verify_token'), field('hub.challenge'), verifyToken);
+      return glue.metaHandshake(text, present, verifyToken);
     } catch (e) {
       throw fromCore(e);
     }

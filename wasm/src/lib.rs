@@ -393,21 +393,22 @@ impl Core {
         self.parse(body.as_bytes(), values, present, now)
     }
 
-    /// The headers to send with `body`: name and value on alternate lines (the JS refuses an id
-    /// with a line break; no other value can have one).
+    /// The headers to send with `body`: name and value on alternate lines (no value can have a
+    /// line break: the JS refuses such an id). `options` are the id, method and URL as
+    /// [`fields`].
     pub fn sign(
         &self,
         body: &[u8],
         timestamp: f64,
-        id: Option<String>,
-        method: Option<String>,
-        url: Option<String>,
+        options: &str,
+        present: u32,
     ) -> Result<String, JsValue> {
+        let [id, method, url] = fields(options, present)?;
         let mut input = SignInput::new(body, seconds(timestamp));
-        if let Some(id) = &id {
+        if let Some(id) = id {
             input = input.with_id(id);
         }
-        if let (Some(m), Some(u)) = (&method, &url) {
+        if let (Some(m), Some(u)) = (method, url) {
             input = input.with_target(m, u);
         }
         let headers = self.signer.sign(&input).map_err(|e| error(&e))?;
@@ -495,22 +496,33 @@ fn request<'a>(
     }
 }
 
-/// Meta's subscription handshake over the three query fields the JS read.
+/// Meta's subscription handshake over the three query fields the JS read (`hub.mode`,
+/// `hub.verify_token`, `hub.challenge`, as [`fields`]).
 #[wasm_bindgen(js_name = metaHandshake, skip_typescript)]
-pub fn meta_handshake(
-    mode: Option<String>,
-    token: Option<String>,
-    challenge: Option<String>,
-    verify_token: &str,
-) -> Result<String, JsValue> {
-    hookseal::meta_handshake(
-        mode.as_deref(),
-        token.as_deref(),
-        challenge.as_deref(),
-        verify_token,
-    )
-    .map(str::to_owned)
-    .map_err(|e| error(&e))
+pub fn meta_handshake(query: &str, present: u32, verify_token: &str) -> Result<String, JsValue> {
+    let [mode, token, challenge] = fields(query, present)?;
+    hookseal::meta_handshake(mode, token, challenge, verify_token)
+        .map(str::to_owned)
+        .map_err(|e| error(&e))
+}
+
+/// `N` optional values sent as the lines of `text`, bit `i` of `present` set when value `i` was
+/// given. No value may contain a line feed.
+fn fields<const N: usize>(text: &str, present: u32) -> Result<[Option<&str>; N], JsValue> {
+    let mut out = [None; N];
+    let mut lines = text.split('\n');
+    for (i, slot) in out.iter_mut().enumerate() {
+        let line = lines.next().unwrap_or("");
+        if present & (1 << i) != 0 {
+            *slot = Some(line);
+        }
+    }
+    if lines.next().is_some() {
+        return Err(JsValue::from_str(
+            "invalid_input\n0\na value contains a line feed",
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
