@@ -7,7 +7,9 @@
 //! # Dedup keys
 //!
 //! A key stays the same across a sender's retries and differs between distinct events. Keys are
-//! prefixed with the provider; a key longer than [`MAX_KEY_LEN`] is replaced by a hash of it.
+//! prefixed with the provider; a key longer than [`MAX_KEY_LEN`], or with a character outside
+//! printable ASCII, is replaced by a hash of it, so every key is a valid HTTP header value (the
+//! Worker sends it as `webhook-id`) and KV key.
 //!
 //! | provider | key |
 //! |---|---|
@@ -45,7 +47,8 @@ pub use meta::{MetaError, MetaMessage, MetaStatus};
 pub use moltflow::{MoltFlowLead, MoltFlowMessage, MoltFlowSession, MoltFlowTest};
 pub use mossmoon::{MossmoonDelivery, MossmoonLine, MossmoonMessage};
 
-/// Dedup keys longer than this are replaced by `{provider}:sha256:{hash of the key}`.
+/// Dedup keys longer than this (or with a character outside printable ASCII) are replaced by
+/// `{provider}:sha256:{hash of the key}`.
 pub const MAX_KEY_LEN: usize = 256;
 
 /// Who sent an event.
@@ -384,7 +387,7 @@ impl Ctx<'_> {
             key.push(':');
             key.push_str(p);
         }
-        if key.len() > MAX_KEY_LEN {
+        if key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return format!(
                 "{}:sha256:{}",
                 self.provider.name(),
@@ -463,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn long_keys_are_hashed() {
+    fn long_keys_and_keys_that_cannot_be_header_values_are_hashed() {
         let ctx = Ctx {
             provider: Provider::Mossmoon,
             body: b"",
@@ -473,11 +476,16 @@ mod tests {
         };
         assert_eq!(ctx.key(&["evt_1"]), "mossmoon:evt_1");
         let long = "x".repeat(300);
-        let k = ctx.key(&[&long]);
-        assert!(
-            k.starts_with("mossmoon:sha256:") && k.len() == 16 + 64,
-            "{k}"
-        );
+        for id in [long.as_str(), "evt\n1", "evt 1", "évt_1", "evt\u{0}1"] {
+            let k = ctx.key(&[id]);
+            assert!(
+                k.starts_with("mossmoon:sha256:") && k.len() == 16 + 64,
+                "{k}"
+            );
+            assert_eq!(k, ctx.key(&[id]), "the same id, the same key");
+        }
+        assert_ne!(ctx.key(&["evt\n1"]), ctx.key(&["evt\n2"]));
+        assert_eq!(ctx.key(&["wamid.HBgL+/=="]), "mossmoon:wamid.HBgL+/==");
         assert_eq!(
             ctx.body_key(),
             "mossmoon:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -297,6 +297,17 @@ test('a configuration error is reported at the request and in the logs, never as
   assert.equal(ok.status, 202);
 });
 
+test('an event id that cannot be a header value still delivers (its dedup key is hashed)', async () => {
+  const body = JSON.stringify({ event: 'line.ready', id: 'evt_odd\nx-injected: 1 é', line_id: 'ln_1' });
+  const res = await post('mossmoon', body, signers.mossmoon.sign(body));
+  assert.equal(res.status, 202);
+  await until('the odd event delivered', () => delivered.some((d) => d.body.event?.id === 'evt_odd\nx-injected: 1 é'));
+  const d = delivered.find((x) => x.body.event?.id === 'evt_odd\nx-injected: 1 é');
+  assert.match(d.id, /^mossmoon:sha256:[0-9a-f]{64}$/);
+  const again = await post('mossmoon', body, signers.mossmoon.sign(body));
+  assert.deepEqual([again.status, again.json.duplicates], [200, 1]);
+});
+
 test('LOG_LEVEL=warn logs refusals and failures only; an unknown level is a configuration error', async () => {
   await mf.setOptions(options({ vars: { LOG_LEVEL: 'warn' } }));
   try {
