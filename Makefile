@@ -35,7 +35,7 @@ worker: setup
 	scripts/build-worker.sh
 
 bench: worker pkg
-	node bench/verify.mjs
+	node --expose-gc bench/verify.mjs
 	node bench/load.mjs
 	node bench/worker.mjs
 	node bench/profile.mjs mossmoon 256

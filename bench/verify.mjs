@@ -2,7 +2,7 @@
 // inputs, interleaved (rep 1 of every contender, then rep 2, ...). Every contender must accept
 // the valid input and reject the tampered one before it is timed.
 //
-//   node bench/verify.mjs [--reps 7] [--ms 60] [--quick]
+//   node --expose-gc bench/verify.mjs [--reps 7] [--ms 60] [--quick]
 //
 // Writes bench/results/verify.json; bench/report.mjs turns the results into bench/RESULTS.md.
 import crypto, { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
@@ -198,8 +198,12 @@ const SCENARIOS = [
 
 // ---- timing ----------------------------------------------------------------------------------
 
-/** Runs `fn` for about BATCH_MS; returns ops/s and per-op latencies in µs. */
+/**
+ * Runs `fn` for about BATCH_MS; returns ops/s and per-op latencies in µs. The heap is collected
+ * first (node --expose-gc), so no contender pays for the garbage the previous one left.
+ */
 async function batch(fn, b, h, isAsync) {
+  globalThis.gc?.();
   const lat = [];
   const deadline = performance.now() + BATCH_MS;
   let ops = 0;
