@@ -229,16 +229,14 @@ export function bind(glue) {
       const b = bodyOf(body);
       const got = readHeaders(headers, this.#lower, this.#exact);
       this.#got = got;
-      let [values, present] = lines(got);
       const now = optNumber(options, 'now') ?? (this.#usesTimestamp ? Date.now() / 1000 : 0);
       const method = optString(options, 'method');
       const url = optString(options, 'url');
-      if (method !== undefined && url !== undefined) {
-        // The request line, for schemes that sign it: two more lines, flagged by bit 31.
-        if (/[\r\n]/.test(method + url)) throw invalidInput('options `method` and `url` must be a single line');
-        values += `\n${method}\n${url}`;
-        present |= 1 << 31;
-      }
+      const given = method !== undefined && url !== undefined;
+      if (given && /[\r\n]/.test(method + url)) throw invalidInput('options `method` and `url` must be a single line');
+      // The request line (given for schemes that sign it) follows the header values.
+      got.push(given ? method : undefined, given ? url : undefined);
+      const [values, present] = lines(got);
       const core = this.#core;
       try {
         if (typeof b === 'string') {

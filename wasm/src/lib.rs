@@ -252,6 +252,13 @@ fn error(e: &Error) -> JsValue {
     JsValue::from_str(&text)
 }
 
+/// An `invalid_input` error for JS.
+fn invalid_input(message: &str) -> JsValue {
+    let mut text = String::from("invalid_input\n0\n");
+    text.push_str(message);
+    JsValue::from_str(&text)
+}
+
 /// The verifier and signer of one `Webhook`. Internal: the package's `Webhook` class wraps it.
 #[wasm_bindgen(skip_typescript)]
 pub struct Core {
@@ -274,8 +281,8 @@ impl Core {
         secrets: &str,
         tolerance: Option<String>,
     ) -> Result<Core, JsValue> {
-        let secrets = split_secrets(secrets)
-            .ok_or_else(|| JsValue::from_str("invalid_input\n0\nthe secrets could not be read"))?;
+        let secrets =
+            split_secrets(secrets).ok_or_else(|| invalid_input("the secrets could not be read"))?;
         let scheme = match generic {
             Some(json) => GenericScheme::from_json(&json).map(|g| Scheme::Generic(Box::new(g))),
             None => Scheme::from_name(scheme),
@@ -322,9 +329,8 @@ impl Core {
         self.timestamp.get()
     }
 
-    /// Verifies `body` against the header values in `values` (the `names()` order, joined by
-    /// `\n`; bit `i` of `present` says whether header `i` was sent; with bit 31, two more lines
-    /// follow: the request method and URL, for schemes that sign them). Returns the secret index,
+    /// Verifies `body` against the header values in `values`: the `names()` order, then the
+    /// request method and URL (given for schemes that sign them), as [`Lines`]. Returns the secret index,
     /// plus 256 times (1 + the position of the id header among the names) when the scheme has
     /// an id; the timestamp is then read with `timestamp()`.
     pub fn verify(
@@ -395,7 +401,7 @@ impl Core {
 
     /// The headers to send with `body`: name and value on alternate lines (no value can have a
     /// line break: the JS refuses such an id). `options` are the id, method and URL as
-    /// [`fields`].
+    /// [`Lines`].
     pub fn sign(
         &self,
         body: &[u8],
@@ -403,7 +409,9 @@ impl Core {
         options: &str,
         present: u32,
     ) -> Result<String, JsValue> {
-        let [id, method, url] = fields(options, present)?;
+        let mut options = Lines::new(options, present);
+        let (id, method, url) = (options.next(), options.next(), options.next());
+        options.end()?;
         let mut input = SignInput::new(body, seconds(timestamp));
         if let Some(id) = id {
             input = input.with_id(id);
@@ -424,33 +432,27 @@ impl Core {
 }
 
 impl Core {
-    /// The header pairs `values`/`present` describe. Header values never contain a line feed,
-    /// so each value is one line; the JS never sends more lines than names.
+    /// The header pairs, and the request method and URL when given, that `values`/`present`
+    /// describe (see [`Lines`]).
     #[allow(clippy::type_complexity)]
     fn headers<'v>(
         &self,
         values: &'v str,
         present: u32,
     ) -> Result<(Vec<(&str, &'v str)>, Option<(&'v str, &'v str)>), JsValue> {
-        let mut out = Vec::with_capacity(self.names.len());
-        let mut lines = values.split('\n');
-        for (i, name) in self.names.iter().enumerate() {
-            let line = lines.next().unwrap_or("");
-            if present & (1 << i) != 0 {
-                out.push((name.as_str(), line));
+        let mut lines = Lines::new(values, present);
+        let mut headers = Vec::with_capacity(self.names.len());
+        for name in &self.names {
+            if let Some(value) = lines.next() {
+                headers.push((name.as_str(), value));
             }
         }
-        let target = if present & (1 << 31) != 0 {
-            Some((lines.next().unwrap_or(""), lines.next().unwrap_or("")))
-        } else {
-            None
+        let target = match (lines.next(), lines.next()) {
+            (Some(method), Some(url)) => Some((method, url)),
+            _ => None,
         };
-        if lines.next().is_some() {
-            return Err(JsValue::from_str(
-                "invalid_input\n0\na header value contains a line feed",
-            ));
-        }
-        Ok((out, target))
+        lines.end()?;
+        Ok((headers, target))
     }
 }
 
@@ -497,32 +499,62 @@ fn request<'a>(
 }
 
 /// Meta's subscription handshake over the three query fields the JS read (`hub.mode`,
-/// `hub.verify_token`, `hub.challenge`, as [`fields`]).
+/// `hub.verify_token`, `hub.challenge`, as [`Lines`]).
 #[wasm_bindgen(js_name = metaHandshake, skip_typescript)]
 pub fn meta_handshake(query: &str, present: u32, verify_token: &str) -> Result<String, JsValue> {
-    let [mode, token, challenge] = fields(query, present)?;
+    let mut query = Lines::new(query, present);
+    let (mode, token, challenge) = (query.next(), query.next(), query.next());
+    query.end()?;
     hookseal::meta_handshake(mode, token, challenge, verify_token)
         .map(str::to_owned)
         .map_err(|e| error(&e))
 }
 
-/// `N` optional values sent as the lines of `text`, bit `i` of `present` set when value `i` was
-/// given. No value may contain a line feed.
-fn fields<const N: usize>(text: &str, present: u32) -> Result<[Option<&str>; N], JsValue> {
-    let mut out = [None; N];
-    let mut lines = text.split('\n');
-    for (i, slot) in out.iter_mut().enumerate() {
-        let line = lines.next().unwrap_or("");
-        if present & (1 << i) != 0 {
-            *slot = Some(line);
+/// Optional values as the JS sends them (header values, options, query fields): value `i` is
+/// line `i` of the text, and bit `i` of `present` says whether it was given. No value may
+/// contain a line feed: [`end`](Self::end) refuses lines left over.
+struct Lines<'v> {
+    /// The lines not read yet; `None` once the last has been.
+    rest: Option<&'v str>,
+    present: u32,
+    index: u32,
+}
+
+impl<'v> Lines<'v> {
+    fn new(text: &'v str, present: u32) -> Self {
+        Self {
+            rest: Some(text),
+            present,
+            index: 0,
         }
     }
-    if lines.next().is_some() {
-        return Err(JsValue::from_str(
-            "invalid_input\n0\na value contains a line feed",
-        ));
+
+    /// The next value, `None` when it was not given.
+    fn next(&mut self) -> Option<&'v str> {
+        let line = match self.rest.map(|r| r.split_once('\n').ok_or(r)) {
+            Some(Ok((line, rest))) => {
+                self.rest = Some(rest);
+                line
+            }
+            Some(Err(last)) => {
+                self.rest = None;
+                last
+            }
+            None => "",
+        };
+        let given = self.index < 32 && self.present & (1 << self.index) != 0;
+        self.index += 1;
+        given.then_some(line)
     }
-    Ok(out)
+
+    fn end(self) -> Result<(), JsValue> {
+        match self.rest {
+            Some(_) => Err(invalid_input(
+                "a header value or option contains a line feed",
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
