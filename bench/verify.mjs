@@ -62,6 +62,14 @@ const lower = (h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toL
 
 // ---- scenarios: how each contender verifies one request ---------------------------------------
 
+/** The hookseal contender of a scenario: one `Webhook`, secret prepared once. */
+function hooksealContender(scheme, secret) {
+  return () => {
+    const wh = new Webhook(scheme, secret);
+    return (b, h) => { try { wh.verify(b, h); return true; } catch { return false; } };
+  };
+}
+
 function hmacHexScenario(name, scheme, alg, header) {
   const nobleHash = alg === 'sha256' ? sha256 : sha512;
   const webAlg = alg === 'sha256' ? 'SHA-256' : 'SHA-512';
@@ -70,10 +78,7 @@ function hmacHexScenario(name, scheme, alg, header) {
     sign: (b) => lower(new Webhook(scheme, SECRET).sign(b)),
     stringBody: true,
     contenders: {
-      hookseal: () => {
-        const wh = new Webhook(scheme, SECRET);
-        return (b, h) => { try { wh.verify(b, h); return true; } catch { return false; } };
-      },
+      hookseal: hooksealContender(scheme, SECRET),
       'hookseal (secret per call)': () => (b, h) => { try { new Webhook(scheme, SECRET).verify(b, h); return true; } catch { return false; } },
       'node:crypto': () => {
         const key = createSecretKey(Buffer.from(SECRET));
@@ -96,10 +101,7 @@ const githubScenario = {
   name: 'sha256= hex (GitHub, Meta)',
   sign: (b) => lower(new Webhook('github', SECRET).sign(b)),
   contenders: {
-    hookseal: () => {
-      const wh = new Webhook('github', SECRET);
-      return (b, h) => { try { wh.verify(b, h); return true; } catch { return false; } };
-    },
+    hookseal: hooksealContender('github', SECRET),
     'node:crypto': () => {
       const key = createSecretKey(Buffer.from(SECRET));
       return (b, h) => eqBytes(createHmac('sha256', key).update(b).digest(), hexBytes(h['x-hub-signature-256'].slice(7)));
@@ -116,10 +118,7 @@ const standardScenario = {
   name: 'Standard Webhooks',
   sign: (b) => lower(new Webhook('standard-webhooks', WHSEC).sign(b, { id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' })),
   contenders: {
-    hookseal: () => {
-      const wh = new Webhook('standard-webhooks', WHSEC);
-      return (b, h) => { try { wh.verify(b, h); return true; } catch { return false; } };
-    },
+    hookseal: hooksealContender('standard-webhooks', WHSEC),
     'node:crypto': () => {
       const key = createSecretKey(WHSEC_KEY);
       return (b, h) => {
@@ -155,10 +154,7 @@ const stripeScenario = {
   name: 'Stripe',
   sign: (b) => lower(new Webhook('stripe', STRIPE_SECRET).sign(b)),
   contenders: {
-    hookseal: () => {
-      const wh = new Webhook('stripe', STRIPE_SECRET);
-      return (b, h) => { try { wh.verify(b, h); return true; } catch { return false; } };
-    },
+    hookseal: hooksealContender('stripe', STRIPE_SECRET),
     'node:crypto': () => {
       const key = createSecretKey(Buffer.from(STRIPE_SECRET));
       return (b, h) => {
