@@ -6,18 +6,24 @@ use crate::json::Json;
 use crate::mac::{Algorithm, Encoding};
 use crate::scheme::{GenericScheme, SecretEncoding, TimestampUnit, Tolerance};
 
-/// What is wrong, named; it becomes [`ConfigProblem::UnknownName`] where reading returns. A
-/// `String` travels through the `?`s here, not a whole [`Error`].
-struct Bad(String);
+/// What is wrong, named; it becomes a [`ConfigProblem`] where reading returns. A small value
+/// travels through the `?`s here, not a whole [`Error`].
+enum Bad {
+    Name(String),
+    Incomplete,
+}
 
 impl From<Bad> for Error {
     fn from(b: Bad) -> Self {
-        Error::InvalidConfig(ConfigProblem::UnknownName(b.0))
+        Error::InvalidConfig(match b {
+            Bad::Name(n) => ConfigProblem::UnknownName(n),
+            Bad::Incomplete => ConfigProblem::IncompleteTolerance,
+        })
     }
 }
 
 fn bad(what: impl Into<String>) -> Bad {
-    Bad(what.into())
+    Bad::Name(what.into())
 }
 
 fn string<'a>(o: &'a Json<'_>, key: &str) -> Result<Option<&'a str>, Bad> {
@@ -53,7 +59,8 @@ fn seconds(v: &Json<'_>, key: &str) -> Result<Option<u64>, Bad> {
 
 impl Tolerance {
     /// Reads a tolerance: whole seconds (both ways), `false` (disabled), or
-    /// `{ "past": s | null, "future": s | null }` (a missing side is unbounded).
+    /// `{ "past": s | null, "future": s | null }` with both sides given (`null` is unbounded;
+    /// a missing side is refused, so a typo cannot switch a bound off).
     pub fn from_json(text: &str) -> Result<Self, Error> {
         let v = Json::parse(text).map_err(|_| bad("tolerance (not JSON)"))?;
         Ok(Self::from_parsed(&v)?)
@@ -67,10 +74,14 @@ impl Tolerance {
                 if let Some(k) = keys(v).find(|k| *k != "past" && *k != "future") {
                     return Err(bad(format!("tolerance.{k}")));
                 }
-                let side = |k| v.get(k).map_or(Ok(None), |x| seconds(x, k));
+                // A forgotten side must not quietly mean "unbounded": `null` says that.
+                let (Some(past), Some(future)) = (v.get("past"), v.get("future")) else {
+                    return Err(Bad::Incomplete);
+                };
+                let side = |x, k| seconds(x, k);
                 Ok(Self {
-                    past: side("past")?,
-                    future: side("future")?,
+                    past: side(past, "past")?,
+                    future: side(future, "future")?,
                 })
             }
             _ => Err(bad(
@@ -217,12 +228,19 @@ mod tests {
         assert_eq!(t("300"), Ok(Tolerance::symmetric(300)));
         assert_eq!(t("false"), Ok(Tolerance::DISABLED));
         assert_eq!(
-            t(r#"{"past":5}"#),
+            t(r#"{"past":5,"future":null}"#),
             Ok(Tolerance {
                 past: Some(5),
                 future: None
             })
         );
+        for half in [r#"{"past":5}"#, r#"{"future":5}"#, "{}"] {
+            assert_eq!(
+                t(half),
+                Err(Error::InvalidConfig(ConfigProblem::IncompleteTolerance)),
+                "{half}"
+            );
+        }
         assert!(t("true").is_err());
         assert!(t("1.5").is_err());
     }

@@ -54,8 +54,12 @@ pub enum Error {
     MissingRequestTarget,
     /// Signing needs a value the caller did not give (for example a `webhook-id`).
     MissingInput(&'static str),
-    /// A scheme name that hookseal does not know.
-    UnknownScheme(String),
+    /// A scheme name that hookseal does not know. The name itself is not kept: a secret passed
+    /// where the scheme belongs (arguments swapped) must not reach an error message or a log.
+    UnknownScheme {
+        /// The length of the name given, in characters.
+        len: usize,
+    },
     /// A generic scheme (or verifier) configuration that cannot work.
     InvalidConfig(ConfigProblem),
     /// A Meta verification handshake (`GET ?hub.mode=subscribe&…`) that must not be answered.
@@ -132,7 +136,7 @@ pub enum SignatureProblem {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SecretProblem {
-    /// The secret is empty.
+    /// The secret is empty, or decodes to an empty key.
     Empty,
     /// The secret starts or ends with white space, almost always a copy-paste accident
     /// (a trailing newline from an env file). It is refused rather than trimmed silently.
@@ -148,6 +152,9 @@ pub enum SecretProblem {
         /// Minimum accepted length in bytes.
         min: usize,
     },
+    /// The key decodes to zero bytes only. HMAC pads a key with zeros, so this is the empty key
+    /// and anyone could sign with it.
+    AllZero,
     /// The secret looks like a signature header value (`sha256=…`, `v1,…`, `t=…,v1=…`), not a
     /// secret: it was probably pasted from a request instead of the provider's settings.
     LooksLikeSignature,
@@ -181,6 +188,12 @@ pub enum ConfigProblem {
     TimestampWithoutHeader,
     /// An algorithm, encoding or unit name that hookseal does not know.
     UnknownName(String),
+    /// A timestamp or id header is configured but the template does not sign it: the sender
+    /// could rewrite it at will, so a replay window or dedup key built on it would protect
+    /// nothing.
+    UnsignedHeader(&'static str),
+    /// A tolerance that bounds one side and leaves the other out.
+    IncompleteTolerance,
 }
 
 impl Error {
@@ -198,7 +211,7 @@ impl Error {
             Self::InvalidSecret(_) => "invalid_secret",
             Self::MissingRequestTarget => "missing_request_target",
             Self::MissingInput(_) => "missing_input",
-            Self::UnknownScheme(_) => "unknown_scheme",
+            Self::UnknownScheme { .. } => "unknown_scheme",
             Self::InvalidConfig(_) => "invalid_config",
             Self::HandshakeRejected(_) => "handshake_rejected",
             Self::InvalidUtf8 { .. } => "invalid_utf8",
@@ -319,7 +332,14 @@ impl fmt::Display for Error {
                 "this scheme signs the request method and URL: pass them to verify/sign",
             ),
             Self::MissingInput(what) => write!(f, "signing needs `{what}`"),
-            Self::UnknownScheme(name) => write!(f, "unknown scheme `{}`", sanitise(name)),
+            Self::UnknownScheme { len } => {
+                write!(f, "unknown scheme ({len} characters; expected one of ")?;
+                for (i, name) in crate::SCHEME_NAMES.iter().enumerate() {
+                    f.write_str(if i == 0 { "" } else { ", " })?;
+                    f.write_str(name)?;
+                }
+                f.write_str("; did you swap the scheme and the secret?)")
+            }
             Self::InvalidConfig(p) => write!(f, "invalid configuration: {p}"),
             Self::HandshakeRejected(p) => write!(f, "verification handshake refused: {p}"),
             Self::InvalidUtf8 { valid_up_to } => write!(
@@ -360,7 +380,7 @@ impl fmt::Display for SignatureProblem {
 impl fmt::Display for SecretProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Empty => f.write_str("the secret is empty"),
+            Self::Empty => f.write_str("the secret is empty, or decodes to no bytes"),
             Self::SurroundingWhitespace => {
                 f.write_str("the secret starts or ends with white space (a stray newline?)")
             }
@@ -372,6 +392,10 @@ impl fmt::Display for SecretProblem {
                     "the key decodes to {len} bytes; at least {min} are required"
                 )
             }
+            Self::AllZero => f.write_str(
+                "the key decodes to zero bytes only, which HMAC treats as the empty key: anyone \
+                 could sign with it",
+            ),
             Self::LooksLikeSignature => f.write_str(
                 "this looks like a signature, not a secret: copy the signing secret from the \
                  provider's webhook settings",
@@ -427,6 +451,14 @@ impl fmt::Display for ConfigProblem {
                 f.write_str("`{timestamp}` is used but no timestamp_header is set")
             }
             Self::UnknownName(n) => write!(f, "unknown name `{}`", sanitise(n)),
+            Self::UnsignedHeader(what) => write!(
+                f,
+                "a {what} header is set but the signed template has no `{{{what}}}`: an unsigned \
+                 {what} can be rewritten by anyone, so add `{{{what}}}` to `signed` or drop the header"
+            ),
+            Self::IncompleteTolerance => f.write_str(
+                "a tolerance object needs both `past` and `future` (seconds, or null for unbounded)",
+            ),
         }
     }
 }

@@ -33,4 +33,5 @@ pub use verify::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::json::canonical as json_canonical;
+    pub use crate::verify::signer_with_raw_key;
 }

@@ -29,14 +29,16 @@ pub enum Scheme {
     /// Meta WhatsApp Cloud API: `X-Hub-Signature-256: sha256=<hex>` of the raw body, keyed with
     /// the app secret.
     Meta,
-    /// GitHub: `X-Hub-Signature-256: sha256=<hex>` of the raw body; `X-GitHub-Delivery` is the id.
+    /// GitHub: `X-Hub-Signature-256: sha256=<hex>` of the raw body. `X-GitHub-Delivery` and
+    /// `X-GitHub-Event` are not signed: events report them, dedup keys never use them.
     GitHub,
     /// Stripe: `Stripe-Signature: t=<ts>,v1=<hex>…` over `{t}.{body}`; the key is the whole
     /// `whsec_…` string as UTF-8.
     Stripe,
     /// Slack: `X-Slack-Signature: v0=<hex>` over `v0:{ts}:{body}`, `X-Slack-Request-Timestamp`.
     Slack,
-    /// Shopify: `X-Shopify-Hmac-Sha256`, base64 of the raw body; `X-Shopify-Webhook-Id` is the id.
+    /// Shopify: `X-Shopify-Hmac-Sha256`, base64 of the raw body. `X-Shopify-Webhook-Id` and
+    /// `X-Shopify-Topic` are not signed: events report them, dedup keys never use them.
     Shopify,
     /// HubSpot v3: `X-HubSpot-Signature-v3`, base64 over `{method}{uri}{body}{timestamp}`,
     /// `X-HubSpot-Request-Timestamp` in milliseconds. Needs the request method and URL.
@@ -75,7 +77,11 @@ impl Scheme {
             "slack" => Self::Slack,
             "shopify" => Self::Shopify,
             "hubspot" | "hubspot-v3" => Self::HubSpot,
-            _ => return Err(Error::UnknownScheme(name.to_owned())),
+            _ => {
+                return Err(Error::UnknownScheme {
+                    len: name.chars().count(),
+                });
+            }
         })
     }
 
@@ -249,9 +255,11 @@ pub struct GenericScheme {
     /// What is signed: a template over `{body}` (required), `{id}`, `{timestamp}`, `{method}` and
     /// `{url}`, with literal text between (`{{` and `}}` for braces). Default `{body}`.
     pub signed: String,
-    /// The header with the delivery id (required when the template uses `{id}`).
+    /// The header with the delivery id: required when the template uses `{id}`, refused when it
+    /// does not (an unsigned id would make the dedup key the sender's choice).
     pub id_header: Option<String>,
-    /// The header with the timestamp (required when the template uses `{timestamp}`).
+    /// The header with the timestamp: required when the template uses `{timestamp}`, refused
+    /// when it does not (a replay window on an unsigned header holds nothing back).
     pub timestamp_header: Option<String>,
     /// The unit of the timestamp header.
     pub timestamp_unit: TimestampUnit,
@@ -411,12 +419,10 @@ const SVIX: HeaderSet = set("svix-signature", Some("svix-id"), Some("svix-timest
 const MOLTFLOW_SETS: &[HeaderSet] = &[set("X-Webhook-Hmac", None, None)];
 const MOSSMOON_SETS: &[HeaderSet] = &[set("X-Mossmoon-Signature", None, None)];
 const META_SETS: &[HeaderSet] = &[set("X-Hub-Signature-256", None, None)];
-const GITHUB_SETS: &[HeaderSet] = &[set("X-Hub-Signature-256", Some("X-GitHub-Delivery"), None)];
-const SHOPIFY_SETS: &[HeaderSet] = &[set(
-    "X-Shopify-Hmac-Sha256",
-    Some("X-Shopify-Webhook-Id"),
-    None,
-)];
+// GitHub's `X-GitHub-Delivery` and Shopify's `X-Shopify-Webhook-Id` are not signed: they are not
+// the scheme's id (the event parsers report them, see `event::extra_headers`).
+const GITHUB_SETS: &[HeaderSet] = &[set("X-Hub-Signature-256", None, None)];
+const SHOPIFY_SETS: &[HeaderSet] = &[set("X-Shopify-Hmac-Sha256", None, None)];
 const STANDARD_SETS: &[HeaderSet] = &[WEBHOOK, SVIX];
 const SVIX_SETS: &[HeaderSet] = &[SVIX, WEBHOOK];
 const STRIPE_SETS: &[HeaderSet] = &[set("Stripe-Signature", None, None)];
@@ -580,6 +586,16 @@ fn compile_generic(g: &GenericScheme) -> Result<Spec, Error> {
     if message.contains(&Part::Timestamp) && g.timestamp_header.is_none() {
         return Err(Error::InvalidConfig(ConfigProblem::TimestampWithoutHeader));
     }
+    // A header the signature does not cover is the sender's to rewrite: a replay window on it
+    // holds nothing back, and an id from it makes the dedup key the attacker's choice.
+    if g.timestamp_header.is_some() && !message.contains(&Part::Timestamp) {
+        return Err(Error::InvalidConfig(ConfigProblem::UnsignedHeader(
+            "timestamp",
+        )));
+    }
+    if g.id_header.is_some() && !message.contains(&Part::Id) {
+        return Err(Error::InvalidConfig(ConfigProblem::UnsignedHeader("id")));
+    }
     let prefix = g.prefix.trim();
     if prefix.chars().any(char::is_whitespace) {
         return Err(Error::InvalidConfig(ConfigProblem::BadTemplate(
@@ -683,8 +699,14 @@ mod tests {
         );
         assert_eq!(
             Scheme::from_name("nope"),
-            Err(Error::UnknownScheme("nope".into()))
+            Err(Error::UnknownScheme { len: 4 })
         );
+        // The name is never echoed: it may be a secret given in the scheme's place.
+        let swapped = "9f86d081884c7d659a2feaa0c55ad015";
+        let err = Scheme::from_name(swapped).unwrap_err();
+        assert!(!err.to_string().contains("9f86"), "{err}");
+        assert!(!format!("{err:?}").contains("9f86"), "{err:?}");
+        assert!(err.to_string().contains("32 characters"), "{err}");
     }
 
     #[test]
@@ -738,8 +760,27 @@ mod tests {
             ConfigProblem::TimestampWithoutHeader,
         );
         check(
-            &|g| g.id_header = Some("x-sig".into()),
+            &|g| {
+                g.signed = "{id}{body}".into();
+                g.id_header = Some("x-sig".into());
+            },
             ConfigProblem::DuplicateHeader("X-Sig".into()),
+        );
+        check(
+            &|g| g.timestamp_header = Some("X-Ts".into()),
+            ConfigProblem::UnsignedHeader("timestamp"),
+        );
+        check(
+            &|g| g.id_header = Some("X-Id".into()),
+            ConfigProblem::UnsignedHeader("id"),
+        );
+        check(
+            &|g| {
+                g.signed = "{id}.{body}".into();
+                g.id_header = Some("X-Id".into());
+                g.timestamp_header = Some("X-Ts".into());
+            },
+            ConfigProblem::UnsignedHeader("timestamp"),
         );
         check(
             &|g| g.signature_header = "bad header".into(),

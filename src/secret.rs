@@ -9,7 +9,21 @@ use crate::scheme::SecretEncoding;
 pub(crate) const MIN_WHSEC_LEN: usize = 16;
 
 /// The key bytes for `secret` under `encoding`.
+///
+/// Whatever the encoding, a key that decodes to nothing, or to zero bytes only, is refused: HMAC
+/// pads its key with zeros, so such a key is the empty key, and anyone can sign with it.
 pub(crate) fn key_bytes(secret: &[u8], encoding: SecretEncoding) -> Result<Vec<u8>, Error> {
+    let key = decode(secret, encoding)?;
+    if key.is_empty() {
+        return Err(Error::InvalidSecret(SecretProblem::Empty));
+    }
+    if key.iter().all(|&b| b == 0) {
+        return Err(Error::InvalidSecret(SecretProblem::AllZero));
+    }
+    Ok(key)
+}
+
+fn decode(secret: &[u8], encoding: SecretEncoding) -> Result<Vec<u8>, Error> {
     let bad = |p| Err(Error::InvalidSecret(p));
     if secret.is_empty() {
         return bad(SecretProblem::Empty);
@@ -89,6 +103,28 @@ mod tests {
             key_bytes(b"whsec_not base64!", SecretEncoding::Whsec),
             Err(Error::InvalidSecret(SecretProblem::NotBase64))
         );
+    }
+
+    #[test]
+    fn keys_that_decode_to_nothing_or_zeros_are_refused_in_every_encoding() {
+        let empty = Err(Error::InvalidSecret(SecretProblem::Empty));
+        let zero = Err(Error::InvalidSecret(SecretProblem::AllZero));
+        assert_eq!(key_bytes(b"==", SecretEncoding::Base64), empty);
+        assert_eq!(key_bytes(b"AA==", SecretEncoding::Base64), zero);
+        assert_eq!(key_bytes(b"00", SecretEncoding::Hex), zero);
+        assert_eq!(key_bytes(&[0, 0, 0], SecretEncoding::Utf8), zero);
+        assert_eq!(key_bytes(b"\0", SecretEncoding::Utf8), zero);
+        assert_eq!(
+            key_bytes(b"whsec_AAAAAAAAAAAAAAAAAAAAAA==", SecretEncoding::Whsec),
+            zero
+        );
+        assert_eq!(
+            key_bytes(b"AAAAAAAAAAAAAAAAAAAAAA==", SecretEncoding::Whsec),
+            zero
+        );
+        // One byte that is not zero makes a key.
+        assert!(key_bytes(b"AAAAAAAAAAAAAAAAAAAAAQ==", SecretEncoding::Whsec).is_ok());
+        assert!(key_bytes(b"0001", SecretEncoding::Hex).is_ok());
     }
 
     #[test]

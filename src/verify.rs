@@ -70,8 +70,9 @@ impl fmt::Debug for Request<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Verified<'a> {
-    /// The delivery id header, when the scheme has one (`webhook-id`, `X-GitHub-Delivery`,
-    /// `X-Shopify-Webhook-Id`, ...), as sent.
+    /// The delivery id, when the scheme signs one (`webhook-id`, `svix-id`, a generic
+    /// template's `{id}`), trimmed. An id header the signature does not cover never appears
+    /// here.
     pub id: Option<&'a str>,
     /// The signed timestamp in unix seconds, when the scheme signs one.
     pub timestamp: Option<i64>,
@@ -209,6 +210,12 @@ impl Verifier {
             || self.spec.sets.iter().any(|s| s.timestamp.is_some())
     }
 
+    /// Whether the scheme signs a delivery id (so [`Verified::id`] can be set).
+    #[must_use]
+    pub fn signs_id(&self) -> bool {
+        self.spec.uses(&Part::Id)
+    }
+
     /// Every header [`verify`](Self::verify) and [`parse`](Self::parse) may read, in the
     /// provider's spelling. A binding that copies headers out of a foreign map (a JS object, a
     /// Fetch `Headers`) needs only these.
@@ -251,9 +258,10 @@ impl Verifier {
         let mut candidates = Candidates::default();
         let stripe_ts = parse_signatures(spec, sig_value, &mut candidates)?;
 
+        // Only a signed id is read: anything else is the sender's to rewrite.
         let id = match &set.id {
-            Some(name) => value(h, name),
-            None => None,
+            Some(name) if spec.uses(&Part::Id) => value(h, name),
+            _ => None,
         };
         if spec.uses(&Part::Id) && id.is_none() {
             return Err(Error::MissingHeader(id_name(set)));
@@ -456,6 +464,16 @@ impl Signer {
         }
         Ok(out)
     }
+}
+
+/// A signer keyed with raw key bytes, none of the secret checks applied: for the fuzz target
+/// that proves no accepted secret verifies what the empty key signs. Not part of the API.
+#[doc(hidden)]
+pub fn signer_with_raw_key(scheme: &Scheme, key: &[u8]) -> Result<Signer, Error> {
+    let spec = scheme.compile()?;
+    let key = PreparedKey::new(spec.algorithm, key)
+        .ok_or(Error::InvalidSecret(crate::error::SecretProblem::Empty))?;
+    Ok(Signer { spec, key })
 }
 
 fn prepare(spec: &Spec, secret: &[u8]) -> Result<PreparedKey, Error> {

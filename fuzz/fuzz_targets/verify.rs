@@ -1,5 +1,7 @@
 //! Arbitrary schemes (built-in or generic with arbitrary configuration), secrets, headers,
-//! bodies, times and tolerances: nothing panics, and whatever signs must verify.
+//! bodies, times and tolerances: nothing panics, whatever signs must verify, and what the empty
+//! key signs never verifies under any secret a verifier accepted (HMAC pads keys with zeros, so
+//! the all-zero keys are the empty key too).
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -74,6 +76,25 @@ fuzz_target!(|input: Input| {
         }
         if let Err(e) = v.verify(&req, input.now) {
             let _ = (e.code(), e.to_string());
+        }
+
+        // 1b. A forgery under the empty key never verifies, whatever secrets were accepted.
+        if let Ok(forger) = hookseal::__private::signer_with_raw_key(&scheme, &[]) {
+            let mut sign = SignInput::new(&input.body, input.now);
+            if let Some(id) = &input.id {
+                sign = sign.with_id(id);
+            }
+            if let (Some(m), Some(u)) = (&input.method, &input.url) {
+                sign = sign.with_target(m, u);
+            }
+            if let Ok(forged) = forger.sign(&sign) {
+                let mut req = Request::new(&input.body, &forged);
+                if let (Some(m), Some(u)) = (&input.method, &input.url) {
+                    req = req.with_target(m, u);
+                }
+                let got = v.with_tolerance(Tolerance::DISABLED).verify(&req, input.now);
+                assert!(got.is_err(), "the empty key's signature verified: {forged:?}");
+            }
         }
     }
 

@@ -284,14 +284,13 @@ fn parse_value(ctx: &Ctx<'_>, value: Obj<'_, '_>, events: &mut Vec<Event>) -> Pa
     Ok(())
 }
 
-/// The profile name of `wa_id` in `contacts[]`, else the first contact's.
+/// The profile name of `wa_id` in `contacts[]`; none when that sender is not listed (another
+/// contact's name is never borrowed).
 fn contact_name<'j>(contacts: &'j [Json<'_>], wa_id: &str) -> Option<&'j str> {
-    let name = |c: &'j Json<'_>| c.get("profile")?.get("name")?.as_str();
     contacts
         .iter()
         .find(|c| c.get("wa_id").and_then(Json::as_str) == Some(wa_id))
-        .and_then(name)
-        .or_else(|| contacts.iter().find_map(name))
+        .and_then(|c| c.get("profile")?.get("name")?.as_str())
 }
 
 fn message(

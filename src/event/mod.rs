@@ -21,12 +21,15 @@
 //! | Meta message | `meta:message:{wamid}` |
 //! | Meta status | `meta:status:{wamid}:{status}` (sent, delivered, read, failed are distinct events) |
 //! | Meta other change | `meta:sha256:{hash of the raw body}:{entry}.{change}` |
-//! | Standard Webhooks, Svix | `{scheme}:{webhook-id}` |
-//! | GitHub | `github:{X-GitHub-Delivery}` |
-//! | Shopify | `shopify:{X-Shopify-Webhook-Id}` |
+//! | Standard Webhooks, Svix | `{scheme}:{webhook-id}` (signed) |
+//! | GitHub, Shopify | `{provider}:sha256:{hash of the raw body}` (their delivery id headers are not signed) |
 //! | Stripe | `stripe:{body.id}` (`evt_…`) |
 //! | Slack | `slack:{body.event_id}` |
-//! | anything without an id | `{provider}:sha256:{hash of the raw body}` |
+//! | generic with `{id}` signed | `generic:{id}` |
+//! | anything without a signed id | `{provider}:sha256:{hash of the raw body}` |
+//!
+//! Every part comes from signed bytes, and `%` and `:` inside a part are escaped (`%25`, `%3A`),
+//! so two different events cannot be made to share a key.
 
 mod json;
 mod message;
@@ -317,11 +320,11 @@ pub(crate) fn parse(
     })
 }
 
-/// Headers the event parsers read beyond the scheme's own.
+/// Headers the event parsers read beyond the scheme's own. None of them is signed.
 pub(crate) fn extra_headers(scheme_name: &str) -> &'static [&'static str] {
     match scheme_name {
-        "github" => &["X-GitHub-Event"],
-        "shopify" => &["X-Shopify-Topic"],
+        "github" => &["X-GitHub-Event", "X-GitHub-Delivery"],
+        "shopify" => &["X-Shopify-Topic", "X-Shopify-Webhook-Id"],
         _ => &[],
     }
 }
@@ -380,12 +383,24 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// `{provider}:{parts joined by ':'}`, hashed when too long.
+    /// `{provider}:{parts joined by ':'}`, hashed when too long. Within a part, `%` and `:` are
+    /// written `%25` and `%3A`, so distinct parts never join into the same key (`s1:working` +
+    /// `failed` and `s1` + `working:failed` stay apart).
     pub fn key(&self, parts: &[&str]) -> String {
         let mut key = String::from(self.provider.name());
         for p in parts {
             key.push(':');
-            key.push_str(p);
+            let mut rest = *p;
+            while let Some(at) = rest.find(['%', ':']) {
+                key.push_str(rest.get(..at).unwrap_or(""));
+                key.push_str(if rest.as_bytes().get(at) == Some(&b'%') {
+                    "%25"
+                } else {
+                    "%3A"
+                });
+                rest = rest.get(at + 1..).unwrap_or("");
+            }
+            key.push_str(rest);
         }
         if key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return format!(
@@ -485,6 +500,17 @@ mod tests {
             assert_eq!(k, ctx.key(&[id]), "the same id, the same key");
         }
         assert_ne!(ctx.key(&["evt\n1"]), ctx.key(&["evt\n2"]));
+        // Parts are escaped, so no two lists of parts give one key.
+        assert_eq!(
+            ctx.key(&["s1:working", "failed"]),
+            "mossmoon:s1%3Aworking:failed"
+        );
+        assert_ne!(
+            ctx.key(&["s1:working", "failed"]),
+            ctx.key(&["s1", "working:failed"])
+        );
+        assert_ne!(ctx.key(&["a%3Ab"]), ctx.key(&["a:b"]));
+        assert_ne!(ctx.key(&["sha256", "x"]), ctx.key(&["sha256:x"]));
         assert_eq!(ctx.key(&["wamid.HBgL+/=="]), "mossmoon:wamid.HBgL+/==");
         assert_eq!(
             ctx.body_key(),

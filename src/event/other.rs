@@ -1,5 +1,6 @@
 //! Envelopes for the non-WhatsApp schemes: type, id and dedup key from the places each provider
-//! puts them; the data is the raw JSON.
+//! puts them; the data is the raw JSON. A dedup key is built only from signed bytes: a signed id
+//! (`webhook-id`, Stripe's and Slack's ids in the body) or the body's hash.
 
 use super::{Ctx, Event, EventData, Provider, document};
 use crate::error::Error;
@@ -22,17 +23,20 @@ pub(crate) fn parse(ctx: &Ctx<'_>) -> Result<Event, Error> {
     };
     let h = |name| value(ctx.headers, name);
     let (event_type, id, occurred_at) = match ctx.provider {
+        // GitHub and Shopify sign the body only: the event name, topic and delivery id travel in
+        // headers nobody signed. They are reported (as `type` and `id`) but the dedup key comes
+        // from the signed bytes, so a replayed body with a fresh id is still a duplicate.
         Provider::GitHub => {
             let event = h("X-GitHub-Event").unwrap_or("unknown");
             let t = match str_at(&doc, &["action"]) {
                 Some(action) => format!("{event}.{action}"),
                 None => event.to_owned(),
             };
-            (t, ctx.header_id.map(str::to_owned), None)
+            (t, h("X-GitHub-Delivery").map(str::to_owned), None)
         }
         Provider::Shopify => (
             h("X-Shopify-Topic").unwrap_or("unknown").to_owned(),
-            ctx.header_id.map(str::to_owned),
+            h("X-Shopify-Webhook-Id").map(str::to_owned),
             None,
         ),
         Provider::Stripe => (
@@ -71,8 +75,8 @@ pub(crate) fn parse(ctx: &Ctx<'_>) -> Result<Event, Error> {
         ),
     };
     let dedup_key = match &id {
-        Some(id) => ctx.key(&[id]),
-        None => ctx.body_key(),
+        Some(id) if !matches!(ctx.provider, Provider::GitHub | Provider::Shopify) => ctx.key(&[id]),
+        _ => ctx.body_key(),
     };
     Ok(Event {
         provider: ctx.provider,
