@@ -6,4 +6,6 @@ import { bind } from './helpers.js';
 await glue.default({ module_or_path: new URL('./hookseal_bg.wasm', import.meta.url) });
 
 export const { Webhook, metaHandshake } = bind(glue);
-export { HooksealError, statusFor, verifyRequest, readBody, middleware } from './helpers.js';
+export {
+  HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl, DEFAULT_LIMIT,
+} from './helpers.js';

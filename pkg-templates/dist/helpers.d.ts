@@ -12,8 +12,11 @@ export declare class HooksealError extends Error {
 /** 401 not authentic or not fresh, 413 too large, 400 bad body, 500 receiver configuration. */
 export declare function statusFor(error: unknown): 400 | 401 | 413 | 500;
 
+/** The default body limit, 4 MiB: above the largest payload any supported provider documents. */
+export declare const DEFAULT_LIMIT: number;
+
 export interface LimitOptions {
-  /** The largest body accepted, in bytes. Default 1 MiB. */
+  /** The largest body accepted, in bytes. Default `DEFAULT_LIMIT` (4 MiB). */
   limit?: number;
 }
 
@@ -42,7 +45,24 @@ export interface NodeRequestLike {
 /** The raw body of a Node request, from the stream or from `express.raw()`. */
 export declare function readBody(req: NodeRequestLike, options?: LimitOptions): Promise<Uint8Array>;
 
-export interface MiddlewareOptions extends LimitOptions, Pick<VerifyOptions, 'now'> {
+/** Where the URL a sender signed comes from (HubSpot signs it). */
+export interface UrlOptions {
+  /**
+   * The origin the provider posts to, as configured there (`https://hooks.example.com`); the
+   * request's path and query are appended. Takes precedence over everything else.
+   */
+  publicUrl?: string;
+  /**
+   * Trust `X-Forwarded-Proto` and `X-Forwarded-Host`, set by a proxy in front of the app.
+   * Default `false`: anyone can send these headers.
+   */
+  trustProxy?: boolean;
+}
+
+/** The URL a Node request was sent to, built as `UrlOptions` say. */
+export declare function requestUrl(req: NodeRequestLike, options?: UrlOptions): string;
+
+export interface MiddlewareOptions extends LimitOptions, UrlOptions, Pick<VerifyOptions, 'now'> {
   /** Called with each refusal (for logging) before the response is sent. */
   onError?: (error: HooksealError, req: NodeRequestLike) => void;
 }

@@ -5,7 +5,18 @@
 // The class reads the caller's JS values here (bodies in their several forms, header maps,
 // options), where reading them is cheap, and calls the core once with bytes, strings and numbers.
 
-const DEFAULT_LIMIT = 1024 * 1024;
+/**
+ * The default body limit of `verifyRequest`, `readBody` and `middleware`: 4 MiB, above the largest
+ * payload any supported provider documents (Meta: up to 3 MB, batched statuses and messages).
+ */
+export const DEFAULT_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * The largest body hookseal hands to its wasm core at all: past this the module's memory could
+ * not hold it and the instance would trap. A string counts three bytes a character (its UTF-8
+ * worst case).
+ */
+const MAX_WASM_BODY = 512 * 1024 * 1024;
 
 /** The error hookseal throws: an `Error` with a stable `code` to switch on. */
 export class HooksealError extends Error {
@@ -25,6 +36,7 @@ export class HooksealError extends Error {
 const BODY_ERROR = 'the body must be a Uint8Array, Buffer, ArrayBuffer, typed array or string: ' +
   'pass the raw body as received, before any JSON parsing';
 const HEADERS_ERROR = 'headers must be a Fetch Headers, a Map or a plain object';
+const DETACHED_ERROR = 'the body\'s ArrayBuffer is detached (transferred or consumed): pass the bytes before transferring them';
 const toString = Object.prototype.toString;
 const encoder = new TextEncoder();
 
@@ -40,13 +52,44 @@ function fromCore(e) {
   return new HooksealError(e.slice(0, a), e.slice(b + 1), e.slice(a + 1, b) === '1');
 }
 
-/** The body as bytes (a view, never a copy) or as text. */
+/** The body as bytes (a view, never a copy) or as text, refused when it cannot reach the core. */
 function bodyOf(body) {
-  if (typeof body === 'string' || body instanceof Uint8Array) return body;
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  const tag = toString.call(body);
-  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return new Uint8Array(body);
-  throw invalidInput(BODY_ERROR);
+  let b;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    b = body;
+  } else {
+    const tag = toString.call(body);
+    const view = ArrayBuffer.isView(body);
+    if (!view && tag !== '[object ArrayBuffer]' && tag !== '[object SharedArrayBuffer]') {
+      throw invalidInput(BODY_ERROR);
+    }
+    try {
+      b = view ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body);
+    } catch {
+      // A detached ArrayBuffer (transferred to a worker, or a consumed stream's buffer).
+      throw invalidInput(DETACHED_ERROR);
+    }
+  }
+  if (typeof b === 'string') {
+    if (b.length * 3 > MAX_WASM_BODY) throw tooLarge(MAX_WASM_BODY);
+  } else {
+    if (isDetached(b.buffer)) throw invalidInput(DETACHED_ERROR);
+    if (b.byteLength > MAX_WASM_BODY) throw tooLarge(MAX_WASM_BODY);
+  }
+  return b;
+}
+
+function isDetached(buffer) {
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  // Runtimes without `ArrayBuffer.prototype.detached`: a detached buffer has no bytes and
+  // cannot be viewed again.
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** A header value: a string, or an array of strings (Node's repeated headers), joined as Fetch does. */
@@ -135,6 +178,21 @@ function optNumber(options, key) {
   throw invalidInput(`option \`${key}\` must be a finite number`);
 }
 
+/**
+ * The `tolerance` option, checked where JSON would hide a mistake: `NaN` and `Infinity` become
+ * `null` (unbounded) through `JSON.stringify`, so they are refused here. The core checks the rest.
+ */
+function toleranceOf(t) {
+  const finite = (v) => v === null || v === undefined || (typeof v === 'number' && Number.isFinite(v));
+  const ok = t === false || (typeof t === 'number' && Number.isFinite(t))
+    || (t !== null && typeof t === 'object' && finite(t.past) && finite(t.future));
+  if (!ok) {
+    throw new HooksealError('invalid_config',
+      'invalid configuration: tolerance must be whole seconds, false, or { past, future } with finite seconds or null');
+  }
+  return json(t);
+}
+
 function json(value) {
   let text;
   try {
@@ -146,6 +204,10 @@ function json(value) {
   return text;
 }
 
+const VERIFY = 0;
+const VERIFY_DETAILED = 1;
+const PARSE = 2;
+
 /**
  * The API over one instance of the wasm glue (`Core`, `metaHandshake`): each package entry
  * loads the .wasm its own way, then calls this once. Internal.
@@ -156,6 +218,7 @@ export function bind(glue) {
     #lower;
     #exact;
     #usesTimestamp;
+    #detailed;
     #scheme;
     #plain = [];
 
@@ -183,7 +246,7 @@ export function bind(glue) {
       }
       // `true` keeps the scheme's window; anything else is read by the core.
       const t = options === undefined || options === null ? undefined : options.tolerance;
-      const tolerance = t === undefined || t === true ? undefined : json(t);
+      const tolerance = t === undefined || t === true ? undefined : toleranceOf(t);
       // Each secret as `<length>:<secret>` in one string (the length as JS counts it).
       const secretsText = list.map((s) => `${s.length}:${s}`).join('');
       try {
@@ -194,6 +257,7 @@ export function bind(glue) {
       this.#exact = this.#core.names().split('\n');
       this.#lower = this.#exact.map(asciiLower);
       this.#usesTimestamp = this.#core.usesTimestamp();
+      this.#detailed = this.#core.detailed();
       this.#scheme = this.#core.scheme();
     }
 
@@ -202,63 +266,74 @@ export function bind(glue) {
     }
 
     verify(body, headers, options) {
-      const r = this.#call(false, body, headers, options);
-      const index = r & 255;
-      const slot = r >>> 8;
-      if (slot === 0 && !this.#usesTimestamp) {
+      if (!this.#detailed) {
         // No id and no timestamp: one frozen result per secret index, made once.
+        const index = this.#call(VERIFY, body, headers, options);
         return this.#plain[index] ?? (this.#plain[index] = Object.freeze({ secretIndex: index }));
       }
-      const out = { secretIndex: index };
-      if (slot !== 0) out.id = this.#got[slot - 1];
-      if (this.#usesTimestamp) {
-        const t = this.#core.timestamp();
-        if (t === t) out.timestamp = t; // not NaN
-      }
+      // `secretIndex \n timestamp \n id`, everything verification established, from one call.
+      const r = this.#call(VERIFY_DETAILED, body, headers, options);
+      const a = r.indexOf('\n');
+      const b = r.indexOf('\n', a + 1);
+      const out = { secretIndex: Number(r.slice(0, a)) };
+      if (b > a + 1) out.timestamp = Number(r.slice(a + 1, b));
+      if (b + 1 < r.length) out.id = r.slice(b + 1);
       return Object.freeze(out);
     }
 
     parse(body, headers, options) {
-      return JSON.parse(this.#call(true, body, headers, options));
+      return JSON.parse(this.#call(PARSE, body, headers, options));
     }
 
-    /** The header values of the last call (for the id). */
-    #got;
+    /** The live core, or an `invalid_input` error once `free()` was called. */
+    #live() {
+      if (this.#core === undefined) throw invalidInput('this Webhook was freed: create a new one');
+      return this.#core;
+    }
 
-    #call(parse, body, headers, options) {
-      const b = bodyOf(body);
-      const got = readHeaders(headers, this.#lower, this.#exact);
-      this.#got = got;
+    #call(kind, body, headers, options) {
+      const core = this.#live();
+      // The options first: a getter there runs user code, which may even call this Webhook
+      // again; everything this call needs is then read into locals, never kept on `this`.
       const now = optNumber(options, 'now') ?? (this.#usesTimestamp ? Date.now() / 1000 : 0);
       const method = optString(options, 'method');
       const url = optString(options, 'url');
+      const b = bodyOf(body);
+      const got = readHeaders(headers, this.#lower, this.#exact);
       const given = method !== undefined && url !== undefined;
       if (given && /[\r\n]/.test(method + url)) throw invalidInput('options `method` and `url` must be a single line');
       // The request line (given for schemes that sign it) follows the header values.
       got.push(given ? method : undefined, given ? url : undefined);
       const [values, present] = lines(got);
-      const core = this.#core;
+      const text = typeof b === 'string';
       try {
-        if (typeof b === 'string') {
-          return parse ? core.parseText(b, values, present, now) : core.verifyText(b, values, present, now);
+        switch (kind) {
+          case VERIFY:
+            return text ? core.verifyText(b, values, present, now) : core.verify(b, values, present, now);
+          case VERIFY_DETAILED:
+            return text
+              ? core.verifyDetailedText(b, values, present, now)
+              : core.verifyDetailed(b, values, present, now);
+          default:
+            return text ? core.parseText(b, values, present, now) : core.parse(b, values, present, now);
         }
-        return parse ? core.parse(b, values, present, now) : core.verify(b, values, present, now);
       } catch (e) {
         throw fromCore(e);
       }
     }
 
     sign(body, options) {
-      const b = bodyOf(body);
+      const core = this.#live();
       const timestamp = optNumber(options, 'timestamp') ?? Date.now() / 1000;
       const id = optString(options, 'id');
       if (id !== undefined && /[\r\n\0]/.test(id)) throw invalidInput('option `id` must be a header value (no line breaks)');
       const method = optString(options, 'method');
       const url = optString(options, 'url');
+      const b = bodyOf(body);
       const [text, present] = lines([id, method, url]);
       let pairs;
       try {
-        pairs = this.#core.sign(typeof b === 'string' ? encoder.encode(b) : b, timestamp, text, present).split('\n');
+        pairs = core.sign(typeof b === 'string' ? encoder.encode(b) : b, timestamp, text, present).split('\n');
       } catch (e) {
         throw fromCore(e);
       }
@@ -268,7 +343,9 @@ export function bind(glue) {
     }
 
     free() {
-      this.#core.free();
+      const core = this.#core;
+      this.#core = undefined;
+      core?.free();
     }
   }
   if (typeof Symbol.dispose === 'symbol') Webhook.prototype[Symbol.dispose] = Webhook.prototype.free;
@@ -317,20 +394,63 @@ export function statusFor(error) {
 
 /**
  * Reads a Fetch `Request` (Next.js App Router, Workers, Deno, Bun) once, verifies and parses it.
- * Returns `{ verified, events, body }`; throws `HooksealError`.
+ * The body is read from its stream and reading stops at `limit`: a larger body is never held in
+ * memory. Returns `{ verified, events, body }`; throws `HooksealError`.
  */
 export async function verifyRequest(webhook, request, options = {}) {
-  const limit = options.limit ?? DEFAULT_LIMIT;
+  const limit = limitOf(options);
   const declared = Number(request.headers.get('content-length'));
-  if (declared > limit) throw tooLarge(limit);
-  const body = new Uint8Array(await request.arrayBuffer());
-  if (body.byteLength > limit) throw tooLarge(limit);
+  if (declared > limit) {
+    await discard(request.body);
+    throw tooLarge(limit);
+  }
+  const body = await readStream(request.body, limit);
   const delivery = webhook.parse(body, request.headers, {
     method: request.method,
     url: request.url,
     now: options.now,
   });
   return { ...delivery, body };
+}
+
+function limitOf(options) {
+  const limit = options.limit ?? DEFAULT_LIMIT;
+  if (typeof limit !== 'number' || !(limit >= 0)) throw invalidInput('option `limit` must be a number of bytes');
+  return limit;
+}
+
+/** A Fetch body stream's bytes, up to `limit`; past it the stream is cancelled, and `body_too_large`. */
+async function readStream(stream, limit) {
+  if (stream === null || stream === undefined) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return concat(chunks, size);
+}
+
+function discard(stream) {
+  return stream ? stream.cancel().catch(() => {}) : undefined;
+}
+
+function concat(chunks, size) {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
 
 function tooLarge(limit) {
@@ -340,17 +460,24 @@ function tooLarge(limit) {
 /**
  * The raw body of a Node `IncomingMessage` (plain `http`, Express, Fastify's raw request),
  * read from the stream, or taken from `req.body` when `express.raw()` already read it. Refuses a
- * body a JSON parser already consumed: the bytes the sender signed are gone by then.
+ * body a JSON parser already consumed: the bytes the sender signed are gone by then. Past
+ * `limit` nothing more is kept: the rest of the stream is drained and discarded, and the promise
+ * rejects with `body_too_large`.
  */
 export function readBody(req, options = {}) {
-  const limit = options.limit ?? DEFAULT_LIMIT;
+  let limit;
+  try {
+    limit = limitOf(options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   const body = req.body;
   if (body instanceof Uint8Array) {
     return body.byteLength > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(body);
   }
   if (typeof body === 'string') {
     // express.text(): the text as sent, for the UTF-8 bodies webhooks use.
-    const bytes = new TextEncoder().encode(body);
+    const bytes = encoder.encode(body);
     return bytes.byteLength > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(bytes);
   }
   // Express leaves `{}` when a parser skipped the request (other content type); the stream is
@@ -366,26 +493,34 @@ export function readBody(req, options = {}) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
-    req.on('data', (chunk) => {
+    const onData = (chunk) => {
       size += chunk.length;
       if (size > limit) {
-        req.removeAllListeners('data');
+        // Only our own listeners go; the stream keeps flowing into nothing, so the sender can
+        // finish writing and read the 413.
+        cleanup();
         req.resume();
         reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const out = new Uint8Array(size);
-      let at = 0;
-      for (const c of chunks) {
-        out.set(c, at);
-        at += c.length;
-      }
-      resolve(out);
-    });
-    req.on('error', reject);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(concat(chunks, size));
+    };
+    const onError = (e) => {
+      cleanup();
+      reject(e);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
   });
 }
 
@@ -393,24 +528,56 @@ function isEmptyObject(value) {
   return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
 }
 
-function fullUrl(req) {
-  if (/^https?:\/\//.test(req.originalUrl || req.url)) return req.originalUrl || req.url;
-  const proto = req.headers['x-forwarded-proto'] || (req.socket && req.socket.encrypted ? 'https' : 'http');
-  const host = req.headers['x-forwarded-host'] || req.headers.host;
-  return `${String(proto).split(',')[0]}://${host}${req.originalUrl || req.url}`;
+function first(v) {
+  const s = Array.isArray(v) ? v[0] : v;
+  return typeof s === 'string' ? s.split(',')[0].trim() : undefined;
+}
+
+/**
+ * The URL the sender posted to, for schemes that sign it (HubSpot). The path and query are the
+ * request's own; an absolute-form request target (`POST http://host/path`) contributes only its
+ * path. The origin is, in order: `options.publicUrl` (the address the provider was given, such
+ * as `https://hooks.example.com`); with `trustProxy: true`, the `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` a proxy in front of the app set; otherwise the `Host` header and whether the
+ * socket is TLS. Forwarding headers are never read unless trusted: anyone can send them, and
+ * they would rebind a signature made for one host to another.
+ */
+export function requestUrl(req, options = {}) {
+  let path = req.originalUrl || req.url || '/';
+  if (!path.startsWith('/')) {
+    try {
+      const u = new URL(path);
+      path = u.pathname + u.search;
+    } catch {
+      path = '/';
+    }
+  }
+  if (options.publicUrl !== undefined) {
+    if (typeof options.publicUrl !== 'string') throw invalidInput('option `publicUrl` must be a string');
+    return new URL(options.publicUrl).origin + path;
+  }
+  const h = req.headers || {};
+  const trusted = options.trustProxy === true;
+  const proto = (trusted && first(h['x-forwarded-proto'])) || (req.socket && req.socket.encrypted ? 'https' : 'http');
+  const host = (trusted && first(h['x-forwarded-host'])) || first(h.host) || 'localhost';
+  return `${proto}://${host}${path}`;
 }
 
 /**
  * Express (or plain `http`) middleware: reads the raw body, verifies and parses it, and puts
  * `{ verified, events, body }` on `req.hookseal`; on failure answers with the status from
- * `statusFor` and `{ "error": code, "message": … }`, and does not call `next`.
+ * `statusFor` and `{ "error": code, "message": … }`, and does not call `next`. A `413` also
+ * asks the client to close the connection (`Connection: close`), since the rest of its body was
+ * never read.
  */
 export function middleware(webhook, options = {}) {
   return function hookseal(req, res, next) {
     readBody(req, options)
       .then((body) => {
         req.hookseal = {
-          ...webhook.parse(body, req.headers, { method: req.method, url: fullUrl(req), now: options.now }),
+          ...webhook.parse(body, req.headers, {
+            method: req.method, url: requestUrl(req, options), now: options.now,
+          }),
           body,
         };
       })
@@ -419,6 +586,7 @@ export function middleware(webhook, options = {}) {
         if (options.onError) options.onError(error, req);
         res.statusCode = statusFor(error);
         res.setHeader('content-type', 'application/json');
+        if (res.statusCode === 413) res.setHeader('connection', 'close');
         res.end(JSON.stringify({ error: error.code, message: error.message }));
       });
   };

@@ -13,3 +13,5 @@ exports.statusFor = helpers.statusFor;
 exports.verifyRequest = helpers.verifyRequest;
 exports.readBody = helpers.readBody;
 exports.middleware = helpers.middleware;
+exports.requestUrl = helpers.requestUrl;
+exports.DEFAULT_LIMIT = helpers.DEFAULT_LIMIT;

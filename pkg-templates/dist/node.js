@@ -3,5 +3,6 @@
 import cjs from './index.cjs';
 
 export const {
-  Webhook, metaHandshake, HooksealError, statusFor, verifyRequest, readBody, middleware,
+  Webhook, metaHandshake, HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl,
+  DEFAULT_LIMIT,
 } = cjs;

@@ -8,4 +8,6 @@ import { sameRealm } from './module.js';
 glue.initSync({ module: sameRealm(wasm) });
 
 export const { Webhook, metaHandshake } = bind(glue);
-export { HooksealError, statusFor, verifyRequest, readBody, middleware } from './helpers.js';
+export {
+  HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl, DEFAULT_LIMIT,
+} from './helpers.js';

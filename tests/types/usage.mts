@@ -1,11 +1,11 @@
 // Type-checked (tsc --noEmit), never run: what a TypeScript user writes against hookseal's
 // published declarations. A wrong or missing type fails `make test`.
 import {
-  HooksealError, Webhook, metaHandshake, middleware, statusFor, verifyRequest,
+  DEFAULT_LIMIT, HooksealError, Webhook, metaHandshake, middleware, requestUrl, statusFor, verifyRequest,
   type Delivery, type HooksealErrorCode, type HooksealEvent, type InboundMessage, type Verified,
 } from 'hookseal';
 
-const wh = new Webhook('mossmoon', ['old-secret', 'new-secret'], { tolerance: { past: 300 } });
+const wh = new Webhook('mossmoon', ['old-secret', 'new-secret'], { tolerance: { past: 300, future: null } });
 const generic = new Webhook({ generic: { signatureHeader: 'X-Sig', algorithm: 'sha512', encoding: 'base64url' } }, 's');
 void generic;
 
@@ -16,6 +16,10 @@ void index; void maybeId;
 
 const headers: Record<string, string> = wh.sign('{}', { timestamp: 1, id: 'msg_1' });
 void headers;
+
+const limit: number = DEFAULT_LIMIT;
+const url: string = requestUrl({ headers: {}, on: () => undefined }, { publicUrl: 'https://hooks.example.com', trustProxy: false });
+void limit; void url;
 
 export function handle(delivery: Delivery): string[] {
   const out: string[] = [];
@@ -54,7 +58,7 @@ export async function route(request: Request): Promise<Response> {
 
 const challenge: string = metaHandshake(new URLSearchParams('hub.mode=subscribe'), 'token');
 void challenge;
-void middleware(wh, { limit: 10, onError: (e) => void e.code });
+void middleware(wh, { limit: 10, trustProxy: true, onError: (e) => void e.code });
 
 // @ts-expect-error: not a scheme name
 new Webhook('not-a-scheme', 's');

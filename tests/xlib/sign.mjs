@@ -68,7 +68,8 @@ export async function signAll(perLibrary = 25) {
     body = randomBody();
     const gh = await octokitSign(ghSecret, body);
     push("@octokit/webhooks-methods", "github", ghSecret,
-      { "X-Hub-Signature-256": gh, "X-GitHub-Delivery": id }, body, { id }, "X-Hub-Signature-256");
+      // X-GitHub-Delivery is not signed: verification never reports it as the id.
+      { "X-Hub-Signature-256": gh, "X-GitHub-Delivery": id }, body, {}, "X-Hub-Signature-256");
   }
 
   return cases;

@@ -1,12 +1,10 @@
 //! The JavaScript bindings of hookseal: one thin wasm-bindgen module over the core.
 //!
-//! The package's JS (`pkg-templates/dist/webhook.js`) reads the caller's JS values (bodies in
+//! The package's JS (`pkg-templates/dist/helpers.js`) reads the caller's JS values (bodies in
 //! their several forms, header maps, options) and calls in here with plain bytes, strings and
 //! numbers, so a call crosses the JS/wasm boundary once. Everything here converts those into the
 //! core's types and back; the core does the work. An error crosses as one string,
 //! `code \n signatureVerified \n message`, which the JS turns into a `HooksealError`.
-
-use std::cell::Cell;
 
 use hookseal::{
     Error, GenericScheme, Headers, Request, Scheme, SignInput, Signer, Tolerance, Verifier,
@@ -97,8 +95,8 @@ export interface GenericScheme {
   tolerance?: Tolerance;
 }
 
-/** A replay window in seconds each way; `null` is unbounded. */
-export interface Tolerance { past?: number | null; future?: number | null }
+/** A replay window in seconds each way; `null` is unbounded. Both sides must be given. */
+export interface Tolerance { past: number | null; future: number | null }
 
 export interface WebhookOptions {
   /** Seconds both ways, `false` to disable, or a window. Default: the scheme's own. */
@@ -125,7 +123,7 @@ export interface SignOptions {
 
 /** What verification established (frozen, and shared between calls when it has no id or timestamp). */
 export interface Verified {
-  /** The delivery id header, when the scheme has one. */
+  /** The delivery id, when the scheme signs one (Standard Webhooks, Svix, a generic `{id}`). */
   id?: string;
   /** The signed timestamp, unix seconds, when the scheme signs one. */
   timestamp?: number;
@@ -266,8 +264,6 @@ pub struct Core {
     signer: Signer,
     /// Every header verification and parsing read, in the provider's spelling.
     names: Vec<String>,
-    /// The signed timestamp of the last successful verification (NaN without one).
-    timestamp: Cell<f64>,
 }
 
 #[wasm_bindgen]
@@ -303,7 +299,6 @@ impl Core {
             verifier,
             signer,
             names,
-            timestamp: Cell::new(f64::NAN),
         })
     }
 
@@ -324,15 +319,15 @@ impl Core {
         self.verifier.uses_timestamp()
     }
 
-    /// The signed timestamp of the last successful `verify` (NaN when the scheme has none).
-    pub fn timestamp(&self) -> f64 {
-        self.timestamp.get()
+    /// Whether `verify` establishes more than the secret index (the scheme signs an id or a
+    /// timestamp): the JS then calls [`verify_detailed`](Self::verify_detailed).
+    pub fn detailed(&self) -> bool {
+        self.verifier.uses_timestamp() || self.verifier.signs_id()
     }
 
     /// Verifies `body` against the header values in `values`: the `names()` order, then the
-    /// request method and URL (given for schemes that sign them), as [`Lines`]. Returns the secret index,
-    /// plus 256 times (1 + the position of the id header among the names) when the scheme has
-    /// an id; the timestamp is then read with `timestamp()`.
+    /// request method and URL (given for schemes that sign them), as [`Lines`]. Returns the
+    /// secret index.
     pub fn verify(
         &self,
         body: &[u8],
@@ -346,17 +341,36 @@ impl Core {
             .verifier
             .verify(&req, seconds(now))
             .map_err(|e| error(&e))?;
-        #[allow(clippy::cast_precision_loss)]
-        self.timestamp
-            .set(v.timestamp.map_or(f64::NAN, |t| t as f64));
-        // Which header the id came from: its value is a slice of `values`, so the line it
-        // starts on is the header's position.
-        let id_slot = v.id.and_then(|id| {
-            let offset = (id.as_ptr() as usize).checked_sub(values.as_ptr() as usize)?;
-            Some(values.get(..offset)?.matches('\n').count())
-        });
-        #[allow(clippy::cast_possible_truncation)]
-        Ok(v.secret_index as u32 + id_slot.map_or(0, |i| (i as u32 + 1) << 8))
+        #[allow(clippy::cast_possible_truncation)] // at most MAX_SECRETS
+        Ok(v.secret_index as u32)
+    }
+
+    /// `verify`, returning everything verification established in one string:
+    /// `secretIndex \n timestamp \n id`, the timestamp and id empty when absent (neither can
+    /// contain a line feed: they came from single lines).
+    #[wasm_bindgen(js_name = verifyDetailed)]
+    pub fn verify_detailed(
+        &self,
+        body: &[u8],
+        values: &str,
+        present: u32,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        use std::fmt::Write as _;
+        let (headers, target) = self.headers(values, present)?;
+        let req = request(body, &headers, target);
+        let v = self
+            .verifier
+            .verify(&req, seconds(now))
+            .map_err(|e| error(&e))?;
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", v.secret_index); // writing to a String cannot fail
+        if let Some(t) = v.timestamp {
+            let _ = write!(out, "{t}");
+        }
+        out.push('\n');
+        out.push_str(v.id.unwrap_or(""));
+        Ok(out)
     }
 
     /// `verify` for a body given as text (its UTF-8 bytes are verified).
@@ -369,6 +383,18 @@ impl Core {
         now: f64,
     ) -> Result<u32, JsValue> {
         self.verify(body.as_bytes(), values, present, now)
+    }
+
+    /// `verify_detailed` for a body given as text.
+    #[wasm_bindgen(js_name = verifyDetailedText)]
+    pub fn verify_detailed_text(
+        &self,
+        body: &str,
+        values: &str,
+        present: u32,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        self.verify_detailed(body.as_bytes(), values, present, now)
     }
 
     /// Verifies, then parses: the delivery as JSON text (`{ verified, events }`).
