@@ -24,7 +24,9 @@ pub use event::{Event, EventData, InboundMessage, MessageKind, Provider};
 pub use handshake::meta_handshake;
 pub use headers::{HeaderName, Headers};
 pub use mac::{Algorithm, Encoding};
-pub use scheme::{GenericScheme, SCHEME_NAMES, Scheme, SecretEncoding, TimestampUnit, Tolerance};
+pub use scheme::{
+    DEFAULT_MAX_BODY, GenericScheme, SCHEME_NAMES, Scheme, SecretEncoding, TimestampUnit, Tolerance,
+};
 pub use verify::{
     Delivery, MAX_SECRETS, MAX_SIGNATURES, Request, SignInput, Signer, Verified, Verifier,
 };

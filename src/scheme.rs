@@ -336,7 +336,16 @@ pub(crate) struct Spec {
     pub algorithm_header: Option<HeaderName>,
     pub secret: SecretEncoding,
     pub tolerance: Tolerance,
+    /// The largest body the provider documents sending, rounded up: the default body limit of
+    /// every receiver built on this scheme.
+    pub max_body: u64,
 }
+
+/// The default body limit: 4 MiB, above Meta's documented 3 MB (the largest of the WhatsApp
+/// providers; the others document less or nothing).
+pub const DEFAULT_MAX_BODY: u64 = 4 * 1024 * 1024;
+/// GitHub caps webhook payloads at 25 MB.
+const GITHUB_MAX_BODY: u64 = 25 * 1024 * 1024;
 
 impl Spec {
     pub(crate) fn uses(&self, part: &Part) -> bool {
@@ -396,11 +405,17 @@ const fn spec(
         algorithm_header: None,
         secret: SecretEncoding::Utf8,
         tolerance,
+        max_body: DEFAULT_MAX_BODY,
     }
 }
 
 const fn with_secret(mut s: Spec, secret: SecretEncoding) -> Spec {
     s.secret = secret;
+    s
+}
+
+const fn with_max_body(mut s: Spec, max_body: u64) -> Spec {
+    s.max_body = max_body;
     s
 }
 
@@ -452,6 +467,7 @@ static MOLTFLOW: Spec = Spec {
     algorithm_header: Some(Cow::Borrowed("X-Webhook-Hmac-Algorithm")),
     secret: SecretEncoding::Utf8,
     tolerance: OFF,
+    max_body: DEFAULT_MAX_BODY,
 };
 static MOSSMOON: Spec = spec(
     "mossmoon",
@@ -473,15 +489,18 @@ static META: Spec = spec(
     S,
     OFF,
 );
-static GITHUB: Spec = spec(
-    "github",
-    GITHUB_SETS,
-    tokens("sha256="),
-    SHA256,
-    Encoding::Hex,
-    BODY,
-    S,
-    OFF,
+static GITHUB: Spec = with_max_body(
+    spec(
+        "github",
+        GITHUB_SETS,
+        tokens("sha256="),
+        SHA256,
+        Encoding::Hex,
+        BODY,
+        S,
+        OFF,
+    ),
+    GITHUB_MAX_BODY,
 );
 static SHOPIFY: Spec = spec(
     "shopify",
@@ -636,6 +655,7 @@ fn compile_generic(g: &GenericScheme) -> Result<Spec, Error> {
         algorithm_header: None,
         secret: g.secret_encoding,
         tolerance: g.tolerance,
+        max_body: DEFAULT_MAX_BODY,
     })
 }
 

@@ -210,6 +210,13 @@ impl Verifier {
             || self.spec.sets.iter().any(|s| s.timestamp.is_some())
     }
 
+    /// The default body limit for this scheme, in bytes: the largest payload the provider
+    /// documents, rounded up (4 MiB for most, Meta's 3 MB included; 25 MiB for GitHub).
+    #[must_use]
+    pub fn max_body_bytes(&self) -> u64 {
+        self.spec.max_body
+    }
+
     /// Whether the scheme signs a delivery id (so [`Verified::id`] can be set).
     #[must_use]
     pub fn signs_id(&self) -> bool {

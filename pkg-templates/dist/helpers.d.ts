@@ -12,11 +12,14 @@ export declare class HooksealError extends Error {
 /** 401 not authentic or not fresh, 413 too large, 400 bad body, 500 receiver configuration. */
 export declare function statusFor(error: unknown): 400 | 401 | 413 | 500;
 
-/** The default body limit, 4 MiB: above the largest payload any supported provider documents. */
+/** `readBody`'s default body limit, 4 MiB: above Meta's documented 3 MB. */
 export declare const DEFAULT_LIMIT: number;
 
 export interface LimitOptions {
-  /** The largest body accepted, in bytes. Default `DEFAULT_LIMIT` (4 MiB). */
+  /**
+   * The largest body accepted, in bytes. Default: the webhook's `maxBodyBytes` (the largest
+   * payload its provider documents), or `DEFAULT_LIMIT` for `readBody`.
+   */
   limit?: number;
 }
 

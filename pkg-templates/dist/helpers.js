@@ -6,8 +6,8 @@
 // options), where reading them is cheap, and calls the core once with bytes, strings and numbers.
 
 /**
- * The default body limit of `verifyRequest`, `readBody` and `middleware`: 4 MiB, above the largest
- * payload any supported provider documents (Meta: up to 3 MB, batched statuses and messages).
+ * The default body limit of `readBody`: 4 MiB, above Meta's documented 3 MB. `verifyRequest` and
+ * `middleware` default to their webhook's `maxBodyBytes` instead (25 MiB for GitHub).
  */
 export const DEFAULT_LIMIT = 4 * 1024 * 1024;
 
@@ -220,6 +220,7 @@ export function bind(glue) {
     #usesTimestamp;
     #detailed;
     #scheme;
+    #maxBodyBytes;
     #plain = [];
 
     constructor(scheme, secrets, options) {
@@ -259,10 +260,15 @@ export function bind(glue) {
       this.#usesTimestamp = this.#core.usesTimestamp();
       this.#detailed = this.#core.detailed();
       this.#scheme = this.#core.scheme();
+      this.#maxBodyBytes = this.#core.maxBodyBytes();
     }
 
     get scheme() {
       return this.#scheme;
+    }
+
+    get maxBodyBytes() {
+      return this.#maxBodyBytes;
     }
 
     verify(body, headers, options) {
@@ -398,7 +404,7 @@ export function statusFor(error) {
  * memory. Returns `{ verified, events, body }`; throws `HooksealError`.
  */
 export async function verifyRequest(webhook, request, options = {}) {
-  const limit = limitOf(options);
+  const limit = limitOf(options, webhook);
   const declared = Number(request.headers.get('content-length'));
   if (declared > limit) {
     await discard(request.body);
@@ -413,8 +419,8 @@ export async function verifyRequest(webhook, request, options = {}) {
   return { ...delivery, body };
 }
 
-function limitOf(options) {
-  const limit = options.limit ?? DEFAULT_LIMIT;
+function limitOf(options, webhook) {
+  const limit = options.limit ?? webhook?.maxBodyBytes ?? DEFAULT_LIMIT;
   if (typeof limit !== 'number' || !(limit >= 0)) throw invalidInput('option `limit` must be a number of bytes');
   return limit;
 }
@@ -571,8 +577,9 @@ export function requestUrl(req, options = {}) {
  * never read.
  */
 export function middleware(webhook, options = {}) {
+  const read = { limit: limitOf(options, webhook) };
   return function hookseal(req, res, next) {
-    readBody(req, options)
+    readBody(req, read)
       .then((body) => {
         req.hookseal = {
           ...webhook.parse(body, req.headers, {

@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Webhook, HooksealError, metaHandshake, middleware, readBody, statusFor, verifyRequest,
+  DEFAULT_LIMIT, Webhook, HooksealError, metaHandshake, middleware, readBody, statusFor, verifyRequest,
 } from 'hookseal';
 
 const SECRET = 'mm_secret_for_tests_0123456789';
@@ -211,4 +211,27 @@ test('readBody refuses a body a JSON parser already consumed', async () => {
     }
   });
   assert.deepEqual(parsed, { status: 400, json: { error: 'body_already_parsed' } });
+});
+
+test('a 2.5 MB Meta payload passes verifyRequest and middleware with their default limits', async () => {
+  assert.equal(DEFAULT_LIMIT, 4 * 1024 * 1024);
+  const meta = new Webhook('meta', 'meta-app-secret');
+  assert.equal(meta.maxBodyBytes, 4 * 1024 * 1024, 'above Meta\'s documented 3 MB');
+  assert.equal(new Webhook('github', 'gh-secret').maxBodyBytes, 25 * 1024 * 1024, 'GitHub caps payloads at 25 MB');
+  const texts = [0, 1, 2].map((i) => `${i}`.repeat(830 * 1024));
+  const payload = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: '2' },
+      messages: texts.map((text, i) => ({ from: '15559876543', id: `wamid.big${i}`, timestamp: '1781275331', type: 'text', text: { body: text } })),
+    } }] }],
+  });
+  assert.ok(payload.length > 2_500_000);
+  const headers = meta.sign(payload);
+  const req = new Request('https://example.com/hook', { method: 'POST', body: payload, headers });
+  const { events } = await verifyRequest(meta, req);
+  assert.deepEqual(events.map((e) => e.message.text.length), texts.map((t) => t.length));
+  const mw = middleware(meta);
+  const res = await roundTrip((rq, rs) => mw(rq, rs, () => rs.end(JSON.stringify({ n: rq.hookseal.events.length }))), { payload, headers });
+  assert.deepEqual(res, { status: 200, json: { n: 3 } });
 });

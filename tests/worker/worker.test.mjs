@@ -75,15 +75,54 @@ function sources() {
     down: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/down') },
     hold: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'] },
     load: { scheme: 'moltflow', secrets: ['MOLTFLOW_SECRET'], destination: to('/ok/load') },
+    // Per-source body limits above the suite's small MAX_BODY_BYTES.
+    bigmeta: { scheme: 'meta', secrets: ['META_APP_SECRET'], destination: to('/ok/bigmeta'), maxBodyBytes: 4 * 1024 * 1024 },
+    big: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/ok/big'), maxBodyBytes: 4 * 1024 * 1024 },
+    bighold: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], maxBodyBytes: 4 * 1024 * 1024 },
     // Misconfigured on purpose: its secret is not set.
     unset: { scheme: 'mossmoon', secrets: ['NEVER_SET_SECRET'], destination: to('/ok/unset') },
   };
 }
 
-/** Miniflare options; `without` drops a binding to simulate its failure. */
-function options({ without = [], vars = {} } = {}) {
+/**
+ * Miniflare options; `without` drops a binding to simulate its failure; `failSendBatch` (such
+ * as '2') makes those calls of the EVENTS queue's `sendBatch` fail; `vars` with an undefined
+ * value removes that var.
+ */
+function options({ without = [], vars = {}, failSendBatch } = {}) {
   const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
   for (const b of without) delete producers[b];
+  const bindings = {
+    SOURCES: sources(), ...SECRETS,
+    MAX_BODY_BYTES: String(MAX_BODY), DEDUP_TTL_SECONDS: '259200',
+    DELIVERY_MAX_ATTEMPTS: String(MAX_ATTEMPTS), DELIVERY_BACKOFF_SECONDS: '0',
+    ...vars,
+  };
+  for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
+  // Fault injection: a test entry in front of the built Worker hands it an EVENTS queue whose
+  // chosen sendBatch calls (counted from 1 per isolate) throw. The class is named WorkerQueue
+  // because workers-rs checks a binding's constructor name.
+  const faultyEntry = `import { WorkerEntrypoint } from 'cloudflare:workers';
+    import Hookseal from './index.js';
+    let calls = 0;
+    class WorkerQueue {
+      constructor(real, fail) { this.real = real; this.fail = fail.split(','); }
+      send(body, options) { return this.real.send(body, options); }
+      async sendBatch(batch, options) {
+        calls += 1;
+        if (this.fail.includes(String(calls))) throw new Error('injected failure of sendBatch #' + calls);
+        return this.real.sendBatch(batch, options);
+      }
+    }
+    export default class extends WorkerEntrypoint {
+      fetch(request) {
+        const env = { ...this.env, EVENTS: new WorkerQueue(this.env.EVENTS, ${JSON.stringify(failSendBatch ?? '')}) };
+        return new Hookseal(this.ctx, env).fetch(request);
+      }
+      queue(batch) { return new Hookseal(this.ctx, this.env).queue(batch); }
+    }`;
+  const modules = [{ type: 'ESModule', path: join(build, 'index.js') }, { type: 'CompiledWasm', path: join(build, 'index_bg.wasm') }];
+  if (failSendBatch) modules.unshift({ type: 'ESModule', path: join(build, 'faulty-entry.js'), contents: faultyEntry });
   return convertV4MiniflareOptions({
     cf: false,
     defaultPersistRoot: persist,
@@ -98,14 +137,9 @@ function options({ without = [], vars = {} } = {}) {
       {
         name: 'hookseal',
         modulesRoot: build,
-        modules: [{ type: 'ESModule', path: join(build, 'index.js') }, { type: 'CompiledWasm', path: join(build, 'index_bg.wasm') }],
+        modules,
         compatibilityDate: '2026-11-01',
-        bindings: {
-          SOURCES: sources(), ...SECRETS,
-          MAX_BODY_BYTES: String(MAX_BODY), DEDUP_TTL_SECONDS: '259200',
-          DELIVERY_MAX_ATTEMPTS: String(MAX_ATTEMPTS), DELIVERY_BACKOFF_SECONDS: '0',
-          ...vars,
-        },
+        bindings,
         kvNamespaces: without.includes('DEDUP') ? [] : ['DEDUP'],
         queueProducers: producers,
         queueConsumers: { 'hookseal-events': { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'hookseal-dead-letter' } },
@@ -345,6 +379,129 @@ test('a KV or Queue failure answers 503, and the sender\'s retry then succeeds w
   for (const binding of ['DEDUP', 'EVENTS']) {
     assert.equal(delivered.filter((d) => d.id === `mossmoon:evt_outage_${binding}`).length, 1);
   }
+});
+
+/** A Meta body with `n` statuses, each with its own wamid (`tag` keeps bodies apart). */
+function metaStatuses(n, tag) {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+      statuses: Array.from({ length: n }, (_, i) => ({
+        id: `wamid.${tag}.${String(i).padStart(5, '0')}`, status: 'delivered', timestamp: '1781275331', recipient_id: '15559876543',
+      })),
+    } }] }],
+  });
+}
+
+/** A Meta body with one text message per entry of `texts`. */
+function metaMessages(texts, tag) {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+      contacts: [{ profile: { name: 'Kerry Fisher' }, wa_id: '15559876543' }],
+      messages: texts.map((text, i) => ({ from: '15559876543', id: `wamid.${tag}.${i}`, timestamp: '1781275331', type: 'text', text: { body: text } })),
+    } }] }],
+  });
+}
+
+const deliveredIds = (prefix) => delivered.filter((d) => d.id.startsWith(prefix)).map((d) => d.id);
+
+test('Meta bodies with 1, 100, 101, 250 and 1,000 statuses: every status delivered exactly once', async () => {
+  const sizes = [1, 100, 101, 250, 1000];
+  let want = 0;
+  for (const n of sizes) {
+    const body = metaStatuses(n, `st${n}`);
+    const started = Date.now();
+    const res = await post('bigmeta', body, signers.meta.sign(body));
+    const ms = Date.now() - started;
+    assert.deepEqual([res.status, res.json.accepted], [202, n], `${n} statuses: ${JSON.stringify(res.json)}`);
+    if (n === 1000) console.log(`# a 1,000-status Meta body (${body.length} bytes) accepted in ${ms} ms`);
+    want += n;
+  }
+  await until(`${want} status deliveries`, () => deliveredIds('meta:status:wamid.st').length >= want, 120_000);
+  await new Promise((r) => setTimeout(r, 1500));
+  const ids = deliveredIds('meta:status:wamid.st');
+  assert.equal(ids.length, want, 'no status delivered twice');
+  assert.equal(new Set(ids).size, want, 'every status delivered');
+  // The same 1,000-status body again is all duplicates.
+  const again = metaStatuses(1000, 'st1000');
+  const dup = await post('bigmeta', again, signers.meta.sign(again));
+  assert.deepEqual([dup.status, dup.json.accepted, dup.json.duplicates], [200, 0, 1000]);
+});
+
+test('events of 200 KiB and 900 KiB of text travel by reference and arrive whole and signed', async () => {
+  const before = delivered.length;
+  const sizes = [200 * 1024, 900 * 1024];
+  for (const [i, size] of sizes.entries()) {
+    // Non-ASCII text, so the envelope is counted at two bytes a character.
+    const text = 'Olá, ação! '.repeat(Math.ceil(size / 11)).slice(0, size);
+    const body = JSON.stringify({ event: 'message.received', id: `evt_large_${i}`, line_id: 'ln_1',
+      message: { id: `msg_large_${i}`, from: '+15559876543', type: 'text', text, received_at: '2026-06-12T14:42:11Z' } });
+    const res = await post('big', body, signers.mossmoon.sign(body));
+    assert.deepEqual([res.status, res.json.accepted], [202, 1], `${size}: ${JSON.stringify(res.json)}`);
+    await until(`the ${size}-byte event`, () => delivered.some((d) => d.id === `mossmoon:evt_large_${i}`), 30_000);
+    const d = delivered.find((x) => x.id === `mossmoon:evt_large_${i}`);
+    assert.equal(d.body.event.data.text, text, 'the destination received the whole text');
+    assert.equal(d.body.event.data.messageId, `msg_large_${i}`);
+    assert.equal(d.body.event.message.text, text);
+  }
+  assert.deepEqual(badSignatures, [], 'every delivery verified at the destination');
+  // Without a destination, the outbox message names the stored envelope.
+  const text = 'z'.repeat(300 * 1024);
+  const body = JSON.stringify({ event: 'message.received', id: 'evt_large_hold', line_id: 'ln_1',
+    message: { id: 'msg_h', from: '+1555', type: 'text', text, received_at: '2026-06-12T14:42:11Z' } });
+  assert.equal((await post('bighold', body, signers.mossmoon.sign(body))).status, 202);
+  await until('the outbox reference', () => outbox.some((m) => m.dedupKey === 'mossmoon:evt_large_hold'));
+  const m = outbox.find((x) => x.dedupKey === 'mossmoon:evt_large_hold');
+  assert.equal(m.event, '');
+  assert.equal(m.eventRef, 'hookseal:event/bighold/mossmoon:evt_large_hold');
+  const kv = await mf.getKVNamespace('DEDUP');
+  assert.equal(JSON.parse(await kv.get(m.eventRef)).message.text, text);
+  assert.ok(delivered.length - before >= 2);
+});
+
+test('a 2.5 MB Meta payload is accepted with the default limit; over it is still 413', async () => {
+  await mf.setOptions(options({ vars: { MAX_BODY_BYTES: undefined } }));
+  try {
+    const texts = [0, 1, 2].map((i) => `${i}`.repeat(830 * 1024));
+    const body = metaMessages(texts, 'huge');
+    assert.ok(body.length > 2_500_000 && body.length < 3_000_000, String(body.length));
+    const res = await post('whatsapp', body, signers.meta.sign(body));
+    assert.deepEqual([res.status, res.json.accepted], [202, 3], JSON.stringify(res.json));
+    await until('the three large messages', () => deliveredIds('meta:message:wamid.huge.').length >= 3, 60_000);
+    for (const [i, t] of texts.entries()) {
+      assert.equal(delivered.find((d) => d.id === `meta:message:wamid.huge.${i}`).body.event.message.text, t);
+    }
+    const over = 'x'.repeat(4 * 1024 * 1024 + 1);
+    const big = await post('whatsapp', over, signers.meta.sign(over));
+    assert.deepEqual([big.status, big.json.error], [413, 'body_too_large']);
+  } finally {
+    await mf.setOptions(options());
+  }
+});
+
+test('a Queue send that fails for one chunk answers 503; the retry delivers every event exactly once', async () => {
+  const body = metaStatuses(250, 'chunkfail'); // three chunks: 100, 100, 50
+  await mf.setOptions(options({ failSendBatch: '2' }));
+  try {
+    const first = await post('bigmeta', body, signers.meta.sign(body));
+    assert.deepEqual([first.status, first.json.error], [503, 'queue_unavailable']);
+    const retry = await post('bigmeta', body, signers.meta.sign(body));
+    assert.deepEqual([retry.status, retry.json.accepted, retry.json.duplicates], [202, 100, 150],
+      'the retry enqueues only the chunk that failed');
+    // Delivered before the options change again: a restart of Miniflare drops queued messages.
+    await until('250 statuses', () => deliveredIds('meta:status:wamid.chunkfail.').length >= 250, 60_000);
+    await new Promise((r) => setTimeout(r, 1500));
+  } finally {
+    await mf.setOptions(options());
+  }
+  const ids = deliveredIds('meta:status:wamid.chunkfail.');
+  assert.equal(ids.length, 250, 'nothing doubled');
+  assert.equal(new Set(ids).size, 250, 'nothing lost');
 });
 
 test('load: 2,000 signed events with 20 % duplicates, every distinct one delivered exactly once', async () => {

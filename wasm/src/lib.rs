@@ -39,6 +39,11 @@ export declare class Webhook {
   /** The scheme's canonical name. */
   readonly scheme: string;
   /**
+   * The default body limit of the HTTP helpers for this scheme, in bytes: the largest payload the
+   * provider documents, rounded up (4 MiB for most, Meta's 3 MB included; 25 MiB for GitHub).
+   */
+  readonly maxBodyBytes: number;
+  /**
    * Verifies the raw body against the headers. Throws a `HooksealError` when the request is not
    * authentic or not fresh; returns what verification established (a frozen object, shared
    * between calls when it carries no id or timestamp).
@@ -311,6 +316,13 @@ impl Core {
     /// one per line.
     pub fn names(&self) -> String {
         self.names.join("\n")
+    }
+
+    /// The scheme's default body limit in bytes (the largest payload its provider documents).
+    #[wasm_bindgen(js_name = maxBodyBytes)]
+    #[allow(clippy::cast_precision_loss)] // at most 25 MiB
+    pub fn max_body_bytes(&self) -> f64 {
+        self.verifier.max_body_bytes() as f64
     }
 
     /// Whether "now" matters (the scheme signs a timestamp).

@@ -44,6 +44,9 @@ pub struct SourceConfig {
     /// For Meta sources: the name of the secret holding the verify token of the `GET` handshake.
     #[serde(default)]
     pub verify_token: Option<String>,
+    /// This source's body limit in bytes, instead of `MAX_BODY_BYTES`.
+    #[serde(default)]
+    pub max_body_bytes: Option<u64>,
 }
 
 /// A source ready to verify.

@@ -15,7 +15,7 @@ use worker::{
     RequestInit,
 };
 
-use crate::config::{self, DEAD_LETTER_QUEUE, DELIVERY_SECRET, EVENTS_QUEUE};
+use crate::config::{self, DEAD_LETTER_QUEUE, DEDUP_KV, DELIVERY_SECRET, EVENTS_QUEUE};
 use crate::ingest::QueueMessage;
 use crate::log::{self, now_ms};
 
@@ -46,14 +46,28 @@ pub async fn batch(batch: &MessageBatch<serde_json::Value>, env: &Env) {
 }
 
 /// The body delivered to the destination: the source, when it was received, and the event.
-fn delivery_body(msg: &QueueMessage) -> String {
+fn delivery_body(msg: &QueueMessage, event: &str) -> String {
     format!(
         r#"{{"source":{},"receivedAt":{},"attempt":{},"event":{}}}"#,
         json!(msg.source),
         msg.received_at,
         msg.attempt + 1,
-        msg.event
+        event
     )
+}
+
+/// The envelope: in the message, or, for a large event, in KV under `event_ref`. Not found yet
+/// is retried: a KV write can take a while to be seen at another location.
+async fn envelope(msg: &QueueMessage, env: &Env) -> Result<String, String> {
+    let Some(key) = msg.event_ref.as_deref() else {
+        return Ok(msg.event.clone());
+    };
+    let kv = env.kv(DEDUP_KV).map_err(|e| format!("KV: {e}"))?;
+    match kv.get(key).text().await {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => Err("the stored envelope is not visible yet".to_owned()),
+        Err(e) => Err(format!("KV: {e}")),
+    }
 }
 
 async fn attempt(msg: &QueueMessage, env: &Env) -> Outcome {
@@ -75,7 +89,11 @@ async fn attempt(msg: &QueueMessage, env: &Env) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::Retry(format!("`{secret_name}`: {e}")),
     };
-    let body = delivery_body(msg);
+    let event = match envelope(msg, env).await {
+        Ok(e) => e,
+        Err(why) => return Outcome::Retry(why),
+    };
+    let body = delivery_body(msg, &event);
     let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
     let signed = match signer.sign(&SignInput::new(body.as_bytes(), now).with_id(&msg.dedup_key)) {
         Ok(h) => h,

@@ -6,15 +6,32 @@ use futures_util::StreamExt;
 use hookseal::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures;
 use worker::{Env, Method, QueueContentType, RawMessageBuilder, Request, Response, Result};
 
 use crate::config::{self, DEDUP_KV, EVENTS_QUEUE, OUTBOX_QUEUE, Source};
 use crate::log::{self, now_ms};
 
-/// Default body cap.
-const MAX_BODY_BYTES: u64 = 1024 * 1024;
 /// Default dedup window: longer than the senders' 24 h retry horizon.
 const DEDUP_TTL_SECONDS: u64 = 72 * 3600;
+
+/// Cloudflare Queues' limits: 100 messages and 256 KB per `sendBatch`, 128 KB per message. The
+/// sizes below are estimates of a message's serialized size (see [`wire_size`]) with a margin.
+const BATCH_MAX_MESSAGES: usize = 100;
+const BATCH_MAX_BYTES: usize = 240_000;
+/// An event whose message would be larger than this travels by reference: its envelope is
+/// stored in KV and the message carries the key.
+const INLINE_MAX_BYTES: usize = 100_000;
+/// KV's value limit (25 MiB), less a margin: an envelope larger than this cannot be stored.
+const STORED_MAX_BYTES: usize = 25 * 1024 * 1024 - 64 * 1024;
+/// How long a stored envelope is kept: the longest a message can live on a queue (14 days),
+/// so it outlives every retry and dead letter that refers to it.
+const STORED_TTL_SECONDS: u64 = 14 * 24 * 3600;
+/// KV's bulk read takes at most this many keys.
+const KV_BULK_GET: usize = 100;
+/// At most this many KV writes in flight at once from one request.
+const KV_PARALLEL: usize = 32;
 
 /// What is enqueued for one event.
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -31,8 +48,40 @@ pub struct QueueMessage {
     /// The event type.
     #[serde(rename = "type")]
     pub event_type: String,
-    /// The event envelope as JSON text (exactly as hookseal wrote it).
+    /// The event envelope as JSON text (exactly as hookseal wrote it); empty when the event
+    /// travels by reference.
     pub event: String,
+    /// For an event too large for a queue message: the KV key its envelope is stored under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ref: Option<String>,
+}
+
+impl QueueMessage {
+    /// This message without its envelope text (for one that travels by reference).
+    fn light(&self) -> Self {
+        Self {
+            source: self.source.clone(),
+            attempt: self.attempt,
+            received_at: self.received_at,
+            dedup_key: self.dedup_key.clone(),
+            event_type: self.event_type.clone(),
+            event: String::new(),
+            event_ref: self.event_ref.clone(),
+        }
+    }
+}
+
+/// The KV key a large event's envelope is stored under (dedup marks are `{source}/{key}`).
+pub fn stored_event_key(source: &str, dedup_key: &str) -> String {
+    format!("hookseal:event/{source}/{dedup_key}")
+}
+
+/// A conservative estimate of a message's size on the queue: V8 serializes a string one byte
+/// a character when it is Latin-1, else two bytes a UTF-16 unit (at most two per UTF-8 byte).
+fn wire_size(m: &QueueMessage) -> usize {
+    let text = |s: &str| 8 + if s.is_ascii() { s.len() } else { 2 * s.len() };
+    let refd = m.event_ref.as_deref().map_or(0, text);
+    96 + text(&m.source) + text(&m.dedup_key) + text(&m.event_type) + text(&m.event) + refd
 }
 
 fn json_response(status: u16, body: serde_json::Value) -> Result<Response> {
@@ -199,9 +248,12 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
             );
         }
     };
-    let limits = config::number(env, "MAX_BODY_BYTES", MAX_BODY_BYTES).and_then(|max| {
+    // The body limit: the source's own, else MAX_BODY_BYTES, else the largest payload the
+    // scheme's provider documents (4 MiB for most, Meta's 3 MB included; 25 MiB for GitHub).
+    let default_max = src.verifier.max_body_bytes();
+    let limits = config::number(env, "MAX_BODY_BYTES", default_max).and_then(|max| {
         Ok((
-            max,
+            src.config.max_body_bytes.unwrap_or(max),
             config::number(env, "DEDUP_TTL_SECONDS", DEDUP_TTL_SECONDS)?,
         ))
     });
@@ -275,72 +327,52 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         Ok(kv) => kv,
         Err(e) => return unavailable(&done, "dedup_unavailable", &e.to_string()),
     };
-    // Events already seen, in KV or earlier in this same delivery, are skipped.
-    let mut seen_here = HashSet::new();
-    let mut fresh: Vec<(String, Event)> = Vec::new();
-    let mut duplicates = Vec::new();
-    for event in events {
-        let key = format!("{name}/{}", event.dedup_key);
-        if !seen_here.insert(key.clone()) {
-            duplicates.push(event.dedup_key);
-            continue;
-        }
-        match kv.get(&key).text().await {
-            Ok(Some(_)) => duplicates.push(event.dedup_key),
-            Ok(None) => fresh.push((key, event)),
-            Err(e) => return unavailable(&done, "dedup_unavailable", &e.to_string()),
-        }
-    }
+    // Dedupe: events already seen, in KV or earlier in this same delivery, are skipped. KV is
+    // asked once per hundred keys, not once per event.
+    let (fresh, duplicates) = match dedupe(env, name, events).await {
+        Ok(split) => split,
+        Err(e) => return unavailable(&done, "dedup_unavailable", &e.to_string()),
+    };
 
+    // Enqueue. Step by step, what a failure leaves behind:
+    // - an envelope too large for a message is stored in KV first; a failed store answers 503
+    //   and nothing is enqueued or marked (a stored envelope without a message is harmless);
+    // - the messages go in chunks within Queues' limits; each chunk that was sent has its
+    //   events marked, each that failed does not, and any failure answers 503: the sender's
+    //   retry then finds the sent events marked (duplicates) and enqueues the rest, so every
+    //   event is enqueued once;
+    // - a failed mark is logged and tolerated: the event is safe, and at worst a retry delivers
+    //   it twice (the destination is idempotent on `webhook-id`).
     let received_at = now_ms();
     if !fresh.is_empty() {
+        let messages = match messages(name, &fresh, received_at) {
+            Ok(m) => m,
+            Err(too_large) => {
+                return done(
+                    413,
+                    json!({ "error": "event_too_large", "message": format!("an event's envelope is {too_large} bytes, more than can be stored ({STORED_MAX_BYTES})") }),
+                    json!({ "outcome": "rejected", "code": "event_too_large" }),
+                );
+            }
+        };
+        if let Err(e) = store_large(&kv, &messages).await {
+            return unavailable(&done, "dedup_unavailable", &e.to_string());
+        }
         let queue_name = if src.config.destination.is_some() {
             EVENTS_QUEUE
         } else {
             OUTBOX_QUEUE
         };
-        let sent = async {
-            let queue = env.queue(queue_name)?;
-            let messages = fresh
-                .iter()
-                .map(|(_, e)| {
-                    let m = QueueMessage {
-                        source: name.to_owned(),
-                        attempt: 0,
-                        received_at,
-                        dedup_key: e.dedup_key.clone(),
-                        event_type: e.event_type.clone(),
-                        event: e.to_json(),
-                    };
-                    let body = serde_wasm_bindgen::to_value(&m).map_err(worker::Error::from)?;
-                    Ok(RawMessageBuilder::new(body).build_with_content_type(QueueContentType::V8))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            queue.send_raw_batch(messages).await
-        };
-        if let Err(e) = sent.await {
-            // Nothing was marked: the sender's retry will enqueue these events.
-            return unavailable(&done, "queue_unavailable", &e.to_string());
-        }
-        // Marks are written only for enqueued events. A failed mark is logged and tolerated: the
-        // event is safe, and at worst a retry delivers it twice (the destination is idempotent).
-        for (key, event) in &fresh {
-            let put = match kv.put(key, received_at.to_string()) {
-                Ok(p) => p.expiration_ttl(ttl.max(60)).execute().await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = put {
-                log::line(
-                    "dedup_mark_failed",
-                    json!({ "source": name, "dedupKey": event.dedup_key, "error": e.to_string() }),
-                );
-            }
+        let (sent, failure) = send_chunks(env, queue_name, &messages).await;
+        mark(&kv, name, &sent, ttl).await;
+        if let Some(e) = failure {
+            return unavailable(&done, "queue_unavailable", &e);
         }
     }
 
     let accepted: Vec<_> = fresh
         .iter()
-        .map(|(_, e)| json!({ "type": e.event_type, "dedupKey": e.dedup_key }))
+        .map(|e| json!({ "type": e.event_type, "dedupKey": e.dedup_key }))
         .collect();
     let status = if accepted.is_empty() && !duplicates.is_empty() {
         200
@@ -365,4 +397,260 @@ fn unavailable(
         json!({ "error": code, "message": "temporarily unavailable, retry later" }),
         json!({ "outcome": "unavailable", "code": code, "detail": detail }),
     )
+}
+
+fn mark_key(source: &str, dedup_key: &str) -> String {
+    format!("{source}/{dedup_key}")
+}
+
+/// Splits events into the fresh and the dedup keys of the duplicates: seen in KV, or earlier in
+/// this same body. One bulk KV read per hundred keys, the reads concurrent.
+async fn dedupe(env: &Env, source: &str, events: Vec<Event>) -> Result<(Vec<Event>, Vec<String>)> {
+    let mut seen_here = HashSet::new();
+    let mut fresh = Vec::new();
+    let mut duplicates = Vec::new();
+    for event in events {
+        if seen_here.insert(event.dedup_key.clone()) {
+            fresh.push(event);
+        } else {
+            duplicates.push(event.dedup_key);
+        }
+    }
+    let keys: Vec<String> = fresh
+        .iter()
+        .map(|e| mark_key(source, &e.dedup_key))
+        .collect();
+    let binding = js_sys::Reflect::get(env.as_ref(), &DEDUP_KV.into())
+        .map_err(|_| worker::Error::RustError("the DEDUP binding is missing".into()))?;
+    let lookups = keys
+        .chunks(KV_BULK_GET)
+        .map(|chunk| bulk_seen(&binding, chunk));
+    let seen: Vec<bool> = futures_util::future::try_join_all(lookups)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut out = Vec::with_capacity(fresh.len());
+    for (event, seen) in fresh.into_iter().zip(seen) {
+        if seen {
+            duplicates.push(event.dedup_key);
+        } else {
+            out.push(event);
+        }
+    }
+    Ok((out, duplicates))
+}
+
+/// KV's bulk read (`get([keys])`, a `Map` of key to value or null): whether each key is set.
+async fn bulk_seen(kv: &JsValue, keys: &[String]) -> Result<Vec<bool>> {
+    let fail = |what: &str| worker::Error::RustError(format!("KV bulk read: {what}"));
+    let get: js_sys::Function = js_sys::Reflect::get(kv, &"get".into())
+        .map_err(|_| fail("no get"))?
+        .dyn_into()
+        .map_err(|_| fail("get is not a function"))?;
+    let list: js_sys::Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+    let promise: js_sys::Promise = get
+        .call1(kv, &list)
+        .map_err(|e| fail(&format!("{e:?}")))?
+        .dyn_into()
+        .map_err(|_| fail("not a promise"))?;
+    let map: js_sys::Map = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| fail(&format!("{e:?}")))?
+        .dyn_into()
+        .map_err(|_| fail("not a Map"))?;
+    Ok(keys
+        .iter()
+        .map(|k| {
+            let v = map.get(&JsValue::from_str(k));
+            !(v.is_null() || v.is_undefined())
+        })
+        .collect())
+}
+
+/// The queue message of each event. `Err` with the size when an envelope is too large even to
+/// be stored.
+fn messages(
+    source: &str,
+    events: &[Event],
+    received_at: u64,
+) -> std::result::Result<Vec<QueueMessage>, usize> {
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        let mut m = QueueMessage {
+            source: source.to_owned(),
+            attempt: 0,
+            received_at,
+            dedup_key: e.dedup_key.clone(),
+            event_type: e.event_type.clone(),
+            event: e.to_json(),
+            event_ref: None,
+        };
+        if m.event.len() > STORED_MAX_BYTES {
+            return Err(m.event.len());
+        }
+        if wire_size(&m) > INLINE_MAX_BYTES {
+            m.event_ref = Some(stored_event_key(source, &m.dedup_key));
+        }
+        out.push(m);
+    }
+    Ok(out)
+}
+
+/// Stores the envelopes of the events that travel by reference (concurrently). Their messages
+/// keep the envelope text until here; it is dropped from the message when sent.
+async fn store_large(kv: &worker::kv::KvStore, messages: &[QueueMessage]) -> Result<()> {
+    let puts = messages.iter().filter_map(|m| {
+        let key = m.event_ref.as_deref()?;
+        Some(async move {
+            kv.put(key, m.event.as_str())?
+                .expiration_ttl(STORED_TTL_SECONDS)
+                .execute()
+                .await
+                .map_err(worker::Error::from)
+        })
+    });
+    futures_util::stream::iter(puts)
+        .buffer_unordered(KV_PARALLEL)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Sends the messages in chunks within Queues' limits. Returns the dedup keys of every message
+/// in a chunk that was sent, and the first failure.
+async fn send_chunks(
+    env: &Env,
+    queue_name: &str,
+    messages: &[QueueMessage],
+) -> (Vec<String>, Option<String>) {
+    let queue = match env.queue(queue_name) {
+        Ok(q) => q,
+        Err(e) => return (Vec::new(), Some(e.to_string())),
+    };
+    let mut sent = Vec::new();
+    let mut failure = None;
+    for chunk in chunks(messages) {
+        let batch: Result<Vec<_>> = chunk
+            .iter()
+            .map(|m| {
+                let body = if m.event_ref.is_some() {
+                    // The envelope is in KV: the message carries only the key.
+                    serde_wasm_bindgen::to_value(&m.light())
+                } else {
+                    serde_wasm_bindgen::to_value(m)
+                }
+                .map_err(worker::Error::from)?;
+                Ok(RawMessageBuilder::new(body).build_with_content_type(QueueContentType::V8))
+            })
+            .collect();
+        match batch {
+            Ok(batch) => match queue.send_raw_batch(batch).await {
+                Ok(()) => sent.extend(chunk.iter().map(|m| m.dedup_key.clone())),
+                Err(e) => {
+                    failure.get_or_insert(e.to_string());
+                }
+            },
+            Err(e) => {
+                failure.get_or_insert(e.to_string());
+            }
+        }
+    }
+    (sent, failure)
+}
+
+/// Groups messages into batches of at most [`BATCH_MAX_MESSAGES`] and [`BATCH_MAX_BYTES`]
+/// (counting a message that travels by reference at its light size).
+fn chunks(messages: &[QueueMessage]) -> Vec<Vec<&QueueMessage>> {
+    let mut out: Vec<Vec<&QueueMessage>> = Vec::new();
+    let mut bytes = 0;
+    for m in messages {
+        let size = if m.event_ref.is_some() {
+            wire_size(m).saturating_sub(m.event.len() * 2)
+        } else {
+            wire_size(m)
+        };
+        let fits = out
+            .last()
+            .is_some_and(|c| c.len() < BATCH_MAX_MESSAGES && bytes + size <= BATCH_MAX_BYTES);
+        if fits {
+            if let Some(c) = out.last_mut() {
+                c.push(m);
+            }
+            bytes += size;
+        } else {
+            out.push(vec![m]);
+            bytes = size;
+        }
+    }
+    out
+}
+
+/// Marks the events as seen (concurrently). A failed mark is logged, never fatal (see above).
+async fn mark(kv: &worker::kv::KvStore, source: &str, dedup_keys: &[String], ttl: u64) {
+    let value = now_ms().to_string();
+    let puts = dedup_keys.iter().map(|k| {
+        let value = value.as_str();
+        async move {
+            let key = mark_key(source, k);
+            let put = match kv.put(&key, value) {
+                Ok(p) => p.expiration_ttl(ttl.max(60)).execute().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = put {
+                log::line(
+                    "dedup_mark_failed",
+                    json!({ "source": source, "dedupKey": k, "error": e.to_string() }),
+                );
+            }
+        }
+    });
+    futures_util::stream::iter(puts)
+        .buffer_unordered(KV_PARALLEL)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(event_len: usize, by_ref: bool) -> QueueMessage {
+        QueueMessage {
+            source: "s".into(),
+            attempt: 0,
+            received_at: 0,
+            dedup_key: "k".into(),
+            event_type: "t".into(),
+            event: "x".repeat(event_len),
+            event_ref: by_ref.then(|| "hookseal:event/s/k".into()),
+        }
+    }
+
+    #[test]
+    fn chunks_keep_within_queue_limits() {
+        let many: Vec<_> = (0..1000).map(|_| msg(100, false)).collect();
+        let c = chunks(&many);
+        assert_eq!(c.len(), 10);
+        assert!(c.iter().all(|c| c.len() == BATCH_MAX_MESSAGES));
+        let big: Vec<_> = (0..7).map(|_| msg(90_000, false)).collect();
+        let c = chunks(&big);
+        assert!(
+            c.iter()
+                .all(|c| c.iter().map(|m| wire_size(m)).sum::<usize>() <= BATCH_MAX_BYTES)
+        );
+        assert_eq!(c.iter().map(Vec::len).sum::<usize>(), 7);
+        // By reference, a huge envelope costs its light size.
+        let refd: Vec<_> = (0..150).map(|_| msg(900_000, true)).collect();
+        assert_eq!(chunks(&refd).len(), 2);
+    }
+
+    #[test]
+    fn non_ascii_counts_double() {
+        let mut m = msg(0, false);
+        let ascii = wire_size(&m);
+        m.event = "é".repeat(10);
+        assert_eq!(wire_size(&m), ascii + 40);
+    }
 }
