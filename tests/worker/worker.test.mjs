@@ -1,7 +1,8 @@
-// End to end: the built Worker (worker/build) under workerd via Miniflare, with real KV and
-// Queues, and a real local HTTP destination that verifies every delivery's Standard Webhooks
-// signature with hookseal. A second, tiny Worker consumes the dead-letter and outbox queues and
-// reports what lands there.
+// End to end: the built Worker (worker/build) under workerd via Miniflare, with real KV, Queues
+// and D1 (the event log, migrations from worker/migrations applied), and a real local HTTP
+// destination that verifies every delivery's Standard Webhooks signature with hookseal. The
+// Worker consumes its own dead-letter queue; a second, tiny Worker consumes the outbox queue and
+// reports what lands there. Failures are injected by a test entry that wraps the bindings.
 import http from 'node:http';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ const SECRETS = {
   META_VERIFY_TOKEN: 'meta-e2e-verify-token',
   STD_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   DELIVERY_SECRET: 'whsec_ZTJlLWRlbGl2ZXJ5LXNlY3JldC0xMjM0NQ==',
+  ADMIN_TOKEN: 'admin-e2e-token-0123456789abcdef',
 };
 const MAX_BODY = 65_536;
 const MAX_ATTEMPTS = 4;
@@ -28,17 +30,18 @@ const MAX_ATTEMPTS = 4;
 const delivered = []; // { path, id, body } for every verified 2xx delivery
 const hits = new Map(); // webhook-id -> attempts seen (any status)
 const badSignatures = [];
-const deadLetters = [];
 const logs = []; // the Worker's structured log lines, parsed
 const outbox = [];
+const alerts = [];
+let switchDown = true; // the /switch destination is down until a test brings it up
 const deliveryCheck = new Webhook('standard-webhooks', SECRETS.DELIVERY_SECRET);
 
 const destination = http.createServer(async (req, res) => {
   const chunks = [];
   for await (const c of req) chunks.push(c);
   const body = Buffer.concat(chunks);
-  if (req.url === '/dead-letter' || req.url === '/outbox') {
-    (req.url === '/outbox' ? outbox : deadLetters).push(JSON.parse(body));
+  if (req.url === '/outbox') {
+    outbox.push(JSON.parse(body));
     return res.writeHead(200).end();
   }
   let id;
@@ -53,6 +56,11 @@ const destination = http.createServer(async (req, res) => {
   const flaky = req.url.match(/^\/flaky\/(\d+)/);
   if (flaky && n <= Number(flaky[1])) return res.writeHead(n % 2 ? 503 : 429).end();
   if (req.url.startsWith('/gone')) return res.writeHead(410).end();
+  if (req.url.startsWith('/switch') && switchDown) return res.writeHead(503).end();
+  if (req.url === '/alert') {
+    alerts.push(JSON.parse(body));
+    return res.writeHead(200).end();
+  }
   if (req.url.startsWith('/down')) return res.writeHead(503).end();
   delivered.push({ path: req.url, id, body: JSON.parse(body) });
   res.writeHead(200).end();
@@ -75,6 +83,9 @@ function sources() {
     down: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/down') },
     hold: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'] },
     load: { scheme: 'moltflow', secrets: ['MOLTFLOW_SECRET'], destination: to('/ok/load') },
+    outage: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/switch/outage') },
+    longoutage: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/flaky/12') },
+    faults: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/ok/faults') },
     // Per-source body limits above the suite's small MAX_BODY_BYTES.
     bigmeta: { scheme: 'meta', secrets: ['META_APP_SECRET'], destination: to('/ok/bigmeta'), maxBodyBytes: 4 * 1024 * 1024 },
     big: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/ok/big'), maxBodyBytes: 4 * 1024 * 1024 },
@@ -85,44 +96,79 @@ function sources() {
 }
 
 /**
- * Miniflare options; `without` drops a binding to simulate its failure; `failSendBatch` (such
- * as '2') makes those calls of the EVENTS queue's `sendBatch` fail; `vars` with an undefined
- * value removes that var.
+ * The test entry that injects failures: it hands the built Worker wrapped bindings whose chosen
+ * calls throw. KV (`get`, `put`), D1 (a batch or statement that inserts events, or updates a
+ * delivery) and the EVENTS queue (`sendBatch`). The wrapper classes carry the names workers-rs
+ * checks (`WorkerQueue`, `D1Database`).
  */
-function options({ without = [], vars = {}, failSendBatch } = {}) {
+function faultyEntry(faults) {
+  return `import { WorkerEntrypoint } from 'cloudflare:workers';
+    import Hookseal from './index.js';
+    const plan = new Map(${JSON.stringify(faults)}.split(',').map((f) => f.split(':')).map(([k, n]) => [k, Number(n)]));
+    const calls = new Map();
+    function maybeFail(kind) {
+      const n = (calls.get(kind) ?? 0) + 1;
+      calls.set(kind, n);
+      if (plan.get(kind) === n) throw new Error('injected failure of ' + kind + ' #' + n);
+    }
+    const kindOf = (sql) => /^\\s*INSERT INTO events/i.test(sql) ? 'd1.insert' : /^\\s*UPDATE/i.test(sql) ? 'd1.update' : 'd1.other';
+    class WorkerQueue {
+      constructor(real) { this.real = real; }
+      send(body, options) { return this.real.send(body, options); }
+      async sendBatch(batch, options) { maybeFail('queue.sendBatch'); return this.real.sendBatch(batch, options); }
+    }
+    class Statement {
+      constructor(inner, sql) { this.inner = inner; this.sql = sql; }
+      bind(...values) { return new Statement(this.inner.bind(...values), this.sql); }
+      async first(column) { maybeFail(kindOf(this.sql)); return this.inner.first(column); }
+      async run() { maybeFail(kindOf(this.sql)); return this.inner.run(); }
+      async all() { maybeFail(kindOf(this.sql)); return this.inner.all(); }
+      async raw(options) { maybeFail(kindOf(this.sql)); return this.inner.raw(options); }
+    }
+    class D1Database {
+      constructor(real) { this.real = real; }
+      prepare(sql) { return new Statement(this.real.prepare(sql), sql); }
+      async batch(statements) {
+        const kinds = new Set(statements.map((s) => kindOf(s.sql)));
+        for (const k of ['d1.insert', 'd1.update']) if (kinds.has(k)) maybeFail(k);
+        return this.real.batch(statements.map((s) => s.inner));
+      }
+      exec(query) { return this.real.exec(query); }
+    }
+    function kv(real) {
+      return {
+        async get(key, options) { maybeFail('kv.get'); return real.get(key, options); },
+        getWithMetadata: (...a) => real.getWithMetadata(...a),
+        async put(...a) { maybeFail('kv.put'); return real.put(...a); },
+        list: (...a) => real.list(...a),
+        delete: (...a) => real.delete(...a),
+      };
+    }
+    const wrap = (env) => ({ ...env, EVENTS: new WorkerQueue(env.EVENTS), EVENT_LOG: new D1Database(env.EVENT_LOG), DEDUP: kv(env.DEDUP) });
+    export default class extends WorkerEntrypoint {
+      fetch(request) { return new Hookseal(this.ctx, wrap(this.env)).fetch(request); }
+      queue(batch) { return new Hookseal(this.ctx, wrap(this.env)).queue(batch); }
+    }`;
+}
+
+/**
+ * Miniflare options; `without` drops a binding to simulate its failure; `faults` (such as
+ * 'kv.get:1' or 'queue.sendBatch:2,d1.update:1') makes those calls of a binding fail, counted
+ * from 1 per kind; `vars` with an undefined value removes that var.
+ */
+function options({ without = [], vars = {}, faults } = {}) {
   const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
   for (const b of without) delete producers[b];
   const bindings = {
     SOURCES: sources(), ...SECRETS,
     MAX_BODY_BYTES: String(MAX_BODY), DEDUP_TTL_SECONDS: '259200',
     DELIVERY_MAX_ATTEMPTS: String(MAX_ATTEMPTS), DELIVERY_BACKOFF_SECONDS: '0',
+    ALERT_URL: `${dest}/alert`,
     ...vars,
   };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  // Fault injection: a test entry in front of the built Worker hands it an EVENTS queue whose
-  // chosen sendBatch calls (counted from 1 per isolate) throw. The class is named WorkerQueue
-  // because workers-rs checks a binding's constructor name.
-  const faultyEntry = `import { WorkerEntrypoint } from 'cloudflare:workers';
-    import Hookseal from './index.js';
-    let calls = 0;
-    class WorkerQueue {
-      constructor(real, fail) { this.real = real; this.fail = fail.split(','); }
-      send(body, options) { return this.real.send(body, options); }
-      async sendBatch(batch, options) {
-        calls += 1;
-        if (this.fail.includes(String(calls))) throw new Error('injected failure of sendBatch #' + calls);
-        return this.real.sendBatch(batch, options);
-      }
-    }
-    export default class extends WorkerEntrypoint {
-      fetch(request) {
-        const env = { ...this.env, EVENTS: new WorkerQueue(this.env.EVENTS, ${JSON.stringify(failSendBatch ?? '')}) };
-        return new Hookseal(this.ctx, env).fetch(request);
-      }
-      queue(batch) { return new Hookseal(this.ctx, this.env).queue(batch); }
-    }`;
   const modules = [{ type: 'ESModule', path: join(build, 'index.js') }, { type: 'CompiledWasm', path: join(build, 'index_bg.wasm') }];
-  if (failSendBatch) modules.unshift({ type: 'ESModule', path: join(build, 'faulty-entry.js'), contents: faultyEntry });
+  if (faults) modules.unshift({ type: 'ESModule', path: join(build, 'faulty-entry.js'), contents: faultyEntry(faults) });
   return convertV4MiniflareOptions({
     cf: false,
     defaultPersistRoot: persist,
@@ -141,21 +187,24 @@ function options({ without = [], vars = {}, failSendBatch } = {}) {
         compatibilityDate: '2026-11-01',
         bindings,
         kvNamespaces: without.includes('DEDUP') ? [] : ['DEDUP'],
+        d1Databases: without.includes('EVENT_LOG') ? [] : ['EVENT_LOG'],
         queueProducers: producers,
-        queueConsumers: { 'hookseal-events': { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'hookseal-dead-letter' } },
+        queueConsumers: {
+          'hookseal-events': { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'hookseal-dead-letter' },
+          'hookseal-dead-letter': { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 100 },
+        },
       },
       {
         name: 'inspector',
         modules: true,
         script: `export default { async queue(batch, env) {
           for (const m of batch.messages) {
-            const path = batch.queue === 'hookseal-outbox' ? '/outbox' : '/dead-letter';
-            await fetch(env.SINK + path, { method: 'POST', body: JSON.stringify(m.body) });
+            await fetch(env.SINK + '/outbox', { method: 'POST', body: JSON.stringify(m.body) });
             m.ack();
           }
         } }`,
         bindings: { SINK: dest },
-        queueConsumers: { 'hookseal-dead-letter': { maxBatchTimeout: 1 }, 'hookseal-outbox': { maxBatchTimeout: 1 } },
+        queueConsumers: { 'hookseal-outbox': { maxBatchTimeout: 1 } },
       },
     ],
   });
@@ -167,7 +216,26 @@ before(async () => {
   persist = mkdtempSync(join(tmpdir(), 'hookseal-e2e-'));
   mf = new Miniflare(options());
   base = await mf.ready;
+  await migrate();
 });
+
+/** Applies worker/migrations to the local D1 database, as `make dev` does with wrangler. */
+async function migrate() {
+  const db = await mf.getD1Database('EVENT_LOG');
+  const dir = join(root, 'worker/migrations');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+    const sql = readFileSync(join(dir, file), 'utf8').replace(/--.*$/gm, '');
+    const statements = sql.split(';').map((x) => x.trim()).filter(Boolean);
+    await db.batch(statements.map((x) => db.prepare(x)));
+  }
+}
+
+/** A call of the admin API with the token (or `token`, or none when null). */
+async function admin(path, { method = 'GET', body, token = SECRETS.ADMIN_TOKEN } = {}) {
+  const headers = token === null ? {} : { authorization: `Bearer ${token}` };
+  const res = await mf.dispatchFetch(new URL(path, base), { method, body: body && JSON.stringify(body), headers });
+  return { status: res.status, json: await res.json() };
+}
 
 after(async () => {
   await mf?.dispose();
@@ -283,18 +351,44 @@ test('a destination that fails 3 times then succeeds gets the event on the 4th a
   assert.equal(hits.get('mossmoon:evt_flaky_1'), 4);
 });
 
-test('4xx gives up at once; a destination that is always down lands in the dead-letter queue', async () => {
+/** The logged event with this dedup key, through the admin API. */
+async function logged(key) {
+  const { json } = await admin(`/admin/events?key=${encodeURIComponent(key)}`);
+  return json.events?.[0];
+}
+
+async function untilLogged(key, status) {
+  let row;
+  const start = Date.now();
+  while (!(row = await logged(key)) || row.status !== status) {
+    if (Date.now() - start > 60_000) throw new Error(`timed out waiting for ${key} to be ${status} (is ${row?.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return row;
+}
+
+test('4xx gives up at once; a destination that is always down ends dead in the log, with the reason', async () => {
   const gone = '{"event":"line.ready","id":"evt_gone_1","line_id":"ln_1"}';
   const down = '{"event":"line.ready","id":"evt_down_1","line_id":"ln_1"}';
   assert.equal((await post('gone', gone, signers.mossmoon.sign(gone))).status, 202);
   assert.equal((await post('down', down, signers.mossmoon.sign(down))).status, 202);
-  const letter = (key) => deadLetters.find((l) => l.message?.dedupKey === key);
-  await until('two dead letters', () => letter('mossmoon:evt_gone_1') && letter('mossmoon:evt_down_1'));
+  const goneRow = await untilLogged('mossmoon:evt_gone_1', 'dead');
+  const downRow = await untilLogged('mossmoon:evt_down_1', 'dead');
   assert.equal(hits.get('mossmoon:evt_gone_1'), 1, 'a 410 is not retried');
-  assert.match(letter('mossmoon:evt_gone_1').reason, /HTTP 410/);
+  assert.match(goneRow.lastError, /HTTP 410/);
   assert.equal(hits.get('mossmoon:evt_down_1'), MAX_ATTEMPTS, 'every attempt was made');
-  assert.match(letter('mossmoon:evt_down_1').reason, /HTTP 503/);
-  assert.equal(letter('mossmoon:evt_down_1').message.attempt, MAX_ATTEMPTS - 1);
+  assert.match(downRow.lastError, /HTTP 503/);
+  assert.equal(downRow.attempts, MAX_ATTEMPTS);
+  const detail = await admin(`/admin/events/${downRow.id}`);
+  assert.equal(detail.status, 200);
+  assert.deepEqual(detail.json.history.map((a) => a.status), Array(MAX_ATTEMPTS).fill(503));
+  assert.equal(detail.json.envelope.dedupKey, 'mossmoon:evt_down_1');
+  // The dead letters were announced to ALERT_URL, signed, once per source for the interval.
+  await until('the alerts', () => alerts.some((a) => a.source === 'down') && alerts.some((a) => a.source === 'gone'));
+  const alert = alerts.find((a) => a.source === 'down');
+  assert.equal(alert.type, 'hookseal.dead_letters');
+  assert.ok(alert.count >= 1);
+  assert.match(alert.lastReason, /HTTP 503/);
 });
 
 test('a source without a destination leaves its events on the outbox queue', async () => {
@@ -486,7 +580,7 @@ test('a 2.5 MB Meta payload is accepted with the default limit; over it is still
 
 test('a Queue send that fails for one chunk answers 503; the retry delivers every event exactly once', async () => {
   const body = metaStatuses(250, 'chunkfail'); // three chunks: 100, 100, 50
-  await mf.setOptions(options({ failSendBatch: '2' }));
+  await mf.setOptions(options({ faults: 'queue.sendBatch:2' }));
   try {
     const first = await post('bigmeta', body, signers.meta.sign(body));
     assert.deepEqual([first.status, first.json.error], [503, 'queue_unavailable']);
@@ -502,6 +596,141 @@ test('a Queue send that fails for one chunk answers 503; the retry delivers ever
   const ids = deliveredIds('meta:status:wamid.chunkfail.');
   assert.equal(ids.length, 250, 'nothing doubled');
   assert.equal(new Set(ids).size, 250, 'nothing lost');
+});
+
+const mossmoonEvent = (id) => `{"event":"line.ready","id":"${id}","line_id":"ln_1"}`;
+const deliveredCount = (key) => delivered.filter((d) => d.id === key).length;
+
+test('an outage longer than the old 8-attempt schedule: the event arrives once the destination recovers', async () => {
+  // The schedule scaled down: no attempt cap, a 2-minute horizon, no backoff. The destination
+  // fails 12 times (the old schedule gave up after 8).
+  await mf.setOptions(options({ vars: { DELIVERY_MAX_ATTEMPTS: undefined, DELIVERY_HORIZON_SECONDS: '120' } }));
+  try {
+    const body = mossmoonEvent('evt_long_outage');
+    assert.equal((await post('longoutage', body, signers.mossmoon.sign(body))).status, 202);
+    await until('the delivery after 12 failures', () => deliveredCount('mossmoon:evt_long_outage') === 1, 90_000);
+    assert.equal(hits.get('mossmoon:evt_long_outage'), 13);
+    const row = await untilLogged('mossmoon:evt_long_outage', 'delivered');
+    assert.equal(row.attempts, 13);
+    assert.equal(typeof row.deliveredAt, 'number');
+  } finally {
+    await mf.setOptions(options());
+  }
+});
+
+test('a permanent outage, then replay through the API: each event delivered exactly once', async () => {
+  switchDown = true;
+  const ids = ['evt_replay_1', 'evt_replay_2', 'evt_replay_3'];
+  for (const id of ids) {
+    const body = mossmoonEvent(id);
+    assert.equal((await post('outage', body, signers.mossmoon.sign(body))).status, 202);
+  }
+  const rows = [];
+  for (const id of ids) rows.push(await untilLogged(`mossmoon:${id}`, 'dead'));
+  const listed = await admin('/admin/events?source=outage&status=dead');
+  assert.deepEqual(listed.json.events.map((e) => e.dedupKey).sort(), ids.map((i) => `mossmoon:${i}`).sort());
+  for (const e of listed.json.events) {
+    for (const k of ['id', 'source', 'dedupKey', 'type', 'status', 'attempts', 'receivedAt', 'deliveredAt', 'lastError']) {
+      assert.ok(k in e, `an event carries ${k}`);
+    }
+  }
+  switchDown = false;
+  // One by itself, the rest in bulk.
+  const one = await admin(`/admin/events/${rows[0].id}/replay`, { method: 'POST' });
+  assert.deepEqual([one.status, one.json.replayed], [202, 1]);
+  await untilLogged(`mossmoon:${ids[0]}`, 'delivered');
+  const bulk = await admin('/admin/replay', { method: 'POST', body: { source: 'outage', status: 'dead' } });
+  assert.deepEqual([bulk.status, bulk.json.replayed], [200, 2]);
+  for (const id of ids) await untilLogged(`mossmoon:${id}`, 'delivered');
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const id of ids) assert.equal(deliveredCount(`mossmoon:${id}`), 1, `${id} delivered once`);
+  // Purge.
+  const del = await admin(`/admin/events/${rows[2].id}`, { method: 'DELETE' });
+  assert.deepEqual([del.status, del.json.deleted], [200, 1]);
+  assert.equal((await admin(`/admin/events/${rows[2].id}`)).status, 404);
+});
+
+test('fault injection: KV get, KV put, D1 insert, Queue send and D1 update each fail once; nothing lost, nothing doubled', async () => {
+  for (const fault of ['kv.get', 'kv.put', 'd1.insert', 'queue.sendBatch', 'd1.update']) {
+    const key = `mossmoon:evt_fault_${fault}`;
+    const body = mossmoonEvent(`evt_fault_${fault}`);
+    await mf.setOptions(options({ faults: `${fault}:1` }));
+    try {
+      let res = await post('faults', body, signers.mossmoon.sign(body));
+      const answers = [res.status];
+      if (res.status === 503) {
+        res = await post('faults', body, signers.mossmoon.sign(body)); // the sender retries
+        answers.push(res.status);
+      }
+      assert.equal(res.status, 202, `${fault}: ${answers} ${JSON.stringify(res.json)}`);
+      if (['kv.get', 'd1.insert', 'queue.sendBatch'].includes(fault)) assert.deepEqual(answers, [503, 202], fault);
+      await until(`${fault}: the delivery`, () => deliveredCount(key) >= 1, 30_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(deliveredCount(key), 1, `${fault}: delivered exactly once`);
+      const again = await post('faults', body, signers.mossmoon.sign(body));
+      assert.equal(again.status, 200, `${fault}: a later retry is a duplicate`);
+    } finally {
+      await mf.setOptions(options());
+    }
+  }
+});
+
+test('the same event sent 20 times at once is delivered once (the log settles the race)', async () => {
+  const body = mossmoonEvent('evt_concurrent');
+  const answers = await Promise.all(Array.from({ length: 20 }, () => post('mossmoon', body, signers.mossmoon.sign(body))));
+  assert.equal(answers.reduce((n, a) => n + (a.json.accepted ?? 0), 0), 1, JSON.stringify(answers.map((a) => a.status)));
+  assert.ok(answers.every((a) => a.status === 202 || a.status === 200));
+  await until('the delivery', () => deliveredCount('mossmoon:evt_concurrent') >= 1);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(deliveredCount('mossmoon:evt_concurrent'), 1);
+});
+
+test('the admin API: no token, a wrong one or one of another length is 401; without ADMIN_TOKEN it is 404', async () => {
+  const right = SECRETS.ADMIN_TOKEN;
+  for (const token of [null, 'x'.repeat(right.length), right.slice(0, -1), `${right}x`, right.toUpperCase()]) {
+    const res = await admin('/admin/events', { token });
+    assert.deepEqual([res.status, res.json.error], [401, 'unauthorized'], String(token));
+  }
+  const bad = await mf.dispatchFetch(new URL('/admin/events', base), { headers: { authorization: right } });
+  assert.equal(bad.status, 401, 'the Bearer scheme is required');
+  assert.equal((await admin('/admin/events')).status, 200);
+  const health = await (await mf.dispatchFetch(new URL('/health', base))).json();
+  assert.deepEqual([health.eventLog, health.adminApi], ['on', 'on']);
+  await mf.setOptions(options({ vars: { ADMIN_TOKEN: undefined } }));
+  try {
+    assert.equal((await admin('/admin/events')).status, 404);
+    const off = await (await mf.dispatchFetch(new URL('/health', base))).json();
+    assert.equal(off.adminApi, 'off');
+  } finally {
+    await mf.setOptions(options());
+  }
+});
+
+test('without the D1 binding the Worker verifies, dedupes with KV, enqueues and delivers as before', async () => {
+  await mf.setOptions(options({ without: ['EVENT_LOG'] }));
+  try {
+    const health = await (await mf.dispatchFetch(new URL('/health', base))).json();
+    assert.equal(health.eventLog, 'off');
+    const body = mossmoonEvent('evt_no_log');
+    assert.equal((await post('mossmoon', body, signers.mossmoon.sign(body))).status, 202);
+    await until('the delivery', () => deliveredCount('mossmoon:evt_no_log') === 1);
+    assert.equal((await post('mossmoon', body, signers.mossmoon.sign(body))).status, 200);
+    const api = await admin('/admin/events');
+    assert.deepEqual([api.status, api.json.error], [501, 'log_off']);
+    // A dead letter without the log is kept in KV.
+    const gone = mossmoonEvent('evt_no_log_gone');
+    assert.equal((await post('gone', gone, signers.mossmoon.sign(gone))).status, 202);
+    const kv = await mf.getKVNamespace('DEDUP');
+    await until('the dead letter in KV', () => hits.get('mossmoon:evt_no_log_gone') === 1);
+    let kept;
+    for (let i = 0; i < 100 && !kept; i++) {
+      kept = await kv.get('hookseal:dead/gone/mossmoon:evt_no_log_gone');
+      if (!kept) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(JSON.parse(kept).reason, /HTTP 410/);
+  } finally {
+    await mf.setOptions(options());
+  }
 });
 
 test('load: 2,000 signed events with 20 % duplicates, every distinct one delivered exactly once', async () => {
@@ -537,6 +766,21 @@ test('load: 2,000 signed events with 20 % duplicates, every distinct one deliver
   assert.equal(ids.length, distinct, 'no event delivered twice');
   assert.equal(new Set(ids).size, distinct, 'every distinct event delivered');
   console.log(`# load: 2000 requests in ${elapsed.toFixed(1)} s (${Math.round(2000 / elapsed)} req/s through Miniflare)`);
+});
+
+test('retention: the cron trigger removes delivered events past EVENT_RETENTION_DAYS, never dead ones', async () => {
+  await mf.setOptions(options({ vars: { EVENT_RETENTION_DAYS: '0' } }));
+  try {
+    const before = await admin('/admin/events?status=dead&limit=200');
+    assert.ok(before.json.events.length >= 1);
+    const worker = await mf.getWorker('hookseal');
+    await worker.scheduled({ cron: '17 3 * * *' });
+    assert.deepEqual((await admin('/admin/events?status=delivered')).json.events, [], 'delivered events removed');
+    const after = await admin('/admin/events?status=dead&limit=200');
+    assert.deepEqual(after.json.events.map((e) => e.id), before.json.events.map((e) => e.id), 'dead events kept');
+  } finally {
+    await mf.setOptions(options());
+  }
 });
 
 test('one JSON log line per request and per delivery, never a secret or a body', () => {

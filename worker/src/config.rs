@@ -19,6 +19,10 @@ pub const EVENTS_QUEUE: &str = "EVENTS";
 pub const OUTBOX_QUEUE: &str = "OUTBOX";
 /// Where deliveries that cannot succeed end up.
 pub const DEAD_LETTER_QUEUE: &str = "DEAD_LETTER";
+/// The D1 event log (optional: without it, dedup is KV alone and there is no admin API).
+pub const EVENT_LOG: &str = "EVENT_LOG";
+/// The Worker secret that opens the admin API (without it, the admin routes answer 404).
+pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 /// The default secret that signs deliveries (Standard Webhooks, `whsec_…`).
 pub const DELIVERY_SECRET: &str = "DELIVERY_SECRET";
 

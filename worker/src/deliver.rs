@@ -1,6 +1,8 @@
 //! The queue consumer: deliver each event to its source's destination, signed with Standard
-//! Webhooks, retrying with exponential backoff; what cannot be delivered goes to the dead-letter
-//! queue.
+//! Webhooks, retrying with exponential backoff for longer than the senders would have (26 h by
+//! default); what cannot be delivered goes to the dead-letter queue, which this Worker also
+//! consumes: each letter is recorded in the event log as `dead` (or, without the log, kept in
+//! KV), and `ALERT_URL` hears of it.
 //!
 //! Attempts are counted in the message itself: a retry is the same message sent again with
 //! `attempt + 1` and a delay, and the original is acknowledged. The platform's own retries
@@ -15,14 +17,61 @@ use worker::{
     RequestInit,
 };
 
+use crate::alert;
 use crate::config::{self, DEAD_LETTER_QUEUE, DEDUP_KV, DELIVERY_SECRET, EVENTS_QUEUE};
+use crate::eventlog;
 use crate::ingest::QueueMessage;
 use crate::log::{self, now_ms};
 
-const MAX_ATTEMPTS: u64 = 8;
-const BACKOFF_SECONDS: u64 = 30;
-/// The longest delay between attempts.
-const MAX_DELAY_SECONDS: u64 = 3600;
+/// The first retry's delay; each next one doubles, up to [`MAX_DELAY_SECONDS`].
+const BACKOFF_SECONDS: u64 = 60;
+/// The longest delay between attempts (Queues allow at most 12 h).
+const MAX_DELAY_SECONDS: u64 = 6 * 3600;
+const QUEUES_MAX_DELAY: u64 = 12 * 3600;
+/// Attempts go on until this long after receipt (or the last replay): longer than the senders'
+/// own 24 h.
+const HORIZON_SECONDS: u64 = 26 * 3600;
+
+/// The retry schedule, from the `DELIVERY_*` vars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub backoff: u64,
+    pub max_delay: u64,
+    pub horizon: u64,
+    /// An optional cap on attempts, on top of the horizon.
+    pub max_attempts: Option<u64>,
+}
+
+impl Schedule {
+    pub fn from_env(env: &Env) -> Self {
+        let n = |name, default| config::number(env, name, default).unwrap_or(default);
+        let max_attempts = config::number(env, "DELIVERY_MAX_ATTEMPTS", 0)
+            .ok()
+            .filter(|n| *n > 0);
+        Self {
+            backoff: n("DELIVERY_BACKOFF_SECONDS", BACKOFF_SECONDS),
+            max_delay: n("DELIVERY_MAX_DELAY_SECONDS", MAX_DELAY_SECONDS).min(QUEUES_MAX_DELAY),
+            horizon: n("DELIVERY_HORIZON_SECONDS", HORIZON_SECONDS),
+            max_attempts,
+        }
+    }
+
+    /// The delay before the attempt after `attempts_made` failed ones, or `None` when the
+    /// horizon (`elapsed` seconds since it started) or the attempt cap is reached.
+    pub fn next_delay(&self, attempts_made: u32, elapsed: u64) -> Option<u64> {
+        if elapsed >= self.horizon {
+            return None;
+        }
+        if self
+            .max_attempts
+            .is_some_and(|max| u64::from(attempts_made) >= max)
+        {
+            return None;
+        }
+        let exp = attempts_made.saturating_sub(1).min(30);
+        Some(self.backoff.saturating_mul(1u64 << exp).min(self.max_delay))
+    }
+}
 
 /// What happened to one delivery attempt.
 enum Outcome {
@@ -56,14 +105,33 @@ fn delivery_body(msg: &QueueMessage, event: &str) -> String {
     )
 }
 
-/// The envelope: in the message, or, for a large event, in KV under `event_ref`. Not found yet
-/// is retried: a KV write can take a while to be seen at another location.
-async fn envelope(msg: &QueueMessage, env: &Env) -> Result<String, String> {
-    let Some(key) = msg.event_ref.as_deref() else {
+/// The envelope: in the message; for a large event, in KV under `event_ref` or in the event
+/// log's row. Not found yet is retried: a KV write can take a while to be seen elsewhere.
+pub async fn envelope(msg: &QueueMessage, env: &Env) -> Result<String, String> {
+    if !msg.event.is_empty() {
         return Ok(msg.event.clone());
+    }
+    let kv_key = match (&msg.event_ref, msg.log_id) {
+        (Some(key), _) => key.clone(),
+        (None, Some(id)) => {
+            let db = eventlog::open(env).ok_or("the event log is not bound")?;
+            match eventlog::envelope(&db, id).await {
+                Ok(Some(eventlog::Stored {
+                    envelope: Some(text),
+                    ..
+                })) => return Ok(text),
+                Ok(Some(eventlog::Stored {
+                    envelope_ref: Some(key),
+                    ..
+                })) => key,
+                Ok(_) => return Err(format!("event {id} is not in the log")),
+                Err(e) => return Err(format!("D1: {e}")),
+            }
+        }
+        (None, None) => return Ok(msg.event.clone()),
     };
     let kv = env.kv(DEDUP_KV).map_err(|e| format!("KV: {e}"))?;
-    match kv.get(key).text().await {
+    match kv.get(&kv_key).text().await {
         Ok(Some(text)) => Ok(text),
         Ok(None) => Err("the stored envelope is not visible yet".to_owned()),
         Err(e) => Err(format!("KV: {e}")),
@@ -126,10 +194,7 @@ async fn attempt(msg: &QueueMessage, env: &Env) -> Outcome {
 async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
     let started = now_ms();
     let outcome = attempt(&msg, env).await;
-    let max_attempts =
-        config::number(env, "DELIVERY_MAX_ATTEMPTS", MAX_ATTEMPTS).unwrap_or(MAX_ATTEMPTS);
-    let backoff =
-        config::number(env, "DELIVERY_BACKOFF_SECONDS", BACKOFF_SECONDS).unwrap_or(BACKOFF_SECONDS);
+    let schedule = Schedule::from_env(env);
     // A delivery is logged at `info`; retries and dead letters always.
     let quiet = matches!(log::level(env), Ok(log::Level::Warn));
     let log = |outcome: &str, detail: serde_json::Value| {
@@ -145,15 +210,52 @@ async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
             }),
         );
     };
-    match outcome {
-        Outcome::Delivered(status) => {
+    let attempts_made = msg.attempt + 1;
+    let elapsed = now_ms().saturating_sub(msg.horizon_from.unwrap_or(msg.received_at)) / 1000;
+    let (status, error, next) = match &outcome {
+        Outcome::Delivered(s) => (Some(*s), None, None),
+        Outcome::Retry(why) => (
+            status_of(why),
+            Some(why.as_str()),
+            schedule.next_delay(attempts_made, elapsed),
+        ),
+        Outcome::GiveUp(why) => (status_of(why), Some(why.as_str()), None),
+    };
+    let state = match (&outcome, next) {
+        (Outcome::Delivered(_), _) => "delivered",
+        (Outcome::Retry(_), Some(_)) => "retrying",
+        _ => "failed",
+    };
+    // The attempt goes into the log first. A failure to record is logged, never a reason to
+    // deliver again: the destination already has the event.
+    if let (Some(id), Some(db)) = (msg.log_id, eventlog::open(env)) {
+        let recorded = eventlog::record(
+            &db,
+            &eventlog::Attempt {
+                id,
+                destination: destination_of(env, &msg.source).as_deref().unwrap_or(""),
+                attempt: attempts_made,
+                at: now_ms(),
+                http_status: status,
+                error,
+                // A last failure stays `retrying` until its dead letter is recorded.
+                status: if state == "failed" { "retrying" } else { state },
+            },
+        )
+        .await;
+        if let Err(e) = recorded {
+            log::line(
+                "log_record_failed",
+                json!({ "source": msg.source, "dedupKey": msg.dedup_key, "error": e.to_string() }),
+            );
+        }
+    }
+    match (outcome, next) {
+        (Outcome::Delivered(status), _) => {
             log("delivered", json!(status));
             raw.ack();
         }
-        Outcome::Retry(why) if u64::from(msg.attempt) + 1 < max_attempts => {
-            let delay = backoff
-                .saturating_mul(1u64 << msg.attempt.min(20))
-                .min(MAX_DELAY_SECONDS);
+        (Outcome::Retry(why), Some(delay)) => {
             let next = QueueMessage {
                 attempt: msg.attempt + 1,
                 ..msg.clone()
@@ -180,11 +282,23 @@ async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
                 }
             }
         }
-        Outcome::Retry(why) | Outcome::GiveUp(why) => {
+        (Outcome::Retry(why) | Outcome::GiveUp(why), _) => {
             log("dead_letter", json!(why));
             dead_letter(raw, env, Some(&msg), None, &why, "undeliverable").await;
         }
     }
+}
+
+/// `HTTP 503` → 503.
+fn status_of(why: &str) -> Option<u16> {
+    why.strip_prefix("HTTP ")?.parse().ok()
+}
+
+fn destination_of(env: &Env, source: &str) -> Option<String> {
+    config::sources(env)
+        .ok()?
+        .get(source)
+        .and_then(|s| s.destination.clone())
 }
 
 /// What the dead-letter queue receives.
@@ -198,6 +312,87 @@ struct DeadLetter<'a> {
     at: u64,
     /// The message, when it was a hookseal message.
     message: Option<&'a QueueMessage>,
+}
+
+/// A dead letter as read back from the queue.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Letter {
+    kind: String,
+    reason: String,
+    at: u64,
+    message: Option<QueueMessage>,
+}
+
+/// The dead-letter queue's consumer: each letter is recorded, then acknowledged. With the event
+/// log, the event's delivery becomes `dead` with the reason (replayable from the admin API);
+/// without it, the letter is kept in KV (`hookseal:dead/…`, no expiry). A letter the platform
+/// moved here itself (the consumer failed outright) is a bare message. What cannot be recorded
+/// is retried, so nothing is dropped.
+pub async fn dead_letters(batch: &MessageBatch<serde_json::Value>, env: &Env) {
+    let mut by_source: std::collections::BTreeMap<String, (u64, String)> = Default::default();
+    for raw in batch.raw_iter() {
+        let body = raw.body();
+        let (reason, at, message) = match serde_wasm_bindgen::from_value::<Letter>(body.clone()) {
+            Ok(l) => (format!("{}: {}", l.kind, l.reason), l.at, l.message),
+            Err(_) => match serde_wasm_bindgen::from_value::<QueueMessage>(body.clone()) {
+                Ok(m) => (
+                    "the platform's retries ran out (the consumer failed)".to_owned(),
+                    now_ms(),
+                    Some(m),
+                ),
+                Err(_) => ("not a hookseal message".to_owned(), now_ms(), None),
+            },
+        };
+        let recorded = record_dead(env, &body, message.as_ref(), &reason, at).await;
+        match recorded {
+            Ok(()) => {
+                raw.ack();
+                if let Some(m) = &message {
+                    let entry = by_source.entry(m.source.clone()).or_default();
+                    entry.0 += 1;
+                    entry.1.clone_from(&reason);
+                }
+            }
+            Err(e) => {
+                log::line(
+                    "dead_letter_record_failed",
+                    json!({ "reason": reason, "error": e.to_string() }),
+                );
+                raw.retry();
+            }
+        }
+    }
+    for (source, (count, reason)) in by_source {
+        alert::dead(env, &source, count, &reason).await;
+    }
+}
+
+async fn record_dead(
+    env: &Env,
+    body: &JsValue,
+    message: Option<&QueueMessage>,
+    reason: &str,
+    at: u64,
+) -> worker::Result<()> {
+    if let (Some(m), Some(id), Some(db)) =
+        (message, message.and_then(|m| m.log_id), eventlog::open(env))
+    {
+        let destination = destination_of(env, &m.source).unwrap_or_default();
+        return eventlog::mark_dead(&db, id, &destination, reason, at).await;
+    }
+    // No log: the letter itself is kept, as JSON.
+    let text = js_sys::JSON::stringify(body)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
+    let key = match message {
+        Some(m) => format!("hookseal:dead/{}/{}", m.source, m.dedup_key),
+        None => format!("hookseal:dead/unknown/{at}"),
+    };
+    let record = json!({ "reason": reason, "at": at, "letter": text }).to_string();
+    env.kv(DEDUP_KV)?.put(&key, record)?.execute().await?;
+    Ok(())
 }
 
 /// Sends the message to the dead-letter queue with the reason, then acknowledges it; if even that
@@ -238,5 +433,36 @@ async fn dead_letter(
             );
             raw.retry();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schedule_outlasts_the_senders() {
+        let s = Schedule {
+            backoff: BACKOFF_SECONDS,
+            max_delay: MAX_DELAY_SECONDS,
+            horizon: HORIZON_SECONDS,
+            max_attempts: None,
+        };
+        let (mut at, mut attempts) = (0u64, 1u32);
+        while let Some(d) = s.next_delay(attempts, at) {
+            at += d;
+            attempts += 1;
+        }
+        assert!(at >= 26 * 3600, "last attempt at {at} s");
+        assert!(at < 26 * 3600 + MAX_DELAY_SECONDS);
+        assert_eq!(s.next_delay(1, 0), Some(60));
+        assert_eq!(s.next_delay(2, 60), Some(120));
+        assert_eq!(s.next_delay(20, 3600), Some(MAX_DELAY_SECONDS));
+        let capped = Schedule {
+            max_attempts: Some(4),
+            ..s
+        };
+        assert_eq!(capped.next_delay(3, 0), Some(240));
+        assert_eq!(capped.next_delay(4, 0), None);
     }
 }

@@ -11,6 +11,7 @@ use worker::wasm_bindgen_futures;
 use worker::{Env, Method, QueueContentType, RawMessageBuilder, Request, Response, Result};
 
 use crate::config::{self, DEDUP_KV, EVENTS_QUEUE, OUTBOX_QUEUE, Source};
+use crate::eventlog;
 use crate::log::{self, now_ms};
 
 /// Default dedup window: longer than the senders' 24 h retry horizon.
@@ -25,6 +26,9 @@ const BATCH_MAX_BYTES: usize = 240_000;
 const INLINE_MAX_BYTES: usize = 100_000;
 /// KV's value limit (25 MiB), less a margin: an envelope larger than this cannot be stored.
 const STORED_MAX_BYTES: usize = 25 * 1024 * 1024 - 64 * 1024;
+/// D1's row limit (2,000,000 bytes), less a margin: a larger envelope is kept in KV and its row
+/// names the key.
+const ROW_MAX_BYTES: usize = 1_900_000;
 /// How long a stored envelope is kept: the longest a message can live on a queue (14 days),
 /// so it outlives every retry and dead letter that refers to it.
 const STORED_TTL_SECONDS: u64 = 14 * 24 * 3600;
@@ -54,6 +58,13 @@ pub struct QueueMessage {
     /// For an event too large for a queue message: the KV key its envelope is stored under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_ref: Option<String>,
+    /// The event's row in the D1 event log, when the log is on (a large envelope is then read
+    /// from there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<i64>,
+    /// When the delivery horizon started, ms: the receipt, or the last replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon_from: Option<u64>,
 }
 
 impl QueueMessage {
@@ -67,7 +78,15 @@ impl QueueMessage {
             event_type: self.event_type.clone(),
             event: String::new(),
             event_ref: self.event_ref.clone(),
+            log_id: self.log_id,
+            horizon_from: self.horizon_from,
         }
+    }
+
+    /// Whether the envelope stays out of the message: stored in KV, or too large for a message
+    /// and in the event log.
+    fn travels_light(&self) -> bool {
+        self.event_ref.is_some() || (self.log_id.is_some() && wire_size(self) > INLINE_MAX_BYTES)
     }
 }
 
@@ -84,7 +103,7 @@ fn wire_size(m: &QueueMessage) -> usize {
     96 + text(&m.source) + text(&m.dedup_key) + text(&m.event_type) + text(&m.event) + refd
 }
 
-fn json_response(status: u16, body: serde_json::Value) -> Result<Response> {
+pub fn json_response(status: u16, body: serde_json::Value) -> Result<Response> {
     Ok(Response::from_json(&body)?.with_status(status))
 }
 
@@ -95,6 +114,10 @@ pub async fn route(req: Request, env: &Env) -> Result<Response> {
         .strip_prefix("/webhooks/")
         .filter(|s| !s.is_empty() && !s.contains('/'))
         .map(str::to_owned);
+    if let Some(rest) = path.strip_prefix("/admin/") {
+        let rest = rest.to_owned();
+        return crate::admin::route(req, env, &rest).await;
+    }
     match (req.method(), source) {
         (Method::Post, Some(source)) => ingest(req, env, &source).await,
         (Method::Get, Some(source)) => handshake(&req, env, &source),
@@ -115,7 +138,11 @@ fn health(env: &Env) -> Result<Response> {
             let ok = problems.is_empty();
             json_response(
                 if ok { 200 } else { 500 },
-                json!({ "ok": ok, "sources": sources.keys().collect::<Vec<_>>(), "problems": problems }),
+                json!({
+                    "ok": ok, "sources": sources.keys().collect::<Vec<_>>(), "problems": problems,
+                    "eventLog": if eventlog::open(env).is_some() { "on" } else { "off" },
+                    "adminApi": if crate::admin::enabled(env) { "on" } else { "off" },
+                }),
             )
         }
         Err(e) => json_response(500, json!({ "ok": false, "problems": [e.0] })),
@@ -308,6 +335,10 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         // Authentic but not the documented event: kept, so nothing is lost.
         Err(e) if e.signature_verified() => vec![src.verifier.unparsed_event(&body, &e)],
         Err(e) if e.is_rejection() => {
+            if let Some(db) = eventlog::open(env) {
+                // Counted for the console; a failure to count changes nothing for the sender.
+                let _ = eventlog::count_refusal(&db, name, e.code(), now_ms()).await;
+            }
             return done(
                 401,
                 json!({ "error": e.code(), "message": e.to_string() }),
@@ -344,8 +375,14 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
     // - a failed mark is logged and tolerated: the event is safe, and at worst a retry delivers
     //   it twice (the destination is idempotent on `webhook-id`).
     let received_at = now_ms();
+    let log = eventlog::open(env);
+    let mut duplicates = duplicates;
+    let mut fresh = fresh;
     if !fresh.is_empty() {
-        let messages = match messages(name, &fresh, received_at) {
+        // The log keeps a large envelope for this Worker's own consumer; the outbox's consumer
+        // is the user's, which reads a large envelope from KV.
+        let log_keeps = log.is_some() && src.config.destination.is_some();
+        let messages = match messages(name, &fresh, received_at, log_keeps) {
             Ok(m) => m,
             Err(too_large) => {
                 return done(
@@ -358,16 +395,47 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         if let Err(e) = store_large(&kv, &messages).await {
             return unavailable(&done, "dedup_unavailable", &e.to_string());
         }
+        let destination = src.config.destination.as_deref().unwrap_or("");
+        // The event log settles what KV could not: a concurrent copy of the same event that
+        // passed the KV check is a duplicate here. A failure answers 503 and leaves nothing.
+        let messages = match &log {
+            None => messages,
+            Some(db) => match log_events(db, name, destination, messages).await {
+                Ok((logged, dups)) => {
+                    fresh.retain(|e| !dups.contains(&e.dedup_key));
+                    duplicates.extend(dups);
+                    logged
+                }
+                Err(e) => return unavailable(&done, "log_unavailable", &e.to_string()),
+            },
+        };
         let queue_name = if src.config.destination.is_some() {
             EVENTS_QUEUE
         } else {
             OUTBOX_QUEUE
         };
         let (sent, failure) = send_chunks(env, queue_name, &messages).await;
-        mark(&kv, name, &sent, ttl).await;
         if let Some(e) = failure {
+            // The events that were not sent leave the log again, so that the sender's retry
+            // is not taken for a duplicate; those sent are marked, so that it skips them.
+            if let Some(db) = &log {
+                let sent: HashSet<&String> = sent.iter().collect();
+                let unsent: Vec<i64> = messages
+                    .iter()
+                    .filter(|m| !sent.contains(&m.dedup_key))
+                    .filter_map(|m| m.log_id)
+                    .collect();
+                if let Err(err) = eventlog::remove(db, &unsent).await {
+                    log::line(
+                        "log_compensation_failed",
+                        json!({ "source": name, "events": unsent.len(), "error": err.to_string() }),
+                    );
+                }
+            }
+            mark(&kv, name, &sent, ttl).await;
             return unavailable(&done, "queue_unavailable", &e);
         }
+        mark(&kv, name, &sent, ttl).await;
     }
 
     let accepted: Vec<_> = fresh
@@ -468,12 +536,49 @@ async fn bulk_seen(kv: &JsValue, keys: &[String]) -> Result<Vec<bool>> {
         .collect())
 }
 
-/// The queue message of each event. `Err` with the size when an envelope is too large even to
-/// be stored.
+/// Logs the events; returns their messages with their row ids, less the duplicates the log
+/// found (whose dedup keys come second).
+async fn log_events(
+    db: &worker::D1Database,
+    source: &str,
+    destination: &str,
+    messages: Vec<QueueMessage>,
+) -> Result<(Vec<QueueMessage>, Vec<String>)> {
+    let rows: Vec<eventlog::NewEvent<'_>> = messages
+        .iter()
+        .map(|m| eventlog::NewEvent {
+            source,
+            dedup_key: &m.dedup_key,
+            event_type: &m.event_type,
+            received_at: m.received_at,
+            envelope: m.event_ref.is_none().then_some(m.event.as_str()),
+            envelope_ref: m.event_ref.as_deref(),
+            destination,
+        })
+        .collect();
+    let ids = eventlog::insert(db, &rows).await?;
+    let mut logged = Vec::with_capacity(messages.len());
+    let mut duplicates = Vec::new();
+    for (mut m, id) in messages.into_iter().zip(ids) {
+        match id {
+            Some(id) => {
+                m.log_id = Some(id);
+                logged.push(m);
+            }
+            None => duplicates.push(m.dedup_key),
+        }
+    }
+    Ok((logged, duplicates))
+}
+
+/// The queue message of each event. An envelope too large for a message is stored in KV
+/// (`event_ref`), unless `log_keeps` it (and it fits a row). `Err` with the size when an
+/// envelope is too large even for KV.
 fn messages(
     source: &str,
     events: &[Event],
     received_at: u64,
+    log_keeps: bool,
 ) -> std::result::Result<Vec<QueueMessage>, usize> {
     let mut out = Vec::with_capacity(events.len());
     for e in events {
@@ -485,11 +590,18 @@ fn messages(
             event_type: e.event_type.clone(),
             event: e.to_json(),
             event_ref: None,
+            log_id: None,
+            horizon_from: None,
         };
         if m.event.len() > STORED_MAX_BYTES {
             return Err(m.event.len());
         }
-        if wire_size(&m) > INLINE_MAX_BYTES {
+        let in_kv = if log_keeps {
+            m.event.len() > ROW_MAX_BYTES
+        } else {
+            wire_size(&m) > INLINE_MAX_BYTES
+        };
+        if in_kv {
             m.event_ref = Some(stored_event_key(source, &m.dedup_key));
         }
         out.push(m);
@@ -520,7 +632,7 @@ async fn store_large(kv: &worker::kv::KvStore, messages: &[QueueMessage]) -> Res
 
 /// Sends the messages in chunks within Queues' limits. Returns the dedup keys of every message
 /// in a chunk that was sent, and the first failure.
-async fn send_chunks(
+pub async fn send_chunks(
     env: &Env,
     queue_name: &str,
     messages: &[QueueMessage],
@@ -535,8 +647,8 @@ async fn send_chunks(
         let batch: Result<Vec<_>> = chunk
             .iter()
             .map(|m| {
-                let body = if m.event_ref.is_some() {
-                    // The envelope is in KV: the message carries only the key.
+                let body = if m.travels_light() {
+                    // The envelope is in KV or the log: the message names where.
                     serde_wasm_bindgen::to_value(&m.light())
                 } else {
                     serde_wasm_bindgen::to_value(m)
@@ -566,7 +678,7 @@ fn chunks(messages: &[QueueMessage]) -> Vec<Vec<&QueueMessage>> {
     let mut out: Vec<Vec<&QueueMessage>> = Vec::new();
     let mut bytes = 0;
     for m in messages {
-        let size = if m.event_ref.is_some() {
+        let size = if m.travels_light() {
             wire_size(m).saturating_sub(m.event.len() * 2)
         } else {
             wire_size(m)
@@ -625,6 +737,8 @@ mod tests {
             event_type: "t".into(),
             event: "x".repeat(event_len),
             event_ref: by_ref.then(|| "hookseal:event/s/k".into()),
+            log_id: None,
+            horizon_from: None,
         }
     }
 

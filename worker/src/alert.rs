@@ -1,0 +1,92 @@
+//! A short signed notice to `ALERT_URL` when events go dead: at most one per source per
+//! `ALERT_INTERVAL_SECONDS` (default 1 h), with the count and the last reason. Signed with
+//! Standard Webhooks and `DELIVERY_SECRET`, like deliveries. Never a body or a secret.
+
+use hookseal::{Scheme, SignInput, Signer};
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::config::{self, DEDUP_KV, DELIVERY_SECRET};
+use crate::eventlog;
+use crate::log::{self, now_ms};
+
+const INTERVAL_SECONDS: u64 = 3600;
+
+/// `count` events of `source` just went dead, the last for `reason`.
+pub async fn dead(env: &Env, source: &str, count: u64, reason: &str) {
+    let Some(url) = config::secret(env, "ALERT_URL").or_else(|| {
+        env.var("ALERT_URL")
+            .ok()
+            .map(|v| v.to_string())
+            .filter(|s| !s.is_empty())
+    }) else {
+        return;
+    };
+    let interval = config::number(env, "ALERT_INTERVAL_SECONDS", INTERVAL_SECONDS)
+        .unwrap_or(INTERVAL_SECONDS)
+        .max(60);
+    let Ok(kv) = env.kv(DEDUP_KV) else { return };
+    let gate = format!("hookseal:alert/{source}");
+    if matches!(kv.get(&gate).text().await, Ok(Some(_))) {
+        log::line(
+            "alert_suppressed",
+            json!({ "source": source, "count": count }),
+        );
+        return;
+    }
+    let now = now_ms();
+    // With the log, the count covers the whole interval, not only this batch.
+    let count = match eventlog::open(env) {
+        Some(db) => eventlog::dead_since(&db, source, now.saturating_sub(interval * 1000))
+            .await
+            .unwrap_or(count)
+            .max(count),
+        None => count,
+    };
+    let body = json!({
+        "type": "hookseal.dead_letters", "source": source, "count": count,
+        "lastReason": reason, "at": now,
+    })
+    .to_string();
+    let sent = send(env, &url, &body, &format!("alert:{source}:{now}")).await;
+    match sent {
+        Ok(status) => {
+            log::line(
+                "alert",
+                json!({ "source": source, "count": count, "status": status }),
+            );
+            if let Ok(put) = kv.put(&gate, now.to_string()) {
+                let _ = put.expiration_ttl(interval).execute().await;
+            }
+        }
+        Err(e) => log::line("alert_failed", json!({ "source": source, "error": e })),
+    }
+}
+
+async fn send(env: &Env, url: &str, body: &str, id: &str) -> Result<u16, String> {
+    let secret = config::secret(env, DELIVERY_SECRET).ok_or("DELIVERY_SECRET is not set")?;
+    let signer = Signer::new(Scheme::StandardWebhooks, &secret).map_err(|e| e.to_string())?;
+    let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
+    let signed = signer
+        .sign(&SignInput::new(body.as_bytes(), now).with_id(id))
+        .map_err(|e| e.to_string())?;
+    let request = || -> worker::Result<Request> {
+        let headers = Headers::new();
+        headers.set("content-type", "application/json")?;
+        for (k, v) in &signed {
+            headers.set(k, v)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(JsValue::from_str(body)));
+        Request::new_with_init(url, &init)
+    };
+    let req = request().map_err(|e| e.to_string())?;
+    Fetch::Request(req)
+        .send()
+        .await
+        .map(|r| r.status_code())
+        .map_err(|e| e.to_string())
+}
