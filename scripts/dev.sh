@@ -12,6 +12,6 @@ DEST=$!
 trap 'kill $DEST 2>/dev/null' EXIT
 cd worker
 # The event log's schema, applied to the local D1 database (skips what is applied already).
-"$ROOT/node_modules/.bin/wrangler" d1 migrations apply hookseal-log --local --persist-to "$ROOT/.wrangler/state"
+CI=true "$ROOT/node_modules/.bin/wrangler" d1 migrations apply hookseal-log --local --persist-to "$ROOT/.wrangler/state"
 # wrangler builds the Worker first ([build] in wrangler.toml).
 "$ROOT/node_modules/.bin/wrangler" dev --ip 127.0.0.1 --port 8787 --persist-to "$ROOT/.wrangler/state"
