@@ -2,7 +2,7 @@
 #
 #   make dev      the main job: the Worker locally (wrangler dev, 127.0.0.1:8787) and a local
 #                 destination that prints deliveries; installs what is missing first
-#   make send     send signed samples of every event type to the running Worker
+#   make send     send signed samples of every event type to the running Worker (the CLI)
 #   make bench    the benchmarks (bench/): writes bench/results/*.json and bench/RESULTS.md
 #   make test     every check and test; installs what is missing first
 #   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
@@ -20,7 +20,7 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json
 
-.PHONY: dev send bench worker worker-test test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
+.PHONY: dev send bench worker worker-test browser test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
 setup:
 	scripts/setup.sh rust node wasm worker
@@ -29,7 +29,7 @@ dev: setup pkg
 	scripts/dev.sh
 
 send: pkg
-	node scripts/send-samples.mjs
+	scripts/send.sh
 
 worker: setup
 	scripts/build-worker.sh
@@ -52,16 +52,20 @@ pkg:
 	ln -sfn ../build/pkg node_modules/hookseal
 
 js-test: pkg
-	node --test tests/js/*.test.mjs
+	node --test tests/js/*.test.mjs tests/cli/*.test.mjs
 
 # The packed tarball in throwaway projects: Node 20/22, Express, Next.js (Node and Edge), a
 # Worker under workerd, Deno. Installs Next.js and friends from the registry the first time.
 consumer-test: pkg
 	node --test tests/consumers/consumers.test.mjs
 
-# The built Worker under workerd (Miniflare) with real KV and Queues and a local destination.
-worker-test: worker pkg
+# The built Worker under workerd (Miniflare) with real KV, Queues and D1 and a local destination;
+# the console in Chromium (Debian's, installed on first use); the CLI against both.
+worker-test: worker pkg browser
 	node --test tests/worker/worker.test.mjs
+
+browser:
+	scripts/setup.sh browser
 
 pkg-lint: pkg
 	publint --strict build/pkg

@@ -43,6 +43,9 @@ esbuild pkg-templates/dist/helpers.js --format=cjs --platform=neutral --log-leve
 sed 's#\./hookseal\.js#./hookseal.cjs#' pkg-templates/dist/helpers.d.ts > "$OUT/dist/helpers.d.cts"
 sed 's#\./hookseal\.js#./hookseal.cjs#; s#\./helpers\.js#./helpers.cjs#' \
   pkg-templates/dist/index.d.ts > "$OUT/dist/index.d.cts"
+# The CLI's sample events, from the fixtures in tests/events.
+node scripts/samples.mjs "$OUT/dist/samples.json"
+chmod +x "$OUT/dist/cli.js"
 cp README.md "$OUT/README.md"
 [ -f LICENSE ] && cp LICENSE "$OUT/"
 

@@ -6,6 +6,7 @@
 #   scripts/setup.sh wasm    wasm-bindgen CLI at the exact version of the wasm-bindgen crate
 #   scripts/setup.sh worker  worker-build (workers-rs) at the pinned version
 #   scripts/setup.sh fuzz    cargo-fuzz
+#   scripts/setup.sh browser Chromium from Debian's packages, for the console's browser test
 #
 # Tools go into .tools/ inside the project (git-ignored), never into the machine's global paths.
 set -euo pipefail
@@ -74,6 +75,19 @@ setup_worker() {
   need_cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build --locked
 }
 
+setup_browser() {
+  # Debian's chromium (never a browser a package downloads itself): playwright-core drives it.
+  if command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; then
+    return 0
+  fi
+  command -v apt-get >/dev/null || { say "Chromium is required: install Debian's chromium package"; exit 1; }
+  local sudo=
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  say "installing chromium from Debian's packages (about 30 s, once)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+
 setup_fuzz() {
   need_cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz --locked
 }
@@ -86,6 +100,7 @@ for what in "$@"; do
     wasm) setup_wasm ;;
     worker) setup_worker ;;
     fuzz) setup_fuzz ;;
+    browser) setup_browser ;;
     *) say "unknown: $what"; exit 2 ;;
   esac
 done

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { chromium } from 'playwright-core';
 import { Webhook } from 'hookseal';
 import { root } from '../js/harness.mjs';
+import { cli } from '../cli/run.mjs';
 
 const build = join(root, 'worker/build');
 const SECRETS = {
@@ -730,6 +732,119 @@ test('without the D1 binding the Worker verifies, dedupes with KV, enqueues and 
     assert.match(JSON.parse(kept).reason, /HTTP 410/);
   } finally {
     await mf.setOptions(options());
+  }
+});
+
+test('the CLI sends samples to the Worker and drives its admin API (events, replay)', async () => {
+  const env = { HOOKSEAL_SECRET: SECRETS.MOSSMOON_SECRET };
+  const url = new URL('/webhooks/mossmoon', base).href;
+  const sent = await cli(['send', '--scheme', 'mossmoon', '--url', url, '--event', 'message.received'], { env });
+  assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+  assert.match(sent.stdout, /^202 .*"accepted":1/);
+  const all = await cli(['send', '--scheme', 'mossmoon', '--url', url, '--all'], { env });
+  assert.equal(all.code, 0, all.stdout);
+  assert.match(all.stdout, /forgery answered 401/);
+
+  const adminEnv = { HOOKSEAL_ADMIN_TOKEN: SECRETS.ADMIN_TOKEN };
+  const listed = await cli(['events', '--url', base.href, '--source', 'mossmoon', '--type', 'line.ready', '--limit', '3'], { env: adminEnv });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /mossmoon {2}line\.ready {2}mossmoon:evt_/);
+  const json = JSON.parse((await cli(['events', '--url', base.href, '--limit', '2', '--json'], { env: adminEnv })).stdout);
+  assert.equal(json.events.length, 2);
+  const denied = await cli(['events', '--url', base.href], { env: { HOOKSEAL_ADMIN_TOKEN: 'wrong' } });
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /401 unauthorized/);
+  assert.equal((await cli(['events', '--url', base.href])).code, 2, 'no token is a usage error');
+
+  // A dead letter, replayed from the CLI once the destination is back.
+  switchDown = true;
+  const body = mossmoonEvent('evt_cli_dead');
+  assert.equal((await post('outage', body, signers.mossmoon.sign(body))).status, 202);
+  const row = await untilLogged('mossmoon:evt_cli_dead', 'dead');
+  switchDown = false;
+  const one = await cli(['replay', '--url', base.href, '--id', String(row.id)], { env: adminEnv });
+  assert.deepEqual([one.code, one.stdout.trim()], [0, 'replayed 1']);
+  await untilLogged('mossmoon:evt_cli_dead', 'delivered');
+  assert.equal(deliveredCount('mossmoon:evt_cli_dead'), 1);
+  const none = await cli(['replay', '--url', base.href, '--dead', '--source', 'outage'], { env: adminEnv });
+  assert.deepEqual([none.code, none.stdout.trim()], [0, 'replayed 0']);
+});
+
+test('the console in Chromium: sign in, see events, open one, replay a dead letter; a <script> stays text', async () => {
+  const shots = join(root, 'build/screenshots');
+  const xssText = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
+  const xss = JSON.stringify({ event: 'message.received', id: 'evt_console_xss', line_id: 'ln_1',
+    message: { id: 'msg_xss', from: '+15559876543', type: 'text', text: xssText, received_at: '2026-06-12T14:42:11Z' } });
+  assert.equal((await post('mossmoon', xss, signers.mossmoon.sign(xss))).status, 202);
+  switchDown = true;
+  const dead = mossmoonEvent('evt_console_dead');
+  assert.equal((await post('outage', dead, signers.mossmoon.sign(dead))).status, 202);
+  await untilLogged('mossmoon:evt_console_dead', 'dead');
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const dialogs = [];
+    page.on('dialog', (d) => { dialogs.push(d.message()); d.accept(); });
+    const res = await page.goto(new URL('/admin/', base).href);
+    const csp = res.headers()['content-security-policy'];
+    assert.match(csp, /script-src 'self'/);
+    assert.ok(!csp.includes('unsafe-inline'), csp);
+
+    await page.fill('#token', 'not-the-token');
+    await page.click('#signin-form button');
+    await page.waitForSelector('#signin-message:has-text("refused")');
+    await page.screenshot({ path: join(shots, 'console-signin-refused.png') });
+
+    await page.fill('#token', SECRETS.ADMIN_TOKEN);
+    await page.click('#signin-form button');
+    await page.waitForSelector('#app:not([hidden])');
+    await page.waitForSelector('article.source[data-source="mossmoon"]');
+    await page.waitForSelector('tr:has-text("mossmoon:evt_console_xss")');
+    assert.match(await page.textContent('#live'), /Updated/);
+    await page.screenshot({ path: join(shots, 'console-events.png'), fullPage: true });
+
+    await page.click('tr:has-text("mossmoon:evt_console_xss")');
+    await page.waitForSelector('#detail:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('envelope').textContent.includes('evt_console_xss'));
+    assert.ok((await page.textContent('#envelope')).includes(xssText.replaceAll('"', '\\"')), 'the <script> is shown as text');
+    assert.equal(await page.evaluate(() => window.pwned), undefined, 'nothing from the event ran');
+    assert.equal((await page.$$('#detail script, #detail img, #events script, #events img')).length, 0);
+    await page.screenshot({ path: join(shots, 'console-event.png'), fullPage: true });
+
+    // Dead letters of one source, replayed from the list.
+    switchDown = false;
+    await page.selectOption('#f-source', 'outage');
+    await page.selectOption('#f-status', 'dead');
+    await page.click('#filters button');
+    await page.waitForSelector('tr:has-text("mossmoon:evt_console_dead") button:has-text("Replay")');
+    await page.click('tr:has-text("mossmoon:evt_console_dead") button:has-text("Replay")');
+    assert.match(dialogs.at(-1), /Deliver event \d+ again/);
+    await untilLogged('mossmoon:evt_console_dead', 'delivered');
+    await page.selectOption('#f-status', '');
+    await page.click('#filters button');
+    await page.waitForSelector('tr:has-text("mossmoon:evt_console_dead") .badge.delivered');
+    assert.equal(deliveredCount('mossmoon:evt_console_dead'), 1);
+    await page.screenshot({ path: join(shots, 'console-replayed.png'), fullPage: true });
+
+    await page.selectOption('#f-source', 'nope-no-such').catch(() => {});
+    await page.fill('#f-key', 'no-such-key');
+    await page.click('#filters button');
+    await page.waitForSelector('#events-message:has-text("No events match")');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(shots, 'console-phone.png'), fullPage: true });
+
+    // A token that stops working sends the user back to sign in, with a message.
+    await page.evaluate(() => sessionStorage.setItem('hookseal.adminToken', 'expired-token'));
+    await page.reload();
+    await page.waitForSelector('#signin:not([hidden])');
+    assert.match(await page.textContent('#signin-message'), /refused/);
+  } finally {
+    await browser.close();
   }
 });
 

@@ -41,11 +41,12 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_event ON attempts (event_id, attempt);
 
--- Refusals, counted per source, code and hour (never a body): what the console shows.
-CREATE TABLE refusals (
+-- What is not an accepted event, counted per source, kind and hour (never a body): duplicates
+-- ('duplicate') and refusals (their error code). The console's per-source counts.
+CREATE TABLE tallies (
   source TEXT NOT NULL,
-  code TEXT NOT NULL,
+  kind TEXT NOT NULL,
   hour INTEGER NOT NULL,                 -- ms since the epoch, floored to the hour
   count INTEGER NOT NULL,
-  PRIMARY KEY (source, code, hour)
+  PRIMARY KEY (source, kind, hour)
 );

@@ -1,5 +1,7 @@
 //! The admin API over the event log, behind `Authorization: Bearer <ADMIN_TOKEN>`.
 //!
+//! - `GET /admin/`: the operator console (static; it calls the routes below).
+//! - `GET /admin/sources`: each source's scheme, destination host, health and last 24 h.
 //! - `GET /admin/events?source=&status=&type=&key=&since=&limit=&cursor=`: newest first,
 //!   `{ "events": [...], "cursor": id | null }`.
 //! - `GET /admin/events/{id}`: one event, its envelope and its attempt history.
@@ -49,11 +51,54 @@ fn error(status: u16, code: &str, message: &str) -> Result<Response> {
     json_response(status, json!({ "error": code, "message": message }))
 }
 
+/// The operator console: static files built into the Worker. They hold no data: everything
+/// shown comes from this API as JSON and is put into the page as text.
+const CONSOLE: &[(&str, &str, &str)] = &[
+    (
+        "",
+        "text/html; charset=utf-8",
+        include_str!("../console/index.html"),
+    ),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("../console/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../console/console.js"),
+    ),
+];
+
+/// No inline script or style, nothing from elsewhere, no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+                   img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn console_file(rest: &str) -> Option<Result<Response>> {
+    let (_, content_type, body) = CONSOLE.iter().find(|(name, _, _)| *name == rest)?;
+    Some((|| {
+        let mut res = Response::ok(*body)?;
+        let h = res.headers_mut();
+        h.set("content-type", content_type)?;
+        h.set("content-security-policy", CSP)?;
+        h.set("x-content-type-options", "nosniff")?;
+        h.set("referrer-policy", "no-referrer")?;
+        h.set("cache-control", "no-cache")?;
+        Ok(res)
+    })())
+}
+
 /// Routes `/admin/…` (`rest` is what follows `/admin/`).
 pub async fn route(mut req: Request, env: &Env, rest: &str) -> Result<Response> {
     let Some(token) = config::secret(env, ADMIN_TOKEN) else {
         return json_response(404, json!({ "error": "not_found" }));
     };
+    if req.method() == Method::Get
+        && let Some(file) = console_file(rest)
+    {
+        return file;
+    }
     if !authorized(&req, &token) {
         log::line(
             "admin",
@@ -74,6 +119,7 @@ pub async fn route(mut req: Request, env: &Env, rest: &str) -> Result<Response> 
     };
     let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
     match (req.method(), parts.as_slice()) {
+        (Method::Get, ["sources"]) => sources(env, &db).await,
         (Method::Get, ["events"]) => list(&req, &db).await,
         (Method::Get, ["events", id]) => match id.parse() {
             Ok(id) => one(env, &db, id).await,
@@ -100,6 +146,38 @@ pub async fn route(mut req: Request, env: &Env, rest: &str) -> Result<Response> 
         }
         _ => error(404, "not_found", "no such admin route"),
     }
+}
+
+/// Every configured source: its scheme, where it delivers (the host only), its health, and the
+/// last 24 h in counts.
+async fn sources(env: &Env, db: &D1Database) -> Result<Response> {
+    let configured = match config::sources(env) {
+        Ok(s) => s,
+        Err(e) => return json_response(200, json!({ "sources": [], "problem": e.0 })),
+    };
+    let since = now_ms().saturating_sub(24 * 3_600_000);
+    let mut summaries = eventlog::summaries(db, since).await?;
+    let mut out = Vec::new();
+    for (name, cfg) in configured.iter() {
+        let health = match config::source(env, name) {
+            Ok(_) => Value::Null,
+            Err(e) => Value::String(e.0),
+        };
+        let destination = cfg
+            .destination
+            .as_deref()
+            .and_then(|d| worker::Url::parse(d).ok())
+            .and_then(|u| u.host_str().map(str::to_owned));
+        let scheme = match &cfg.scheme {
+            Value::String(s) => s.clone(),
+            _ => "generic".to_owned(),
+        };
+        out.push(json!({
+            "name": name, "scheme": scheme, "destination": destination, "problem": health,
+            "last24h": summaries.remove(name).unwrap_or_default(),
+        }));
+    }
+    json_response(200, json!({ "sources": out }))
 }
 
 async fn list(req: &Request, db: &D1Database) -> Result<Response> {

@@ -196,17 +196,131 @@ pub async fn requeued(db: &D1Database, ids: &[i64], at: u64) -> Result<()> {
     Ok(())
 }
 
-/// Counts a refusal for the console's per-hour aggregate (never a body).
-pub async fn count_refusal(db: &D1Database, source: &str, code: &str, at: u64) -> Result<()> {
+/// Counts `n` duplicates or refusals (`kind`: `duplicate` or an error code) for the console's
+/// per-hour tallies (never a body).
+pub async fn tally(db: &D1Database, source: &str, kind: &str, n: u64, at: u64) -> Result<()> {
     let hour = at - at % 3_600_000;
     db.prepare(
-        "INSERT INTO refusals (source, code, hour, count) VALUES (?1, ?2, ?3, 1) \
-         ON CONFLICT (source, code, hour) DO UPDATE SET count = count + 1",
+        "INSERT INTO tallies (source, kind, hour, count) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (source, kind, hour) DO UPDATE SET count = count + ?4",
     )
-    .bind(&[text(source), text(code), num(hour)])?
+    .bind(&[text(source), text(kind), num(hour), num(n)])?
     .run()
     .await?;
     Ok(())
+}
+
+/// One source's last 24 h, for the console.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub accepted: u64,
+    pub duplicates: u64,
+    /// Refusals by error code.
+    pub refused: std::collections::BTreeMap<String, u64>,
+    pub delivered: u64,
+    pub retrying: u64,
+    pub queued: u64,
+    pub dead: u64,
+    pub last_delivery: Option<LastDelivery>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastDelivery {
+    pub status: String,
+    pub at: i64,
+    pub http_status: Option<i64>,
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatusCount {
+    source: String,
+    status: String,
+    n: u64,
+}
+
+#[derive(Deserialize)]
+struct KindCount {
+    source: String,
+    kind: String,
+    n: u64,
+}
+
+#[derive(Deserialize)]
+struct Last {
+    source: String,
+    status: String,
+    at: i64,
+    #[serde(rename = "httpStatus")]
+    http_status: Option<i64>,
+    error: Option<String>,
+}
+
+/// Every source's last 24 h (from `since`, ms): accepted events by delivery status, duplicates
+/// and refusals by code, and the last delivery attempt.
+pub async fn summaries(
+    db: &D1Database,
+    since: u64,
+) -> Result<std::collections::BTreeMap<String, Summary>> {
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "SELECT e.source AS source, d.status AS status, COUNT(*) AS n FROM events e \
+                 JOIN deliveries d ON d.event_id = e.id WHERE e.received_at >= ?1 \
+                 GROUP BY e.source, d.status",
+            )
+            .bind(&[num(since)])?,
+            db.prepare(
+                "SELECT source, kind, SUM(count) AS n FROM tallies WHERE hour >= ?1 \
+                 GROUP BY source, kind",
+            )
+            .bind(&[num(since - since % 3_600_000)])?,
+            db.prepare(
+                "SELECT e.source AS source, d.status AS status, d.last_attempt_at AS at, \
+                 d.last_status AS httpStatus, d.last_error AS error FROM deliveries d \
+                 JOIN events e ON e.id = d.event_id WHERE d.last_attempt_at = \
+                 (SELECT MAX(d2.last_attempt_at) FROM deliveries d2 JOIN events e2 \
+                  ON e2.id = d2.event_id WHERE e2.source = e.source)",
+            ),
+        ])
+        .await?;
+    let mut out: std::collections::BTreeMap<String, Summary> = Default::default();
+    let mut rows = results.into_iter();
+    if let Some(r) = rows.next() {
+        for c in r.results::<StatusCount>()? {
+            let s = out.entry(c.source).or_default();
+            s.accepted += c.n;
+            match c.status.as_str() {
+                "delivered" => s.delivered += c.n,
+                "retrying" => s.retrying += c.n,
+                "dead" => s.dead += c.n,
+                _ => s.queued += c.n,
+            }
+        }
+    }
+    if let Some(r) = rows.next() {
+        for c in r.results::<KindCount>()? {
+            let s = out.entry(c.source).or_default();
+            if c.kind == "duplicate" {
+                s.duplicates += c.n;
+            } else {
+                s.refused.insert(c.kind, c.n);
+            }
+        }
+    }
+    if let Some(r) = rows.next() {
+        for l in r.results::<Last>()? {
+            out.entry(l.source).or_default().last_delivery = Some(LastDelivery {
+                status: l.status,
+                at: l.at,
+                http_status: l.http_status,
+                error: l.error,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// An event as the admin API lists it.

@@ -114,6 +114,9 @@ pub async fn route(req: Request, env: &Env) -> Result<Response> {
         .strip_prefix("/webhooks/")
         .filter(|s| !s.is_empty() && !s.contains('/'))
         .map(str::to_owned);
+    if path == "/admin" {
+        return Response::redirect_with_status(req.url()?.join("/admin/")?, 301);
+    }
     if let Some(rest) = path.strip_prefix("/admin/") {
         let rest = rest.to_owned();
         return crate::admin::route(req, env, &rest).await;
@@ -337,7 +340,7 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         Err(e) if e.is_rejection() => {
             if let Some(db) = eventlog::open(env) {
                 // Counted for the console; a failure to count changes nothing for the sender.
-                let _ = eventlog::count_refusal(&db, name, e.code(), now_ms()).await;
+                let _ = eventlog::tally(&db, name, e.code(), 1, now_ms()).await;
             }
             return done(
                 401,
@@ -438,6 +441,12 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         mark(&kv, name, &sent, ttl).await;
     }
 
+    if !duplicates.is_empty()
+        && let Some(db) = &log
+    {
+        let n = duplicates.len() as u64;
+        let _ = eventlog::tally(db, name, "duplicate", n, now_ms()).await;
+    }
     let accepted: Vec<_> = fresh
         .iter()
         .map(|e| json!({ "type": e.event_type, "dedupKey": e.dedup_key }))
