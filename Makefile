@@ -54,9 +54,10 @@ pkg:
 js-test: pkg
 	node --test tests/js/*.test.mjs tests/cli/*.test.mjs
 
-# The packed tarball in throwaway projects: Node 20/22, Express, Next.js (Node and Edge), a
-# Worker under workerd, Deno. Installs Next.js and friends from the registry the first time.
-consumer-test: pkg
+# The packed tarball in throwaway projects: Node 20/22, Express, Hono (Node and Workers),
+# Fastify, Next.js (App Router Node and Edge, Pages Router), a Worker under workerd, Deno, Bun,
+# and Chromium. Installs Next.js and friends from the registry the first time.
+consumer-test: pkg browser
 	node --test tests/consumers/consumers.test.mjs
 
 # The built Worker under workerd (Miniflare) with real KV, Queues and D1 and a local destination;

@@ -43,6 +43,18 @@ esbuild pkg-templates/dist/helpers.js --format=cjs --platform=neutral --log-leve
 sed 's#\./hookseal\.js#./hookseal.cjs#' pkg-templates/dist/helpers.d.ts > "$OUT/dist/helpers.d.cts"
 sed 's#\./hookseal\.js#./hookseal.cjs#; s#\./helpers\.js#./helpers.cjs#' \
   pkg-templates/dist/index.d.ts > "$OUT/dist/index.d.cts"
+# The framework helpers (hookseal/hono, hookseal/fastify): ESM as written, a CommonJS copy, and a
+# folder per subpath for resolvers that predate `exports` (TypeScript's node10).
+for helper in hono fastify; do
+  esbuild "pkg-templates/dist/$helper.js" --format=cjs --platform=neutral --log-level=warning \
+    --outfile="$OUT/dist/$helper.cjs"
+  sed -i 's#"\./helpers\.js"#"./helpers.cjs"#' "$OUT/dist/$helper.cjs"
+  sed 's#\./hookseal\.js#./hookseal.cjs#; s#\./helpers\.js#./helpers.cjs#' \
+    "pkg-templates/dist/$helper.d.ts" > "$OUT/dist/$helper.d.cts"
+  mkdir -p "$OUT/$helper"
+  printf '{ "main": "../dist/%s.cjs", "types": "../dist/%s.d.cts" }\n' "$helper" "$helper" \
+    > "$OUT/$helper/package.json"
+done
 # The CLI's sample events, from the fixtures in tests/events.
 node scripts/samples.mjs "$OUT/dist/samples.json"
 chmod +x "$OUT/dist/cli.js"

@@ -32,7 +32,7 @@ export interface VerifiedRequest extends Delivery {
 export declare function verifyRequest(
   webhook: Webhook,
   request: Request,
-  options?: LimitOptions & Pick<VerifyOptions, 'now'>,
+  options?: LimitOptions & Pick<UrlOptions, 'publicUrl'> & Pick<VerifyOptions, 'now'>,
 ): Promise<VerifiedRequest>;
 
 /** A Node request, as far as `readBody` needs one. */

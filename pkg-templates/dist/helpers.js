@@ -401,7 +401,8 @@ export function statusFor(error) {
 /**
  * Reads a Fetch `Request` (Next.js App Router, Workers, Deno, Bun) once, verifies and parses it.
  * The body is read from its stream and reading stops at `limit`: a larger body is never held in
- * memory. Returns `{ verified, events, body }`; throws `HooksealError`.
+ * memory. The URL a scheme signs is `request.url`, or its path under `publicUrl`'s origin.
+ * Returns `{ verified, events, body }`; throws `HooksealError`.
  */
 export async function verifyRequest(webhook, request, options = {}) {
   const limit = limitOf(options, webhook);
@@ -413,10 +414,17 @@ export async function verifyRequest(webhook, request, options = {}) {
   const body = await readStream(request.body, limit);
   const delivery = webhook.parse(body, request.headers, {
     method: request.method,
-    url: request.url,
+    url: options.publicUrl === undefined ? request.url : withOrigin(request.url, options.publicUrl),
     now: options.now,
   });
   return { ...delivery, body };
+}
+
+/** `url` with the origin of `publicUrl` (the address the provider was given). */
+function withOrigin(url, publicUrl) {
+  if (typeof publicUrl !== 'string') throw invalidInput('option `publicUrl` must be a string');
+  const u = new URL(url);
+  return new URL(publicUrl).origin + u.pathname + u.search;
 }
 
 function limitOf(options, webhook) {
@@ -558,10 +566,7 @@ export function requestUrl(req, options = {}) {
       path = '/';
     }
   }
-  if (options.publicUrl !== undefined) {
-    if (typeof options.publicUrl !== 'string') throw invalidInput('option `publicUrl` must be a string');
-    return new URL(options.publicUrl).origin + path;
-  }
+  if (options.publicUrl !== undefined) return withOrigin(`http://localhost${path}`, options.publicUrl);
   const h = req.headers || {};
   const trusted = options.trustProxy === true;
   const proto = (trusted && first(h['x-forwarded-proto'])) || (req.socket && req.socket.encrypted ? 'https' : 'http');

@@ -5,3 +5,8 @@ const wh = new hookseal.Webhook('moltflow', 'secret');
 const v: hookseal.Verified = wh.verify('{}', { 'x-webhook-hmac': 'ab' });
 export const n: number = v.secretIndex;
 export const code: hookseal.HooksealErrorCode = 'signature_mismatch';
+
+// The framework helpers from CommonJS.
+import fastify = require('hookseal/fastify');
+import hono = require('hookseal/hono');
+void fastify.hookseal; void hono.hookseal;

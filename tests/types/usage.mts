@@ -62,3 +62,11 @@ void middleware(wh, { limit: 10, trustProxy: true, onError: (e) => void e.code }
 
 // @ts-expect-error: not a scheme name
 new Webhook('not-a-scheme', 's');
+
+// The framework helpers' subpaths.
+import { hookseal as honoHookseal, type HooksealVariables } from 'hookseal/hono';
+import { hookseal as fastifyHookseal } from 'hookseal/fastify';
+const honoMiddleware = honoHookseal(wh, { limit: 1024, publicUrl: 'https://hooks.example.com' });
+const variables: HooksealVariables['hookseal']['events'] = [];
+void honoMiddleware; void variables;
+void fastifyHookseal;
