@@ -347,14 +347,8 @@ impl Core {
         present: u32,
         now: f64,
     ) -> Result<u32, JsValue> {
-        let (headers, target) = self.headers(values, present)?;
-        let req = request(body, &headers, target);
-        let v = self
-            .verifier
-            .verify(&req, seconds(now))
-            .map_err(|e| error(&e))?;
         #[allow(clippy::cast_possible_truncation)] // at most MAX_SECRETS
-        Ok(v.secret_index as u32)
+        self.verified(body, values, present, now, |v| v.secret_index as u32)
     }
 
     /// `verify`, returning everything verification established in one string:
@@ -369,20 +363,16 @@ impl Core {
         now: f64,
     ) -> Result<String, JsValue> {
         use std::fmt::Write as _;
-        let (headers, target) = self.headers(values, present)?;
-        let req = request(body, &headers, target);
-        let v = self
-            .verifier
-            .verify(&req, seconds(now))
-            .map_err(|e| error(&e))?;
-        let mut out = String::new();
-        let _ = writeln!(out, "{}", v.secret_index); // writing to a String cannot fail
-        if let Some(t) = v.timestamp {
-            let _ = write!(out, "{t}");
-        }
-        out.push('\n');
-        out.push_str(v.id.unwrap_or(""));
-        Ok(out)
+        self.verified(body, values, present, now, |v| {
+            let mut out = String::new();
+            let _ = writeln!(out, "{}", v.secret_index); // writing to a String cannot fail
+            if let Some(t) = v.timestamp {
+                let _ = write!(out, "{t}");
+            }
+            out.push('\n');
+            out.push_str(v.id.unwrap_or(""));
+            out
+        })
     }
 
     /// `verify` for a body given as text (its UTF-8 bytes are verified).
@@ -470,6 +460,23 @@ impl Core {
 }
 
 impl Core {
+    /// Verifies, then hands what verification established to `f`.
+    fn verified<T>(
+        &self,
+        body: &[u8],
+        values: &str,
+        present: u32,
+        now: f64,
+        f: impl FnOnce(&hookseal::Verified<'_>) -> T,
+    ) -> Result<T, JsValue> {
+        let (headers, target) = self.headers(values, present)?;
+        let req = request(body, &headers, target);
+        self.verifier
+            .verify(&req, seconds(now))
+            .map(|v| f(&v))
+            .map_err(|e| error(&e))
+    }
+
     /// The header pairs, and the request method and URL when given, that `values`/`present`
     /// describe (see [`Lines`]).
     #[allow(clippy::type_complexity)]

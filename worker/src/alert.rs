@@ -2,12 +2,11 @@
 //! `ALERT_INTERVAL_SECONDS` (default 1 h), with the count and the last reason. Signed with
 //! Standard Webhooks and `DELIVERY_SECRET`, like deliveries. Never a body or a secret.
 
-use hookseal::{Scheme, SignInput, Signer};
 use serde_json::json;
-use wasm_bindgen::JsValue;
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::Env;
 
 use crate::config::{self, DEDUP_KV, DELIVERY_SECRET};
+use crate::deliver::{PostError, post_signed};
 use crate::eventlog;
 use crate::log::{self, now_ms};
 
@@ -49,7 +48,14 @@ pub async fn dead(env: &Env, source: &str, count: u64, reason: &str) {
         "lastReason": reason, "at": now,
     })
     .to_string();
-    let sent = send(env, &url, &body, &format!("alert:{source}:{now}")).await;
+    let sent = post_signed(
+        env,
+        DELIVERY_SECRET,
+        &url,
+        &body,
+        &format!("alert:{source}:{now}"),
+    )
+    .await;
     match sent {
         Ok(status) => {
             log::line(
@@ -60,33 +66,8 @@ pub async fn dead(env: &Env, source: &str, count: u64, reason: &str) {
                 let _ = put.expiration_ttl(interval).execute().await;
             }
         }
-        Err(e) => log::line("alert_failed", json!({ "source": source, "error": e })),
-    }
-}
-
-async fn send(env: &Env, url: &str, body: &str, id: &str) -> Result<u16, String> {
-    let secret = config::secret(env, DELIVERY_SECRET).ok_or("DELIVERY_SECRET is not set")?;
-    let signer = Signer::new(Scheme::StandardWebhooks, &secret).map_err(|e| e.to_string())?;
-    let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
-    let signed = signer
-        .sign(&SignInput::new(body.as_bytes(), now).with_id(id))
-        .map_err(|e| e.to_string())?;
-    let request = || -> worker::Result<Request> {
-        let headers = Headers::new();
-        headers.set("content-type", "application/json")?;
-        for (k, v) in &signed {
-            headers.set(k, v)?;
+        Err(PostError::Config(e) | PostError::Network(e)) => {
+            log::line("alert_failed", json!({ "source": source, "error": e }));
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(JsValue::from_str(body)));
-        Request::new_with_init(url, &init)
-    };
-    let req = request().map_err(|e| e.to_string())?;
-    Fetch::Request(req)
-        .send()
-        .await
-        .map(|r| r.status_code())
-        .map_err(|e| e.to_string())
+    }
 }

@@ -150,23 +150,45 @@ async fn attempt(msg: &QueueMessage, env: &Env) -> Outcome {
         return Outcome::GiveUp(format!("source `{}` has no destination", msg.source));
     };
     let secret_name = source.delivery_secret.as_deref().unwrap_or(DELIVERY_SECRET);
-    let Some(secret) = config::secret(env, secret_name) else {
-        return Outcome::Retry(format!("the delivery secret `{secret_name}` is not set"));
-    };
-    let signer = match Signer::new(Scheme::StandardWebhooks, &secret) {
-        Ok(s) => s,
-        Err(e) => return Outcome::Retry(format!("`{secret_name}`: {e}")),
-    };
     let event = match envelope(msg, env).await {
         Ok(e) => e,
         Err(why) => return Outcome::Retry(why),
     };
     let body = delivery_body(msg, &event);
+    let send = post_signed(env, secret_name, destination, &body, &msg.dedup_key);
+    match send.await {
+        Ok(s @ 200..=299) => Outcome::Delivered(s),
+        Ok(s @ (408 | 429 | 500..=599)) => Outcome::Retry(format!("HTTP {s}")),
+        Ok(s) => Outcome::GiveUp(format!("HTTP {s}")),
+        // The secret may yet be set or fixed: retried.
+        Err(PostError::Config(why)) => Outcome::Retry(why),
+        Err(PostError::Network(why)) => Outcome::Retry(format!("network: {why}")),
+    }
+}
+
+/// Why a signed POST did not get an answer.
+pub enum PostError {
+    /// The signing secret is missing or unusable.
+    Config(String),
+    /// The request could not be made or got no response.
+    Network(String),
+}
+
+/// POSTs `body` (JSON) to `url`, signed with Standard Webhooks under the secret named
+/// `secret_name` (`webhook-id` = `id`): deliveries and alerts. Returns the HTTP status.
+pub async fn post_signed(
+    env: &Env,
+    secret_name: &str,
+    url: &str,
+    body: &str,
+    id: &str,
+) -> Result<u16, PostError> {
+    let secret = config::secret(env, secret_name)
+        .ok_or_else(|| PostError::Config(format!("the secret `{secret_name}` is not set")))?;
     let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
-    let signed = match signer.sign(&SignInput::new(body.as_bytes(), now).with_id(&msg.dedup_key)) {
-        Ok(h) => h,
-        Err(e) => return Outcome::GiveUp(e.to_string()),
-    };
+    let signed = Signer::new(Scheme::StandardWebhooks, &secret)
+        .and_then(|s| s.sign(&SignInput::new(body.as_bytes(), now).with_id(id)))
+        .map_err(|e| PostError::Config(format!("`{secret_name}`: {e}")))?;
     let send = async {
         let headers = Headers::new();
         headers.set("content-type", "application/json")?;
@@ -177,18 +199,13 @@ async fn attempt(msg: &QueueMessage, env: &Env) -> Outcome {
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_headers(headers)
-            .with_body(Some(JsValue::from_str(&body)));
-        let req = Request::new_with_init(destination, &init)?;
+            .with_body(Some(JsValue::from_str(body)));
+        let req = Request::new_with_init(url, &init)?;
         Fetch::Request(req).send().await
     };
-    match send.await {
-        Ok(res) => match res.status_code() {
-            s @ 200..=299 => Outcome::Delivered(s),
-            s @ (408 | 429 | 500..=599) => Outcome::Retry(format!("HTTP {s}")),
-            s => Outcome::GiveUp(format!("HTTP {s}")),
-        },
-        Err(e) => Outcome::Retry(format!("network: {e}")),
-    }
+    send.await
+        .map(|res| res.status_code())
+        .map_err(|e| PostError::Network(e.to_string()))
 }
 
 async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
