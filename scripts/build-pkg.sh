@@ -59,7 +59,7 @@ done
 node scripts/samples.mjs "$OUT/dist/samples.json"
 chmod +x "$OUT/dist/cli.js"
 cp README.md "$OUT/README.md"
-[ -f LICENSE ] && cp LICENSE "$OUT/"
+cp LICENSE-MIT LICENSE-APACHE CHANGELOG.md "$OUT/"
 
 printf 'built %s %s: hookseal_bg.wasm %s bytes (%s gzipped)\n' "$OUT" "$VERSION" \
   "$(wc -c < "$OUT/dist/hookseal_bg.wasm")" "$(gzip -9c "$OUT/dist/hookseal_bg.wasm" | wc -c)"
