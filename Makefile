@@ -36,6 +36,7 @@ worker: setup
 
 bench: worker pkg
 	node --expose-gc bench/verify.mjs
+	node bench/workerd.mjs
 	node bench/load.mjs
 	node bench/worker.mjs
 	node bench/profile.mjs mossmoon 256

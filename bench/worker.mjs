@@ -1,12 +1,14 @@
-// Worker benchmark: requests per second and p50/p99 latency of verify + dedup + enqueue, for
-// hookseal's Worker and for a minimal hand-written JS Worker (WebCrypto) with the same KV and
-// Queue, both under `wrangler dev` on loopback, the same load generator, interleaved reps.
+// Worker benchmark: requests per second, p50/p99 latency, and the workerd process's CPU time per
+// request of verify + dedup + enqueue, for hookseal's Worker (event log off), a minimal
+// hand-written JS Worker (WebCrypto) with the same KV and Queue, and that JS Worker without the
+// signature check (the floor: what KV, Queue and JSON cost), all under `wrangler dev` on
+// loopback, the same load generator, interleaved reps.
 //
 //   node bench/worker.mjs [--requests 3000] [--concurrency 20] [--reps 3]
 //
 // Needs the Worker built (make worker). Writes bench/results/worker.json.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +30,30 @@ const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-async function startWorker(name, config, cwd) {
+/** CPU time (user + system, µs) of the workerd processes in process group `pgid`. */
+function workerdCpuUs(pgid) {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[2] is the process group; [11] and [12] user and system time, in clock ticks.
+    if (comm.includes('workerd') && Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1e6) / CLK_TCK;
+}
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+async function startWorker(name, config, cwd, vars = []) {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const state = mkdtempSync(join(tmpdir(), `bench-${name.replace(/\W+/g, '-')}-`));
   const child = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
-    '--var', `MOSSMOON_SECRET:${SECRET}`, '--persist-to', state, '--log-level', 'warn'], {
+    '--var', `MOSSMOON_SECRET:${SECRET}`, ...vars.flatMap((v) => ['--var', v]), '--persist-to', state, '--log-level', 'warn'], {
     cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', XDG_CONFIG_HOME: join(root, '.config') },
   });
@@ -43,7 +64,7 @@ async function startWorker(name, config, cwd) {
   for (let i = 0; i < 600; i++) {
     try {
       await fetch(`${url}/health`);
-      return { url, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } rmSync(state, { recursive: true, force: true }); } };
+      return { url, pgid: child.pid, stop: () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } rmSync(state, { recursive: true, force: true }); } };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -85,8 +106,9 @@ async function load(url, reqs) {
 const contenders = [
   { name: 'hookseal (Rust Worker)', config: join(bench, 'wrangler.hookseal.toml'), cwd: bench, path: '/webhooks/bench' },
   { name: 'hand-written JS (WebCrypto)', config: join(bench, 'js-worker/wrangler.toml'), cwd: join(bench, 'js-worker'), path: '/' },
+  { name: 'floor: the JS Worker without verification', config: join(bench, 'js-worker/wrangler.toml'), cwd: join(bench, 'js-worker'), path: '/', vars: ['SKIP_VERIFY:1'] },
 ];
-for (const c of contenders) c.worker = await startWorker(c.name, c.config, c.cwd);
+for (const c of contenders) c.worker = await startWorker(c.name, c.config, c.cwd, c.vars);
 try {
   for (const c of contenders) {
     // Warm up, and check the path works end to end before timing.
@@ -96,10 +118,13 @@ try {
   }
   for (let r = 0; r < REPS; r++) {
     for (const c of contenders) {
-      const res = await load(`${c.worker.url}${c.path}`, requests(REQUESTS));
+      const reqs = requests(REQUESTS);
+      const cpu0 = workerdCpuUs(c.worker.pgid);
+      const res = await load(`${c.worker.url}${c.path}`, reqs);
+      res.cpuUsPerRequest = (workerdCpuUs(c.worker.pgid) - cpu0) / REQUESTS;
       if (res.failed) throw new Error(`${c.name}: ${res.failed} requests not accepted`);
       c.reps.push(res);
-      console.log(`${c.name.padEnd(30)} rep ${r + 1}: ${Math.round(res.rps)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms`);
+      console.log(`${c.name.padEnd(42)} rep ${r + 1}: ${Math.round(res.rps)} req/s  p50 ${res.p50ms.toFixed(2)} ms  p99 ${res.p99ms.toFixed(2)} ms  workerd CPU ${Math.round(res.cpuUsPerRequest)} µs/request`);
     }
   }
 } finally {
@@ -112,6 +137,9 @@ const out = {
   results: contenders.map((c) => ({
     contender: c.name,
     rps: median(c.reps.map((x) => x.rps)), p50ms: median(c.reps.map((x) => x.p50ms)), p99ms: median(c.reps.map((x) => x.p99ms)),
+    cpuUsPerRequest: median(c.reps.map((x) => x.cpuUsPerRequest)),
+    // Per rep, this contender's CPU over the hand-written JS Worker's (below 1: cheaper).
+    cpuRatioToJs: median(c.reps.map((x, i) => x.cpuUsPerRequest / contenders[1].reps[i].cpuUsPerRequest)),
     reps: c.reps,
   })),
 };
