@@ -363,24 +363,25 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
     };
     // Dedupe: events already seen, in KV or earlier in this same delivery, are skipped. KV is
     // asked once per hundred keys, not once per event.
-    let (fresh, duplicates) = match dedupe(env, name, events).await {
+    let (mut fresh, mut duplicates) = match dedupe(env, name, events).await {
         Ok(split) => split,
         Err(e) => return unavailable(&done, "dedup_unavailable", &e.to_string()),
     };
 
-    // Enqueue. Step by step, what a failure leaves behind:
+    // Log, enqueue, mark. Step by step, what a failure leaves behind (README: "What a failure
+    // at each step leaves"):
     // - an envelope too large for a message is stored in KV first; a failed store answers 503
-    //   and nothing is enqueued or marked (a stored envelope without a message is harmless);
+    //   and nothing is logged, enqueued or marked (a stored envelope without a message is
+    //   harmless);
+    // - the events go into the log in one transaction; a failure answers 503 and leaves nothing;
     // - the messages go in chunks within Queues' limits; each chunk that was sent has its
-    //   events marked, each that failed does not, and any failure answers 503: the sender's
-    //   retry then finds the sent events marked (duplicates) and enqueues the rest, so every
-    //   event is enqueued once;
-    // - a failed mark is logged and tolerated: the event is safe, and at worst a retry delivers
-    //   it twice (the destination is idempotent on `webhook-id`).
+    //   events marked, each that failed leaves the log again and is not marked, and any failure
+    //   answers 503: the sender's retry then finds the sent events (duplicates) and enqueues
+    //   the rest, so every event is enqueued once;
+    // - a failed mark is logged and tolerated: the event is safe, and the log (or, without it,
+    //   the destination's idempotence on `webhook-id`) catches the retry.
     let received_at = now_ms();
     let log = eventlog::open(env);
-    let mut duplicates = duplicates;
-    let mut fresh = fresh;
     if !fresh.is_empty() {
         // The log keeps a large envelope for this Worker's own consumer; the outbox's consumer
         // is the user's, which reads a large envelope from KV.
