@@ -399,6 +399,12 @@ test('a source without a destination leaves its events on the outbox queue', asy
   await until('the outbox message', () => outbox.some((m) => m.dedupKey === 'mossmoon:evt_hold_1'));
   const m = outbox.find((x) => x.dedupKey === 'mossmoon:evt_hold_1');
   assert.equal(JSON.parse(m.event).type, 'line.ready');
+  // A replay puts it on the outbox again, the envelope inline as before.
+  const row = await logged('mossmoon:evt_hold_1');
+  assert.equal((await admin(`/admin/events/${row.id}/replay`, { method: 'POST' })).status, 202);
+  await until('the replayed outbox message', () => outbox.filter((x) => x.dedupKey === 'mossmoon:evt_hold_1').length === 2);
+  const again = outbox.filter((x) => x.dedupKey === 'mossmoon:evt_hold_1')[1];
+  assert.equal(JSON.parse(again.event).type, 'line.ready');
 });
 
 test('Meta\'s verification handshake', async () => {

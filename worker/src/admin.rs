@@ -259,13 +259,19 @@ async fn replay(env: &Env, db: &D1Database, rows: &[eventlog::Row]) -> Result<us
     let sources = config::sources(env).map_err(|e| worker::Error::RustError(e.0))?;
     let (mut events, mut outbox) = (Vec::new(), Vec::new());
     for row in rows {
-        let m = light_message(row, now);
+        let mut m = light_message(row, now);
         let has_destination = sources
             .get(&row.source)
             .is_some_and(|s| s.destination.is_some());
         if has_destination {
             events.push(m);
         } else {
+            // The outbox's consumer is the user's: it gets the envelope inline, or the KV key a
+            // large one is stored under (an outbox source's large envelopes are always in KV).
+            if let Some(stored) = eventlog::envelope(db, row.id).await? {
+                m.event = stored.envelope.unwrap_or_default();
+                m.event_ref = stored.envelope_ref;
+            }
             outbox.push(m);
         }
     }
