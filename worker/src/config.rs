@@ -69,7 +69,21 @@ impl ConfigError {
     }
 }
 
+/// The Worker's settings from its vars.
+pub struct Settings {
+    pub log_level: crate::log::Level,
+    /// `MAX_BODY_BYTES`, when set (otherwise each scheme's documented maximum).
+    pub max_body: Option<u64>,
+    pub dedup_ttl: u64,
+    pub schedule: crate::deliver::Schedule,
+}
+
+/// Default dedup window: longer than the senders' 24 h retry horizon.
+const DEDUP_TTL_SECONDS: u64 = 72 * 3600;
+
 thread_local! {
+    /// The settings, read once per isolate like `SOURCES` (see below); errors are not cached.
+    static SETTINGS: RefCell<Option<Rc<Settings>>> = const { RefCell::new(None) };
     /// The parsed `SOURCES`, and each source built once. A Worker isolate's vars and secrets
     /// cannot change while it lives (a new deployment or secret starts new isolates), so parsing
     /// the configuration and preparing the keyed HMAC states once serves every request. Errors
@@ -154,6 +168,25 @@ fn build(env: &Env, name: &str) -> Result<Option<Source>, ConfigError> {
         verifier = verifier.with_tolerance(t);
     }
     Ok(Some(Source { config, verifier }))
+}
+
+/// The settings, read from the vars on first use in this isolate.
+pub fn settings(env: &Env) -> Result<Rc<Settings>, ConfigError> {
+    if let Some(cached) = SETTINGS.with(|c| c.borrow().clone()) {
+        return Ok(cached);
+    }
+    let max_body = match env.var("MAX_BODY_BYTES") {
+        Err(_) => None,
+        Ok(_) => Some(number(env, "MAX_BODY_BYTES", 0)?),
+    };
+    let settings = Rc::new(Settings {
+        log_level: crate::log::level(env)?,
+        max_body,
+        dedup_ttl: number(env, "DEDUP_TTL_SECONDS", DEDUP_TTL_SECONDS)?,
+        schedule: crate::deliver::Schedule::from_env(env)?,
+    });
+    SETTINGS.with(|c| *c.borrow_mut() = Some(Rc::clone(&settings)));
+    Ok(settings)
 }
 
 /// A numeric variable, or its default when unset. A malformed value is a configuration error.

@@ -42,18 +42,28 @@ pub struct Schedule {
     pub max_attempts: Option<u64>,
 }
 
-impl Schedule {
-    pub fn from_env(env: &Env) -> Self {
-        let n = |name, default| config::number(env, name, default).unwrap_or(default);
-        let max_attempts = config::number(env, "DELIVERY_MAX_ATTEMPTS", 0)
-            .ok()
-            .filter(|n| *n > 0);
+impl Default for Schedule {
+    fn default() -> Self {
         Self {
-            backoff: n("DELIVERY_BACKOFF_SECONDS", BACKOFF_SECONDS),
-            max_delay: n("DELIVERY_MAX_DELAY_SECONDS", MAX_DELAY_SECONDS).min(QUEUES_MAX_DELAY),
-            horizon: n("DELIVERY_HORIZON_SECONDS", HORIZON_SECONDS),
-            max_attempts,
+            backoff: BACKOFF_SECONDS,
+            max_delay: MAX_DELAY_SECONDS,
+            horizon: HORIZON_SECONDS,
+            max_attempts: None,
         }
+    }
+}
+
+impl Schedule {
+    /// From the `DELIVERY_*` vars; a malformed one is a configuration error.
+    pub fn from_env(env: &Env) -> Result<Self, config::ConfigError> {
+        let d = Self::default();
+        let n = |name, default| config::number(env, name, default);
+        Ok(Self {
+            backoff: n("DELIVERY_BACKOFF_SECONDS", d.backoff)?,
+            max_delay: n("DELIVERY_MAX_DELAY_SECONDS", d.max_delay)?.min(QUEUES_MAX_DELAY),
+            horizon: n("DELIVERY_HORIZON_SECONDS", d.horizon)?,
+            max_attempts: Some(n("DELIVERY_MAX_ATTEMPTS", 0)?).filter(|n| *n > 0),
+        })
     }
 
     /// The delay before the attempt after `attempts_made` failed ones, or `None` when the
@@ -211,9 +221,13 @@ pub async fn post_signed(
 async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
     let started = now_ms();
     let outcome = attempt(&msg, env).await;
-    let schedule = Schedule::from_env(env);
+    // A configuration problem never stops a delivery: the defaults apply, and every request
+    // reports the problem until it is fixed.
+    let (schedule, quiet) = match config::settings(env) {
+        Ok(s) => (s.schedule, s.log_level == log::Level::Warn),
+        Err(_) => (Schedule::default(), false),
+    };
     // A delivery is logged at `info`; retries and dead letters always.
-    let quiet = matches!(log::level(env), Ok(log::Level::Warn));
     let log = |outcome: &str, detail: serde_json::Value| {
         if quiet && outcome == "delivered" {
             return;
@@ -459,12 +473,7 @@ mod tests {
 
     #[test]
     fn the_default_schedule_outlasts_the_senders() {
-        let s = Schedule {
-            backoff: BACKOFF_SECONDS,
-            max_delay: MAX_DELAY_SECONDS,
-            horizon: HORIZON_SECONDS,
-            max_attempts: None,
-        };
+        let s = Schedule::default();
         let (mut at, mut attempts) = (0u64, 1u32);
         while let Some(d) = s.next_delay(attempts, at) {
             at += d;

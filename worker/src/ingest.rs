@@ -14,9 +14,6 @@ use crate::config::{self, DEDUP_KV, EVENTS_QUEUE, OUTBOX_QUEUE, Source};
 use crate::eventlog;
 use crate::log::{self, now_ms};
 
-/// Default dedup window: longer than the senders' 24 h retry horizon.
-const DEDUP_TTL_SECONDS: u64 = 72 * 3600;
-
 /// Cloudflare Queues' limits: 100 messages and 256 KB per `sendBatch`, 128 KB per message. The
 /// sizes below are estimates of a message's serialized size (see [`wire_size`]) with a margin.
 const BATCH_MAX_MESSAGES: usize = 100;
@@ -239,8 +236,8 @@ async fn read_capped(req: &mut Request, max: u64) -> std::result::Result<Vec<u8>
 
 async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
     let started = now_ms();
-    let level = log::level(env);
-    let quiet = matches!(level, Ok(log::Level::Warn));
+    let settings = config::settings(env);
+    let quiet = matches!(&settings, Ok(s) if s.log_level == log::Level::Warn);
     let done = |status: u16, body: serde_json::Value, log_fields: serde_json::Value| {
         // Accepted and duplicate deliveries are logged at `info`; everything else always.
         if !(quiet && status < 300) {
@@ -254,13 +251,16 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         }
         json_response(status, body)
     };
-    if let Err(e) = level {
-        return done(
-            500,
-            json!({ "error": "invalid_config", "message": e.0 }),
-            json!({ "outcome": "config_error", "problem": e.0 }),
-        );
-    }
+    let settings = match settings {
+        Ok(s) => s,
+        Err(e) => {
+            return done(
+                500,
+                json!({ "error": "invalid_config", "message": e.0 }),
+                json!({ "outcome": "config_error", "problem": e.0 }),
+            );
+        }
+    };
     let src: std::rc::Rc<Source> = match config::source(env, name) {
         Ok(Some(s)) => s,
         Ok(None) => {
@@ -280,23 +280,12 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
     };
     // The body limit: the source's own, else MAX_BODY_BYTES, else the largest payload the
     // scheme's provider documents (4 MiB for most, Meta's 3 MB included; 25 MiB for GitHub).
-    let default_max = src.verifier.max_body_bytes();
-    let limits = config::number(env, "MAX_BODY_BYTES", default_max).and_then(|max| {
-        Ok((
-            src.config.max_body_bytes.unwrap_or(max),
-            config::number(env, "DEDUP_TTL_SECONDS", DEDUP_TTL_SECONDS)?,
-        ))
-    });
-    let (max, ttl) = match limits {
-        Ok(l) => l,
-        Err(e) => {
-            return done(
-                500,
-                json!({ "error": "invalid_config", "message": e.0 }),
-                json!({ "outcome": "config_error", "problem": e.0 }),
-            );
-        }
-    };
+    let max = src
+        .config
+        .max_body_bytes
+        .or(settings.max_body)
+        .unwrap_or_else(|| src.verifier.max_body_bytes());
+    let ttl = settings.dedup_ttl;
     let body = match read_capped(&mut req, max).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
