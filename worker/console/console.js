@@ -117,7 +117,8 @@ function sourceCard(s) {
     s.problem ? el('p', { class: 'error' }, s.problem) : null,
     el('div', { class: 'counts' },
       count(t.accepted, 'accepted'), count(t.duplicates, 'duplicates'), count(refusedTotal, 'refused'),
-      count(t.delivered, 'delivered'), count(t.retrying + t.queued, 'in flight'), count(t.dead, 'dead')),
+      count(t.delivered, 'delivered'), count(t.retrying, 'retrying'), count(t.dead, 'dead')),
+    t.queued ? el('div', { class: 'muted small' }, `${t.queued} queued, not attempted yet`) : null,
     refused.length ? el('div', { class: 'muted small' }, `Refused: ${refused.map(([c, n]) => `${c} ${n}`).join(', ')}`) : null,
     el('div', { class: 'small' }, 'Last delivery: ',
       last ? [badge(last.status), ' ', when(last.at), last.httpStatus ? ` · HTTP ${last.httpStatus}` : '', last.error ? ` · ${last.error}` : '']
