@@ -221,6 +221,15 @@ before(async () => {
   await migrate();
 });
 
+/**
+ * Restarts the Worker with other options. Miniflare then listens on a new port: `base` follows,
+ * for the tests that use real sockets (the CLI, the browser).
+ */
+async function reconfigure(opts) {
+  await mf.setOptions(opts);
+  base = await mf.ready;
+}
+
 /** Applies worker/migrations to the local D1 database, as `make dev` does with wrangler. */
 async function migrate() {
   const db = await mf.getD1Database('EVENT_LOG');
@@ -445,7 +454,7 @@ test('an event id that cannot be a header value still delivers (its dedup key is
 });
 
 test('LOG_LEVEL=warn logs refusals and failures only; an unknown level is a configuration error', async () => {
-  await mf.setOptions(options({ vars: { LOG_LEVEL: 'warn' } }));
+  await reconfigure(options({ vars: { LOG_LEVEL: 'warn' } }));
   try {
     const from = logs.length;
     const body = '{"event":"line.ready","id":"evt_quiet_1","line_id":"ln_1"}';
@@ -456,12 +465,12 @@ test('LOG_LEVEL=warn logs refusals and failures only; an unknown level is a conf
     const lines = () => logs.slice(from).filter((l) => l.at === 'ingest' && l.source === 'hold');
     await until('the refusal logged', () => lines().length > 0, 10_000);
     assert.deepEqual(lines().map((l) => l.status), [401]);
-    await mf.setOptions(options({ vars: { LOG_LEVEL: 'loud' } }));
+    await reconfigure(options({ vars: { LOG_LEVEL: 'loud' } }));
     const bad = await post('hold', body, signers.mossmoon.sign(body));
     assert.deepEqual([bad.status, bad.json.error], [500, 'invalid_config']);
     assert.match(bad.json.message, /LOG_LEVEL/);
   } finally {
-    await mf.setOptions(options());
+    await reconfigure(options());
   }
 });
 
@@ -469,10 +478,10 @@ test('a KV or Queue failure answers 503, and the sender\'s retry then succeeds w
   for (const [binding, code] of [['DEDUP', 'dedup_unavailable'], ['EVENTS', 'queue_unavailable']]) {
     const id = `evt_outage_${binding}`;
     const body = `{"event":"line.ready","id":"${id}","line_id":"ln_1"}`;
-    await mf.setOptions(options({ without: [binding] }));
+    await reconfigure(options({ without: [binding] }));
     const failed = await post('mossmoon', body, signers.mossmoon.sign(body));
     assert.deepEqual([failed.status, failed.json.error], [503, code], binding);
-    await mf.setOptions(options());
+    await reconfigure(options());
     const retried = await post('mossmoon', body, signers.mossmoon.sign(body));
     assert.deepEqual([retried.status, retried.json.accepted], [202, 1], `${binding}: the retry is accepted, no mark was left`);
     await until(`${id} delivered`, () => delivered.some((d) => d.id === `mossmoon:${id}`));
@@ -567,7 +576,7 @@ test('events of 200 KiB and 900 KiB of text travel by reference and arrive whole
 });
 
 test('a 2.5 MB Meta payload is accepted with the default limit; over it is still 413', async () => {
-  await mf.setOptions(options({ vars: { MAX_BODY_BYTES: undefined } }));
+  await reconfigure(options({ vars: { MAX_BODY_BYTES: undefined } }));
   try {
     const texts = [0, 1, 2].map((i) => `${i}`.repeat(830 * 1024));
     const body = metaMessages(texts, 'huge');
@@ -582,13 +591,13 @@ test('a 2.5 MB Meta payload is accepted with the default limit; over it is still
     const big = await post('whatsapp', over, signers.meta.sign(over));
     assert.deepEqual([big.status, big.json.error], [413, 'body_too_large']);
   } finally {
-    await mf.setOptions(options());
+    await reconfigure(options());
   }
 });
 
 test('a Queue send that fails for one chunk answers 503; the retry delivers every event exactly once', async () => {
   const body = metaStatuses(250, 'chunkfail'); // three chunks: 100, 100, 50
-  await mf.setOptions(options({ faults: 'queue.sendBatch:2' }));
+  await reconfigure(options({ faults: 'queue.sendBatch:2' }));
   try {
     const first = await post('bigmeta', body, signers.meta.sign(body));
     assert.deepEqual([first.status, first.json.error], [503, 'queue_unavailable']);
@@ -599,7 +608,7 @@ test('a Queue send that fails for one chunk answers 503; the retry delivers ever
     await until('250 statuses', () => deliveredIds('meta:status:wamid.chunkfail.').length >= 250, 60_000);
     await new Promise((r) => setTimeout(r, 1500));
   } finally {
-    await mf.setOptions(options());
+    await reconfigure(options());
   }
   const ids = deliveredIds('meta:status:wamid.chunkfail.');
   assert.equal(ids.length, 250, 'nothing doubled');
@@ -612,7 +621,7 @@ const deliveredCount = (key) => delivered.filter((d) => d.id === key).length;
 test('an outage longer than the old 8-attempt schedule: the event arrives once the destination recovers', async () => {
   // The schedule scaled down: no attempt cap, a 2-minute horizon, no backoff. The destination
   // fails 12 times (the old schedule gave up after 8).
-  await mf.setOptions(options({ vars: { DELIVERY_MAX_ATTEMPTS: undefined, DELIVERY_HORIZON_SECONDS: '120' } }));
+  await reconfigure(options({ vars: { DELIVERY_MAX_ATTEMPTS: undefined, DELIVERY_HORIZON_SECONDS: '120' } }));
   try {
     const body = mossmoonEvent('evt_long_outage');
     assert.equal((await post('longoutage', body, signers.mossmoon.sign(body))).status, 202);
@@ -622,7 +631,7 @@ test('an outage longer than the old 8-attempt schedule: the event arrives once t
     assert.equal(row.attempts, 13);
     assert.equal(typeof row.deliveredAt, 'number');
   } finally {
-    await mf.setOptions(options());
+    await reconfigure(options());
   }
 });
 
@@ -662,7 +671,7 @@ test('fault injection: KV get, KV put, D1 insert, Queue send and D1 update each 
   for (const fault of ['kv.get', 'kv.put', 'd1.insert', 'queue.sendBatch', 'd1.update']) {
     const key = `mossmoon:evt_fault_${fault}`;
     const body = mossmoonEvent(`evt_fault_${fault}`);
-    await mf.setOptions(options({ faults: `${fault}:1` }));
+    await reconfigure(options({ faults: `${fault}:1` }));
     try {
       let res = await post('faults', body, signers.mossmoon.sign(body));
       const answers = [res.status];
@@ -678,7 +687,7 @@ test('fault injection: KV get, KV put, D1 insert, Queue send and D1 update each 
       const again = await post('faults', body, signers.mossmoon.sign(body));
       assert.equal(again.status, 200, `${fault}: a later retry is a duplicate`);
     } finally {
-      await mf.setOptions(options());
+      await reconfigure(options());
     }
   }
 });
@@ -704,18 +713,18 @@ test('the admin API: no token, a wrong one or one of another length is 401; with
   assert.equal((await admin('/admin/events')).status, 200);
   const health = await (await mf.dispatchFetch(new URL('/health', base))).json();
   assert.deepEqual([health.eventLog, health.adminApi], ['on', 'on']);
-  await mf.setOptions(options({ vars: { ADMIN_TOKEN: undefined } }));
+  await reconfigure(options({ vars: { ADMIN_TOKEN: undefined } }));
   try {
     assert.equal((await admin('/admin/events')).status, 404);
     const off = await (await mf.dispatchFetch(new URL('/health', base))).json();
     assert.equal(off.adminApi, 'off');
   } finally {
-    await mf.setOptions(options());
+    await reconfigure(options());
   }
 });
 
 test('without the D1 binding the Worker verifies, dedupes with KV, enqueues and delivers as before', async () => {
-  await mf.setOptions(options({ without: ['EVENT_LOG'] }));
+  await reconfigure(options({ without: ['EVENT_LOG'] }));
   try {
     const health = await (await mf.dispatchFetch(new URL('/health', base))).json();
     assert.equal(health.eventLog, 'off');
@@ -737,7 +746,7 @@ test('without the D1 binding the Worker verifies, dedupes with KV, enqueues and 
     }
     assert.match(JSON.parse(kept).reason, /HTTP 410/);
   } finally {
-    await mf.setOptions(options());
+    await reconfigure(options());
   }
 });
 
@@ -890,7 +899,7 @@ test('load: 2,000 signed events with 20 % duplicates, every distinct one deliver
 });
 
 test('retention: the cron trigger removes delivered events past EVENT_RETENTION_DAYS, never dead ones', async () => {
-  await mf.setOptions(options({ vars: { EVENT_RETENTION_DAYS: '0' } }));
+  await reconfigure(options({ vars: { EVENT_RETENTION_DAYS: '0' } }));
   try {
     const before = await admin('/admin/events?status=dead&limit=200');
     assert.ok(before.json.events.length >= 1);
@@ -900,7 +909,7 @@ test('retention: the cron trigger removes delivered events past EVENT_RETENTION_
     const after = await admin('/admin/events?status=dead&limit=200');
     assert.deepEqual(after.json.events.map((e) => e.id), before.json.events.map((e) => e.id), 'dead events kept');
   } finally {
-    await mf.setOptions(options());
+    await reconfigure(options());
   }
 });
 
