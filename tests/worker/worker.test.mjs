@@ -100,7 +100,7 @@ function sources() {
 /**
  * The test entry that injects failures: it hands the built Worker wrapped bindings whose chosen
  * calls throw. KV (`get`, `put`), D1 (a batch or statement that inserts events, or updates a
- * delivery) and the EVENTS queue (`sendBatch`). The wrapper classes carry the names workers-rs
+ * delivery) and the EVENTS queue (`send`, `sendBatch`). The wrapper classes carry the names workers-rs
  * checks (`WorkerQueue`, `D1Database`).
  */
 function faultyEntry(faults) {
@@ -116,8 +116,8 @@ function faultyEntry(faults) {
     const kindOf = (sql) => /^\\s*INSERT INTO events/i.test(sql) ? 'd1.insert' : /^\\s*UPDATE/i.test(sql) ? 'd1.update' : 'd1.other';
     class WorkerQueue {
       constructor(real) { this.real = real; }
-      send(body, options) { return this.real.send(body, options); }
-      async sendBatch(batch, options) { maybeFail('queue.sendBatch'); return this.real.sendBatch(batch, options); }
+      async send(body, options) { maybeFail('queue.send'); return this.real.send(body, options); }
+      async sendBatch(batch, options) { maybeFail('queue.send'); return this.real.sendBatch(batch, options); }
     }
     class Statement {
       constructor(inner, sql) { this.inner = inner; this.sql = sql; }
@@ -155,8 +155,9 @@ function faultyEntry(faults) {
 
 /**
  * Miniflare options; `without` drops a binding to simulate its failure; `faults` (such as
- * 'kv.get:1' or 'queue.sendBatch:2,d1.update:1') makes those calls of a binding fail, counted
- * from 1 per kind; `vars` with an undefined value removes that var.
+ * 'kv.get:1' or 'queue.send:2,d1.update:1') makes those calls of a binding fail, counted from 1
+ * per kind (`queue.send` counts `send` and `sendBatch`); `vars` with an undefined value removes
+ * that var.
  */
 function options({ without = [], vars = {}, faults } = {}) {
   const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
@@ -597,7 +598,7 @@ test('a 2.5 MB Meta payload is accepted with the default limit; over it is still
 
 test('a Queue send that fails for one chunk answers 503; the retry delivers every event exactly once', async () => {
   const body = metaStatuses(250, 'chunkfail'); // three chunks: 100, 100, 50
-  await reconfigure(options({ faults: 'queue.sendBatch:2' }));
+  await reconfigure(options({ faults: 'queue.send:2' }));
   try {
     const first = await post('bigmeta', body, signers.meta.sign(body));
     assert.deepEqual([first.status, first.json.error], [503, 'queue_unavailable']);
@@ -668,7 +669,7 @@ test('a permanent outage, then replay through the API: each event delivered exac
 });
 
 test('fault injection: KV get, KV put, D1 insert, Queue send and D1 update each fail once; nothing lost, nothing doubled', async () => {
-  for (const fault of ['kv.get', 'kv.put', 'd1.insert', 'queue.sendBatch', 'd1.update']) {
+  for (const fault of ['kv.get', 'kv.put', 'd1.insert', 'queue.send', 'd1.update']) {
     const key = `mossmoon:evt_fault_${fault}`;
     const body = mossmoonEvent(`evt_fault_${fault}`);
     await reconfigure(options({ faults: `${fault}:1` }));
@@ -680,7 +681,7 @@ test('fault injection: KV get, KV put, D1 insert, Queue send and D1 update each 
         answers.push(res.status);
       }
       assert.equal(res.status, 202, `${fault}: ${answers} ${JSON.stringify(res.json)}`);
-      if (['kv.get', 'd1.insert', 'queue.sendBatch'].includes(fault)) assert.deepEqual(answers, [503, 202], fault);
+      if (['kv.get', 'd1.insert', 'queue.send'].includes(fault)) assert.deepEqual(answers, [503, 202], fault);
       await until(`${fault}: the delivery`, () => deliveredCount(key) >= 1, 30_000);
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(deliveredCount(key), 1, `${fault}: delivered exactly once`);

@@ -487,6 +487,17 @@ async fn dedupe(env: &Env, source: &str, events: Vec<Event>) -> Result<(Vec<Even
         .iter()
         .map(|e| mark_key(source, &e.dedup_key))
         .collect();
+    // One event (most deliveries): a plain read, the cheapest call.
+    if let [key] = keys.as_slice() {
+        let seen = env.kv(DEDUP_KV)?.get(key).text().await?.is_some();
+        let (out, dups) = if seen {
+            (Vec::new(), fresh.into_iter().map(|e| e.dedup_key).collect())
+        } else {
+            (fresh, Vec::new())
+        };
+        duplicates.extend(dups);
+        return Ok((out, duplicates));
+    }
     let binding = js_sys::Reflect::get(env.as_ref(), &DEDUP_KV.into())
         .map_err(|_| worker::Error::RustError("the DEDUP binding is missing".into()))?;
     let lookups = keys
@@ -656,13 +667,17 @@ pub async fn send_chunks(
                 Ok(RawMessageBuilder::new(body).build_with_content_type(QueueContentType::V8))
             })
             .collect();
-        match batch {
-            Ok(batch) => match queue.send_raw_batch(batch).await {
-                Ok(()) => sent.extend(chunk.iter().map(|m| m.dedup_key.clone())),
-                Err(e) => {
-                    failure.get_or_insert(e.to_string());
-                }
+        let sent_ok = match batch {
+            // One message: a plain send, the cheapest call.
+            Ok(mut batch) if batch.len() == 1 => match batch.pop() {
+                Some(one) => queue.send_raw(one).await,
+                None => Ok(()),
             },
+            Ok(batch) => queue.send_raw_batch(batch).await,
+            Err(e) => Err(e),
+        };
+        match sent_ok {
+            Ok(()) => sent.extend(chunk.iter().map(|m| m.dedup_key.clone())),
             Err(e) => {
                 failure.get_or_insert(e.to_string());
             }
