@@ -407,12 +407,11 @@ impl Core {
         present: u32,
         now: f64,
     ) -> Result<String, JsValue> {
-        let (headers, target) = self.headers(values, present)?;
-        let req = request(body, &headers, target);
-        self.verifier
-            .verify_and_parse(&req, seconds(now))
-            .map(|d| d.to_json())
-            .map_err(|e| error(&e))
+        self.with_request(body, values, present, |req| {
+            self.verifier
+                .verify_and_parse(req, seconds(now))
+                .map(|d| d.to_json())
+        })
     }
 
     /// `parse` for a body given as text.
@@ -460,6 +459,19 @@ impl Core {
 }
 
 impl Core {
+    /// Builds the request that `body`, `values` and `present` describe (see [`Lines`]) and runs
+    /// `f` on it; the core's error becomes a JS one.
+    fn with_request<T>(
+        &self,
+        body: &[u8],
+        values: &str,
+        present: u32,
+        f: impl FnOnce(&Request<'_>) -> Result<T, Error>,
+    ) -> Result<T, JsValue> {
+        let (headers, target) = self.headers(values, present)?;
+        f(&request(body, &headers, target)).map_err(|e| error(&e))
+    }
+
     /// Verifies, then hands what verification established to `f`.
     fn verified<T>(
         &self,
@@ -469,12 +481,9 @@ impl Core {
         now: f64,
         f: impl FnOnce(&hookseal::Verified<'_>) -> T,
     ) -> Result<T, JsValue> {
-        let (headers, target) = self.headers(values, present)?;
-        let req = request(body, &headers, target);
-        self.verifier
-            .verify(&req, seconds(now))
-            .map(|v| f(&v))
-            .map_err(|e| error(&e))
+        self.with_request(body, values, present, |req| {
+            self.verifier.verify(req, seconds(now)).map(|v| f(&v))
+        })
     }
 
     /// The header pairs, and the request method and URL when given, that `values`/`present`
