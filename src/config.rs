@@ -4,7 +4,9 @@
 use crate::error::{ConfigProblem, Error};
 use crate::json::Json;
 use crate::mac::{Algorithm, Encoding};
-use crate::scheme::{GenericScheme, SecretEncoding, TimestampUnit, Tolerance};
+use crate::scheme::Scheme;
+use crate::secret::SecretEncoding;
+use crate::spec::{GenericScheme, TimestampUnit, Tolerance};
 
 /// What is wrong, named; it becomes a [`ConfigProblem`] where reading returns. A small value
 /// travels through the `?`s here, not a whole [`Error`].
@@ -166,9 +168,58 @@ impl TimestampUnit {
     }
 }
 
+impl Scheme {
+    /// A scheme as configuration gives it: a built-in name as a JSON string (`"meta"`), or
+    /// `{"generic": {…}}` (see [`GenericScheme::from_json`]). The npm package, the Worker's
+    /// `SOURCES` and the test vectors all read schemes this way.
+    pub fn from_config_json(text: &str) -> Result<Self, Error> {
+        let v = Json::parse(text).map_err(|_| bad("scheme (not JSON)"))?;
+        match &v {
+            Json::Str(name) => Self::from_name(name),
+            Json::Obj(members, _) if members.len() == 1 => match v.get("generic") {
+                Some(g) => Ok(Self::Generic(Box::new(GenericScheme::from_parsed(g)?))),
+                None => Err(bad("scheme (expected a name or { \"generic\": { … } })").into()),
+            },
+            _ => Err(bad("scheme (expected a name or { \"generic\": { … } })").into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schemes_read_from_config_json() {
+        assert_eq!(
+            Scheme::from_config_json(r#""whatsapp""#),
+            Scheme::from_name("meta")
+        );
+        let g = Scheme::from_config_json(
+            r#"{"generic":{"signatureHeader":"X-Sig","algorithm":"sha256","encoding":"hex"}}"#,
+        )
+        .unwrap();
+        assert_eq!(g.name(), "generic");
+        for bad in [
+            "3",
+            "{}",
+            r#"{"generic":{},"x":1}"#,
+            r#"{"other":{}}"#,
+            "not json",
+        ] {
+            assert!(
+                matches!(
+                    Scheme::from_config_json(bad),
+                    Err(Error::InvalidConfig(ConfigProblem::UnknownName(_)))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Scheme::from_config_json(r#""nope""#),
+            Err(Error::UnknownScheme { len: 4 })
+        ));
+    }
 
     #[test]
     fn reads_a_full_generic_scheme() {

@@ -220,25 +220,13 @@ impl Error {
         }
     }
 
-    /// Every code [`Error::code`] can return, in a fixed order.
-    pub const CODES: &'static [&'static str] = &[
-        "missing_header",
-        "malformed_signature",
-        "signature_mismatch",
-        "algorithm_mismatch",
-        "malformed_timestamp",
-        "timestamp_too_old",
-        "timestamp_in_future",
-        "invalid_secret",
-        "missing_request_target",
-        "missing_input",
-        "unknown_scheme",
-        "invalid_config",
-        "handshake_rejected",
-        "invalid_utf8",
-        "malformed_json",
-        "invalid_event",
-    ];
+    /// The HTTP status to answer this error with (see [`ERROR_CODES`]): 401 for a request that
+    /// is not authentic or not fresh, 403 for a refused handshake, 400 for an authentic body
+    /// that is not the documented event, 500 for the receiver's own configuration.
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        status_of(self.code()).unwrap_or(500)
+    }
 
     /// Whether this error means "the request is not authentic or not fresh" (answer 401).
     /// Configuration problems on the receiving side and body problems found after the signature
@@ -268,6 +256,89 @@ impl Error {
             Self::InvalidUtf8 { .. } | Self::MalformedJson { .. } | Self::InvalidEvent { .. }
         )
     }
+}
+
+/// Who raises an error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Raiser {
+    /// The core ([`Error::code`]), and so every binding.
+    Core,
+    /// The npm package's JS (its input checks and HTTP helpers).
+    Package,
+    /// The Cloudflare Worker (ingest and admin API responses).
+    Worker,
+}
+
+/// One error code hookseal can emit, and the HTTP status it is answered with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorCode {
+    /// The stable machine code.
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// Who raises it.
+    pub raised_by: Raiser,
+}
+
+const fn code(code: &'static str, status: u16, raised_by: Raiser) -> ErrorCode {
+    ErrorCode {
+        code,
+        status,
+        raised_by,
+    }
+}
+
+/// Every error code the core, the npm package and the Worker can emit, each once, with its HTTP
+/// status: the one list the bindings answer from and the TypeScript `HooksealErrorCode` union is
+/// checked against.
+pub const ERROR_CODES: &[ErrorCode] = &[
+    // Not authentic or not fresh: the sender (or an attacker) sent something to refuse.
+    code("missing_header", 401, Raiser::Core),
+    code("malformed_signature", 401, Raiser::Core),
+    code("signature_mismatch", 401, Raiser::Core),
+    code("algorithm_mismatch", 401, Raiser::Core),
+    code("malformed_timestamp", 401, Raiser::Core),
+    code("timestamp_too_old", 401, Raiser::Core),
+    code("timestamp_in_future", 401, Raiser::Core),
+    // Meta asks for a 403 when the verify token does not match.
+    code("handshake_rejected", 403, Raiser::Core),
+    // The receiver's configuration.
+    code("invalid_secret", 500, Raiser::Core),
+    code("missing_request_target", 500, Raiser::Core),
+    code("missing_input", 500, Raiser::Core),
+    code("unknown_scheme", 500, Raiser::Core),
+    code("invalid_config", 500, Raiser::Core),
+    // Authentic, but not the documented event.
+    code("invalid_utf8", 400, Raiser::Core),
+    code("malformed_json", 400, Raiser::Core),
+    code("invalid_event", 400, Raiser::Core),
+    // The package.
+    code("invalid_input", 400, Raiser::Package),
+    code("body_too_large", 413, Raiser::Package),
+    code("body_already_parsed", 400, Raiser::Package),
+    // The Worker.
+    code("not_found", 404, Raiser::Worker),
+    code("unknown_source", 404, Raiser::Worker),
+    code("no_handshake", 404, Raiser::Worker),
+    code("unreadable_body", 400, Raiser::Worker),
+    code("event_too_large", 413, Raiser::Worker),
+    code("dedup_unavailable", 503, Raiser::Worker),
+    code("log_unavailable", 503, Raiser::Worker),
+    code("queue_unavailable", 503, Raiser::Worker),
+    code("unauthorized", 401, Raiser::Worker),
+    code("log_off", 501, Raiser::Worker),
+    code("invalid_query", 400, Raiser::Worker),
+    code("invalid_body", 400, Raiser::Worker),
+];
+
+/// The HTTP status of an error code in [`ERROR_CODES`].
+#[must_use]
+pub fn status_of(code: &str) -> Option<u16> {
+    ERROR_CODES
+        .iter()
+        .find(|c| c.code == code)
+        .map(|c| c.status)
 }
 
 /// At most this many characters of sender-controlled text appear in an error.
@@ -334,7 +405,7 @@ impl fmt::Display for Error {
             Self::MissingInput(what) => write!(f, "signing needs `{what}`"),
             Self::UnknownScheme { len } => {
                 write!(f, "unknown scheme ({len} characters; expected one of ")?;
-                for (i, name) in crate::SCHEME_NAMES.iter().enumerate() {
+                for (i, name) in crate::scheme_names().enumerate() {
                     f.write_str(if i == 0 { "" } else { ", " })?;
                     f.write_str(name)?;
                 }
@@ -469,12 +540,95 @@ impl core::error::Error for Error {}
 mod tests {
     use super::*;
 
+    /// One error of every variant (the match below stops compiling when one is added).
+    fn one_of_each() -> Vec<Error> {
+        let all = vec![
+            Error::MissingHeader("x".into()),
+            Error::MalformedSignature(SignatureProblem::NoSupportedSignature),
+            Error::SignatureMismatch,
+            Error::AlgorithmMismatch {
+                expected: crate::Algorithm::Sha512,
+                got: "md5".into(),
+            },
+            Error::MalformedTimestamp,
+            Error::TimestampTooOld {
+                timestamp: 0,
+                now: 1000,
+                tolerance: 300,
+            },
+            Error::TimestampInFuture {
+                timestamp: 1000,
+                now: 0,
+                tolerance: 300,
+            },
+            Error::InvalidSecret(SecretProblem::Empty),
+            Error::MissingRequestTarget,
+            Error::MissingInput("id"),
+            Error::UnknownScheme { len: 3 },
+            Error::InvalidConfig(ConfigProblem::NoSecrets),
+            Error::HandshakeRejected(HandshakeProblem::TokenMismatch),
+            Error::InvalidUtf8 { valid_up_to: 0 },
+            Error::MalformedJson { line: 1, column: 1 },
+            Error::InvalidEvent {
+                field: "x".into(),
+                problem: FieldProblem::Missing,
+            },
+        ];
+        for e in &all {
+            match e {
+                Error::MissingHeader(_)
+                | Error::MalformedSignature(_)
+                | Error::SignatureMismatch
+                | Error::AlgorithmMismatch { .. }
+                | Error::MalformedTimestamp
+                | Error::TimestampTooOld { .. }
+                | Error::TimestampInFuture { .. }
+                | Error::InvalidSecret(_)
+                | Error::MissingRequestTarget
+                | Error::MissingInput(_)
+                | Error::UnknownScheme { .. }
+                | Error::InvalidConfig(_)
+                | Error::HandshakeRejected(_)
+                | Error::InvalidUtf8 { .. }
+                | Error::MalformedJson { .. }
+                | Error::InvalidEvent { .. } => {}
+            }
+        }
+        all
+    }
+
     #[test]
-    fn codes_are_listed_once_each() {
-        let mut codes = Error::CODES.to_vec();
+    fn the_code_table_lists_each_code_once_and_every_core_code() {
+        let mut codes: Vec<_> = ERROR_CODES.iter().map(|c| c.code).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), Error::CODES.len());
+        assert_eq!(codes.len(), ERROR_CODES.len(), "a code is listed twice");
+        let core: Vec<_> = ERROR_CODES
+            .iter()
+            .filter(|c| c.raised_by == Raiser::Core)
+            .map(|c| c.code)
+            .collect();
+        let mut raised: Vec<_> = one_of_each().iter().map(Error::code).collect();
+        raised.sort_unstable();
+        let mut core = core;
+        core.sort_unstable();
+        assert_eq!(raised, core);
+    }
+
+    #[test]
+    fn statuses_agree_with_the_classification() {
+        for e in one_of_each() {
+            let status = e.http_status();
+            if e.is_rejection() {
+                assert!(matches!(status, 401 | 403), "{}", e.code());
+            } else if e.signature_verified() {
+                assert_eq!(status, 400, "{}", e.code());
+            } else {
+                assert_eq!(status, 500, "{}", e.code());
+            }
+        }
+        assert_eq!(status_of("body_too_large"), Some(413));
+        assert_eq!(status_of("nope"), None);
     }
 
     #[test]

@@ -15,18 +15,20 @@ mod json;
 mod mac;
 mod scheme;
 mod secret;
+mod spec;
 mod verify;
 
 pub use error::{
-    ConfigProblem, Error, FieldProblem, HandshakeProblem, SecretProblem, SignatureProblem,
+    ConfigProblem, ERROR_CODES, Error, ErrorCode, FieldProblem, HandshakeProblem, Raiser,
+    SecretProblem, SignatureProblem, status_of,
 };
 pub use event::{Event, EventData, InboundMessage, MessageKind, Provider};
 pub use handshake::meta_handshake;
 pub use headers::{HeaderName, Headers};
 pub use mac::{Algorithm, Encoding};
-pub use scheme::{
-    DEFAULT_MAX_BODY, GenericScheme, SCHEME_NAMES, Scheme, SecretEncoding, TimestampUnit, Tolerance,
-};
+pub use scheme::{BUILTINS, Builtin, Scheme, scheme_names};
+pub use secret::SecretEncoding;
+pub use spec::{DEFAULT_MAX_BODY, GenericScheme, TimestampUnit, Tolerance};
 pub use verify::{
     Delivery, MAX_SECRETS, MAX_SIGNATURES, Request, SignInput, Signer, Verified, Verifier,
 };

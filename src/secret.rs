@@ -2,7 +2,35 @@
 //! returns the secret: errors say what is wrong with it, never what it is.
 
 use crate::error::{Error, SecretProblem};
-use crate::scheme::SecretEncoding;
+
+/// How a secret string becomes the HMAC key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SecretEncoding {
+    /// The secret's UTF-8 bytes (most providers, and Stripe's whole `whsec_…` string).
+    #[default]
+    Utf8,
+    /// Standard Webhooks: an optional `whsec_` prefix, then base64; at least 16 bytes decoded.
+    Whsec,
+    /// Base64 (standard alphabet, padding optional).
+    Base64,
+    /// Hexadecimal.
+    Hex,
+}
+
+impl SecretEncoding {
+    /// Parses a configuration name (`utf8`, `whsec`, `base64`, `hex`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "utf8" | "utf-8" | "raw" => Some(Self::Utf8),
+            "whsec" | "standard-webhooks" => Some(Self::Whsec),
+            "base64" => Some(Self::Base64),
+            "hex" => Some(Self::Hex),
+            _ => None,
+        }
+    }
+}
 
 /// Standard Webhooks keys must decode to at least this many bytes: a lenient base64 decoder
 /// turns a mistyped secret into a near-empty key otherwise.

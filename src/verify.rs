@@ -7,8 +7,9 @@ use crate::error::{ConfigProblem, Error, SignatureProblem, sanitise};
 use crate::event::Event;
 use crate::headers::{HeaderName, Headers, value};
 use crate::mac::{Algorithm, MAX_TAG, PreparedKey, Tag};
-use crate::scheme::{HeaderSet, Layout, Part, Scheme, Spec, TimestampUnit, Tolerance};
+use crate::scheme::Scheme;
 use crate::secret::key_bytes;
+use crate::spec::{HeaderSet, Layout, Part, Spec, TimestampUnit, Tolerance};
 
 /// A verifier takes at most this many secrets (each costs one HMAC per request).
 pub const MAX_SECRETS: usize = 8;
@@ -132,9 +133,9 @@ impl<'a> SignInput<'a> {
 ///
 /// ```
 /// use hookseal::{Request, Scheme, Signer, Verifier};
-/// let verifier = Verifier::new(Scheme::Mossmoon, ["old-secret", "new-secret"])?;
+/// let verifier = Verifier::new(Scheme::from_name("mossmoon")?, ["old-secret", "new-secret"])?;
 /// # let body = br#"{"event":"line.ready","id":"evt_1"}"#;
-/// # let headers = Signer::new(Scheme::Mossmoon, "new-secret")?.sign(&hookseal::SignInput::new(body, 0))?;
+/// # let headers = Signer::new(Scheme::from_name("mossmoon")?, "new-secret")?.sign(&hookseal::SignInput::new(body, 0))?;
 /// let verified = verifier.verify(&Request::new(body, &headers), 1_700_000_000)?;
 /// assert_eq!(verified.secret_index, 1);
 /// # Ok::<(), hookseal::Error>(())
@@ -236,7 +237,7 @@ impl Verifier {
             names.extend(set.timestamp.as_deref());
         }
         names.extend(spec.algorithm_header.as_deref());
-        names.extend(crate::event::extra_headers(spec.name));
+        names.extend(spec.events.headers.iter().copied());
         names
     }
 
@@ -319,6 +320,22 @@ impl Verifier {
     }
 }
 
+impl Scheme {
+    /// Parses a body that has already been verified into events, reading the delivery id and
+    /// timestamp from the scheme's headers. Prefer [`Verifier::verify_and_parse`], which
+    /// cannot be called on an unverified body.
+    pub fn parse_events(&self, body: &[u8], headers: &dyn Headers) -> Result<Vec<Event>, Error> {
+        let spec = self.compile()?;
+        // The same header family and timestamp reading as verification.
+        let set = pick_set(&spec, headers);
+        let read = |name: Option<&HeaderName>| name.and_then(|n| value(headers, n));
+        let id = read(set.id.as_ref());
+        let ts =
+            read(set.timestamp.as_ref()).and_then(|t| parse_timestamp(t, spec.timestamp_unit).ok());
+        crate::event::parse(spec.name, spec.events, body, headers, id, ts)
+    }
+}
+
 impl Verifier {
     /// Parses the body of a request this verifier has verified into events (see
     /// [`crate::event`]).
@@ -329,6 +346,7 @@ impl Verifier {
     ) -> Result<Vec<Event>, Error> {
         crate::event::parse(
             self.spec.name,
+            self.spec.events,
             request.body,
             request.headers,
             verified.id,

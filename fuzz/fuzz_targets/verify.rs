@@ -6,7 +6,7 @@
 
 use arbitrary::Arbitrary;
 use hookseal::{
-    Algorithm, Encoding, GenericScheme, Request, Scheme, SecretEncoding, SignInput, Signer,
+    Algorithm, BUILTINS, Encoding, GenericScheme, Request, Scheme, SecretEncoding, SignInput, Signer,
     TimestampUnit, Tolerance, Verifier,
 };
 use libfuzzer_sys::fuzz_target;
@@ -42,8 +42,7 @@ struct Input {
 fn scheme(input: &Input) -> Scheme {
     match &input.generic {
         None => {
-            let all = Scheme::builtins();
-            all[usize::from(input.builtin) % all.len()].clone()
+            Scheme::Builtin(&BUILTINS[usize::from(input.builtin) % BUILTINS.len()])
         }
         Some(g) => {
             let mut s = GenericScheme::new(

@@ -171,6 +171,12 @@ impl WriteJson for MetaStatus {
     }
 }
 
+/// The row of the scheme table that reads meta events.
+pub(crate) static EVENTS: super::Events = super::Events {
+    parse: |ctx| Ok(parse(ctx, &super::document(ctx.body)?)?),
+    headers: &[],
+};
+
 pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Parsed<Vec<Event>> {
     let root = Obj::root(doc)?;
     let object = root.str("object")?;

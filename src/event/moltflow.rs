@@ -111,6 +111,12 @@ impl WriteJson for MoltFlowTest {
     }
 }
 
+/// The row of the scheme table that reads moltflow events.
+pub(crate) static EVENTS: super::Events = super::Events {
+    parse: |ctx| Ok(vec![parse(ctx, &super::document(ctx.body)?)?]),
+    headers: &[],
+};
+
 pub(crate) fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Parsed<Event> {
     // Every fallible read first, borrowing; owned values are built only once nothing can fail.
     let root = Obj::root(doc)?;

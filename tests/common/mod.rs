@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use hookseal::{GenericScheme, Request, Scheme, SignInput, Signer, Tolerance, Verifier};
+use hookseal::{Request, Scheme, SignInput, Signer, Tolerance, Verifier};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -14,17 +14,11 @@ pub struct File {
 }
 
 #[derive(Deserialize, Clone)]
-#[serde(untagged)]
-pub enum SchemeSpec {
-    Name(String),
-    Generic { generic: serde_json::Value },
-}
-
-#[derive(Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct Case {
     pub name: String,
-    pub scheme: SchemeSpec,
+    /// A built-in name or `{ "generic": … }`, as configuration gives it.
+    pub scheme: serde_json::Value,
     pub secrets: Vec<String>,
     pub now: i64,
     #[serde(default)]
@@ -89,12 +83,7 @@ impl Case {
     }
 
     pub fn scheme(&self) -> Result<Scheme, hookseal::Error> {
-        match &self.scheme {
-            SchemeSpec::Name(n) => Scheme::from_name(n),
-            SchemeSpec::Generic { generic } => Ok(Scheme::Generic(Box::new(
-                GenericScheme::from_json(&generic.to_string())?,
-            ))),
-        }
+        Scheme::from_config_json(&self.scheme.to_string())
     }
 
     /// Runs the case; `Err` describes how the outcome differs from `expect`.
