@@ -35,25 +35,27 @@ rm -rf "$OUT/tmp" "$OUT/dist/hookseal_bg.wasm.d.ts"
 "$WASM_OPT" --merge-similar-functions -Oz --converge "${FEATURES[@]}" --strip-debug --strip-producers \
   "$OUT/dist/hookseal_bg.wasm" -o "$OUT/dist/hookseal_bg.wasm"
 
-# Hand-written files. The CommonJS helpers and types are made from the one ESM source.
+# Hand-written files, and the tables generated from the core (codes.js, codes.d.ts).
 cp -r pkg-templates/. "$OUT/"
 sed -i "s/\"version\": \"0.0.0-template\"/\"version\": \"$VERSION\"/" "$OUT/package.json"
-esbuild pkg-templates/dist/helpers.js --format=cjs --platform=neutral --log-level=warning \
-  --outfile="$OUT/dist/helpers.cjs"
-sed 's#\./hookseal\.js#./hookseal.cjs#' pkg-templates/dist/helpers.d.ts > "$OUT/dist/helpers.d.cts"
-sed 's#\./hookseal\.js#./hookseal.cjs#; s#\./helpers\.js#./helpers.cjs#' \
-  pkg-templates/dist/index.d.ts > "$OUT/dist/index.d.cts"
-# The framework helpers (hookseal/hono, hookseal/fastify): ESM as written, a CommonJS copy, and a
-# folder per subpath for resolvers that predate `exports` (TypeScript's node10).
+node scripts/codes.mjs "$OUT/dist"
+# The CommonJS copies, made from the one ESM source: the API bundled into one file (api.cjs,
+# so `require` gets one instance of it), the framework helpers requiring it, and every
+# declaration file as .d.cts with its relative imports renamed.
+esbuild "$OUT/dist/api.js" --bundle --format=cjs --platform=neutral --log-level=warning \
+  --outfile="$OUT/dist/api.cjs"
 for helper in hono fastify; do
-  esbuild "pkg-templates/dist/$helper.js" --format=cjs --platform=neutral --log-level=warning \
+  esbuild "$OUT/dist/$helper.js" --format=cjs --platform=neutral --log-level=warning \
     --outfile="$OUT/dist/$helper.cjs"
-  sed -i 's#"\./helpers\.js"#"./helpers.cjs"#' "$OUT/dist/$helper.cjs"
-  sed 's#\./hookseal\.js#./hookseal.cjs#; s#\./helpers\.js#./helpers.cjs#' \
-    "pkg-templates/dist/$helper.d.ts" > "$OUT/dist/$helper.d.cts"
+  sed -i 's#"\./api\.js"#"./api.cjs"#' "$OUT/dist/$helper.cjs"
+  # A folder per subpath for resolvers that predate `exports` (TypeScript's node10).
   mkdir -p "$OUT/$helper"
   printf '{ "main": "../dist/%s.cjs", "types": "../dist/%s.d.cts" }\n' "$helper" "$helper" \
     > "$OUT/$helper/package.json"
+done
+for dts in "$OUT"/dist/*.d.ts; do
+  [ "$dts" = "$OUT/dist/hookseal.d.ts" ] && continue # the glue's own (the nodejs one is above)
+  sed "s#\(from '\./[a-z]*\)\.js'#\1.cjs'#" "$dts" > "${dts%.d.ts}.d.cts"
 done
 # The CLI's sample events, from the fixtures in tests/events.
 node scripts/samples.mjs "$OUT/dist/samples.json"

@@ -1,7 +1,7 @@
 // Next.js Edge runtime and other `edge-light` hosts: `?module` imports the .wasm compiled.
 import wasm from './hookseal_bg.wasm?module';
 import * as glue from './hookseal.js';
-import { bind } from './helpers.js';
+import { bind } from './api.js';
 import { sameRealm } from './module.js';
 
 glue.initSync({ module: sameRealm(wasm) });
@@ -9,4 +9,4 @@ glue.initSync({ module: sameRealm(wasm) });
 export const { Webhook, metaHandshake } = bind(glue);
 export {
   HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl, DEFAULT_LIMIT,
-} from './helpers.js';
+} from './api.js';

@@ -1,5 +1,6 @@
-import type { Webhook, VerifyOptions } from './hookseal.js';
-import type { HooksealError, LimitOptions, UrlOptions, VerifiedRequest } from './helpers.js';
+import type { Webhook, VerifyOptions } from './webhook.js';
+import type { HooksealError } from './errors.js';
+import type { LimitOptions, UrlOptions, VerifiedRequest } from './http.js';
 
 export interface FastifyHooksealOptions extends LimitOptions, UrlOptions, Pick<VerifyOptions, 'now'> {
   /** The webhook that verifies this scope's requests. */

@@ -3,7 +3,7 @@
 // parsed before its handler, which finds `{ verified, events, body }` on `request.hookseal`.
 // Register it in a scope of its own (`app.register(async (hooks) => { … })`): the rest of the
 // app keeps its JSON parser. Refusals are answered as `middleware` answers them.
-import { HooksealError, requestUrl, statusFor } from './helpers.js';
+import { HooksealError, requestUrl, statusFor } from './api.js';
 
 export function hookseal(fastify, options, done) {
   const { webhook } = options;

@@ -1,6 +1,7 @@
-import type { Webhook } from './hookseal.js';
-import type { HooksealError, LimitOptions, VerifiedRequest } from './helpers.js';
-import type { VerifyOptions } from './hookseal.js';
+import type { Webhook } from './webhook.js';
+import type { HooksealError } from './errors.js';
+import type { LimitOptions, VerifiedRequest } from './http.js';
+import type { VerifyOptions } from './webhook.js';
 
 export interface HonoOptions extends LimitOptions, Pick<VerifyOptions, 'now'> {
   /** The origin the provider posts to (`https://hooks.example.com`), for schemes that sign the URL. */

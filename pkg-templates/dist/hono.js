@@ -2,7 +2,7 @@
 // `{ verified, events, body }` on the context as `c.get('hookseal')`. Refusals are answered as
 // `middleware` answers them. No dependency on Hono: it works with any version that passes a
 // context with `req.raw`, `set` and `json`, on Workers, Node (@hono/node-server), Deno and Bun.
-import { HooksealError, statusFor, verifyRequest } from './helpers.js';
+import { HooksealError, statusFor, verifyRequest } from './api.js';
 
 export function hookseal(webhook, options = {}) {
   return async function hooksealMiddleware(c, next) {

@@ -2,7 +2,7 @@
 // Node `require` entry. The wasm-bindgen `nodejs` glue (hookseal.cjs) loads hookseal_bg.wasm
 // from this directory synchronously.
 const glue = require('./hookseal.cjs');
-const helpers = require('./helpers.cjs');
+const helpers = require('./api.cjs');
 
 const api = helpers.bind(glue);
 

@@ -2,7 +2,7 @@
 // generation from bytes is not allowed at run time.
 import wasm from './hookseal_bg.wasm';
 import * as glue from './hookseal.js';
-import { bind } from './helpers.js';
+import { bind } from './api.js';
 import { sameRealm } from './module.js';
 
 glue.initSync({ module: sameRealm(wasm) });
@@ -10,4 +10,4 @@ glue.initSync({ module: sameRealm(wasm) });
 export const { Webhook, metaHandshake } = bind(glue);
 export {
   HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl, DEFAULT_LIMIT,
-} from './helpers.js';
+} from './api.js';

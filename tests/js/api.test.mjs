@@ -159,7 +159,7 @@ test('metaHandshake answers the challenge only for the right token', () => {
   assert.equal(metaHandshake(new URLSearchParams({ 'hub.mode': 'subscribe', 'hub.verify_token': 'tok', 'hub.challenge': 'c' }), 'tok'), 'c');
   assert.equal(metaHandshake({ 'hub.mode': 'subscribe', 'hub.verify_token': 'tok', 'hub.challenge': 'c' }, 'tok'), 'c');
   assert.throws(() => metaHandshake('?hub.mode=subscribe&hub.verify_token=bad&hub.challenge=1', 'tok'),
-    (e) => e.code === 'handshake_rejected' && statusFor(e) === 401);
+    (e) => e.code === 'handshake_rejected' && statusFor(e) === 403 && e.status === 403);
 });
 
 test('verifyRequest reads a Fetch Request once', async () => {

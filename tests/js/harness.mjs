@@ -56,3 +56,20 @@ export function resign(api, c) {
 export function nodeHeaders(pairs) {
   return Object.fromEntries(pairs.map(([k, v]) => [k.toLowerCase(), v]));
 }
+
+/** The time the event fixtures are signed and verified at. */
+export const NOW = 1_781_275_331;
+
+function secretFor(scheme) {
+  return scheme === 'standard-webhooks' || scheme === 'svix'
+    ? 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' : 'fixture-secret';
+}
+
+/** A `Webhook` for `scheme`, and headers signing `body` at `NOW` plus the fixture's `extra` ones. */
+export function signed(scheme, body, extra = [], api) {
+  const wh = new api.Webhook(scheme, secretFor(scheme));
+  const id = extra.find(([k]) => /-id$|-delivery$/i.test(k))?.[1];
+  const headers = new Headers(wh.sign(body, { timestamp: NOW, id }));
+  for (const [k, v] of extra) if (!headers.has(k)) headers.set(k, v);
+  return { wh, headers };
+}

@@ -2,7 +2,7 @@
 // published declarations. A wrong or missing type fails `make test`.
 import {
   DEFAULT_LIMIT, HooksealError, Webhook, metaHandshake, middleware, requestUrl, statusFor, verifyRequest,
-  type Delivery, type HooksealErrorCode, type HooksealEvent, type InboundMessage, type Verified,
+  type Delivery, type HooksealErrorCode, type HooksealEvent, type InboundMessage, type KnownEvent, type Verified,
 } from 'hookseal';
 
 const wh = new Webhook('mossmoon', ['old-secret', 'new-secret'], { tolerance: { past: 300, future: null } });
@@ -24,10 +24,14 @@ void limit; void url;
 export function handle(delivery: Delivery): string[] {
   const out: string[] = [];
   for (const e of delivery.events) {
-    // Known provider/type pairs narrow to their typed data.
-    if (e.provider === 'mossmoon' && e.type === 'line.ready') out.push(e.data.lineId);
-    if (e.provider === 'moltflow' && e.type === 'lead.captured') out.push(e.data.phone);
-    if (e.provider === 'meta' && e.type === 'message.failed') out.push(String(e.data.errors[0]?.code));
+    // Known provider/type pairs narrow to their typed data through KnownEvent; any other type's
+    // data is the raw JSON, typed `unknown`.
+    const k = e as KnownEvent;
+    if (k.provider === 'mossmoon' && k.type === 'line.ready') out.push(k.data.lineId);
+    if (k.provider === 'moltflow' && k.type === 'lead.captured') out.push(k.data.phone);
+    if (k.provider === 'meta' && k.type === 'message.failed') out.push(String(k.data.errors[0]?.code));
+    const raw: unknown = e.data;
+    void raw;
     const m: InboundMessage | null = e.message;
     if (m) out.push(`${m.sender}: ${m.text ?? ''} (${m.kind})`);
     const key: string = e.dedupKey;

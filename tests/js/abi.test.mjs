@@ -1,0 +1,59 @@
+// The JS half of the wire format (pkg-templates/dist/abi.js; its Rust half, wasm/src/abi.rs, has
+// the same round trips), and the format across the boundary through the built package.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { Webhook, HooksealError, statusFor } from 'hookseal';
+import { decode, encode, fromCore } from '../../build/pkg/dist/abi.js';
+import { STATUSES } from '../../build/pkg/dist/codes.js';
+
+test('field lists round-trip any text, and absent fields', () => {
+  const fields = ['sha256=abc', undefined, '', 'line\nbreak, colon: and -dash', 'émoji 😀 and ü', undefined, '12:34', 'lone\uD800'];
+  const text = encode(fields);
+  // Lengths are UTF-16 units: the emoji counts two.
+  assert.ok(text.includes('14:émoji 😀 and ü'), text);
+  assert.deepEqual(decode(text), fields);
+  assert.deepEqual(decode(''), []);
+  assert.deepEqual(decode('-1:a'), [undefined, 'a']);
+});
+
+test('a malformed list is refused, never misread', () => {
+  for (const bad of ['x', '3:ab', 'a:b', '1', '1:a2']) {
+    assert.throws(() => decode(bad), (e) => e instanceof HooksealError && e.code === 'invalid_input', bad);
+  }
+});
+
+test('errors cross with their code, status and classification', () => {
+  const e = fromCore(encode(['invalid_event', '400', '1', 'the signature is valid but …']));
+  assert.ok(e instanceof HooksealError);
+  assert.deepEqual([e.code, e.status, e.signatureVerified, e.message], ['invalid_event', 400, true, 'the signature is valid but …']);
+  const trap = new Error('unreachable');
+  assert.equal(fromCore(trap), trap);
+});
+
+test('every status comes from the core table, across the boundary too', () => {
+  assert.equal(STATUSES.get('signature_mismatch'), 401);
+  assert.equal(STATUSES.get('handshake_rejected'), 403);
+  assert.equal(STATUSES.get('body_too_large'), 413);
+  assert.equal(STATUSES.get('dedup_unavailable'), 503);
+  const wh = new Webhook('mossmoon', 'secret');
+  assert.throws(() => wh.verify('{}', { 'x-mossmoon-signature': '00'.repeat(32) }),
+    (e) => e.code === 'signature_mismatch' && e.status === 401 && statusFor(e) === 401);
+  assert.throws(() => new Webhook('nope', 'secret'), (e) => e.code === 'unknown_scheme' && e.status === 500);
+  assert.equal(statusFor(new Error('not ours')), 500);
+  assert.equal(new HooksealError('body_too_large', 'x').status, 413);
+});
+
+test('values with separators, line breaks and astral characters reach the core intact', () => {
+  // A secret full of the format's own characters, and a header value the core must see whole.
+  const secrets = ['-', '3:x', '1:', 'sé😀:-', '💥'.repeat(40)];
+  const body = '{"event":"message.received"}';
+  for (const [i, s] of secrets.entries()) {
+    const mac = createHmac('sha256', Buffer.from(s)).update(body).digest('hex');
+    assert.equal(new Webhook('mossmoon', secrets).verify(body, { 'x-mossmoon-signature': mac }).secretIndex, i, s);
+  }
+  const std = new Webhook('standard-webhooks', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  const id = 'msg_😀:-1:x';
+  const h = std.sign(body, { id, timestamp: 1_700_000_000 });
+  assert.deepEqual({ ...std.verify(body, h, { now: 1_700_000_000 }) }, { secretIndex: 0, timestamp: 1_700_000_000, id });
+});
