@@ -21,7 +21,7 @@ use worker::{D1Database, Env, Method, Request, Response, Result};
 
 use crate::config::{self, ADMIN_TOKEN, EVENTS_QUEUE, OUTBOX_QUEUE};
 use crate::eventlog::{self, Filter};
-use crate::ingest::{QueueMessage, json_response, send_chunks};
+use crate::ingest::{QueueMessage, error_response, json_response, send_chunks};
 use crate::log::{self, now_ms};
 
 /// Events per page at most, and per bulk replay call.
@@ -45,10 +45,6 @@ fn authorized(req: &Request, token: &str) -> bool {
     };
     // Only the length may short-circuit.
     given.len() == token.len() && bool::from(given.as_bytes().ct_eq(token.as_bytes()))
-}
-
-fn error(status: u16, code: &str, message: &str) -> Result<Response> {
-    json_response(status, json!({ "error": code, "message": message }))
 }
 
 /// The operator console: static files built into the Worker. They hold no data: everything
@@ -92,7 +88,7 @@ fn console_file(rest: &str) -> Option<Result<Response>> {
 /// Routes `/admin/…` (`rest` is what follows `/admin/`).
 pub async fn route(mut req: Request, env: &Env, rest: &str) -> Result<Response> {
     let Some(token) = config::secret(env, ADMIN_TOKEN) else {
-        return json_response(404, json!({ "error": "not_found" }));
+        return error_response("not_found", "no such admin route");
     };
     if req.method() == Method::Get
         && let Some(file) = console_file(rest)
@@ -104,15 +100,13 @@ pub async fn route(mut req: Request, env: &Env, rest: &str) -> Result<Response> 
             "admin",
             json!({ "outcome": "unauthorized", "path": req.path() }),
         );
-        return error(
-            401,
+        return error_response(
             "unauthorized",
             "a valid `Authorization: Bearer <ADMIN_TOKEN>` is required",
         );
     }
     let Some(db) = eventlog::open(env) else {
-        return error(
-            501,
+        return error_response(
             "log_off",
             "the event log is off: bind a D1 database as EVENT_LOG (README: Operate the Worker)",
         );
@@ -123,11 +117,11 @@ pub async fn route(mut req: Request, env: &Env, rest: &str) -> Result<Response> 
         (Method::Get, ["events"]) => list(&req, &db).await,
         (Method::Get, ["events", id]) => match id.parse() {
             Ok(id) => one(env, &db, id).await,
-            Err(_) => error(404, "not_found", "no such event"),
+            Err(_) => error_response("not_found", "no such event"),
         },
         (Method::Post, ["events", id, "replay"]) => match id.parse() {
             Ok(id) => replay_one(env, &db, id).await,
-            Err(_) => error(404, "not_found", "no such event"),
+            Err(_) => error_response("not_found", "no such event"),
         },
         (Method::Delete, ["events", id]) => match id.parse::<i64>() {
             Ok(id) => match eventlog::get(&db, id).await? {
@@ -136,15 +130,15 @@ pub async fn route(mut req: Request, env: &Env, rest: &str) -> Result<Response> 
                     log::line("admin", json!({ "outcome": "purged", "id": id }));
                     json_response(200, json!({ "deleted": 1 }))
                 }
-                None => error(404, "not_found", "no such event"),
+                None => error_response("not_found", "no such event"),
             },
-            Err(_) => error(404, "not_found", "no such event"),
+            Err(_) => error_response("not_found", "no such event"),
         },
         (Method::Post, ["replay"]) => {
             let body = req.text().await.unwrap_or_default();
             replay_many(env, &db, &body).await
         }
-        _ => error(404, "not_found", "no such admin route"),
+        _ => error_response("not_found", "no such admin route"),
     }
 }
 
@@ -198,7 +192,9 @@ async fn list(req: &Request, db: &D1Database) -> Result<Response> {
     };
     let (since, limit, cursor) = match (number("since"), number("limit"), number("cursor")) {
         (Ok(s), Ok(l), Ok(c)) => (s, l, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error(400, "invalid_query", &e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return error_response("invalid_query", &e);
+        }
     };
     let limit = u32::try_from(limit.unwrap_or(50))
         .unwrap_or(PAGE_MAX)
@@ -220,7 +216,7 @@ async fn list(req: &Request, db: &D1Database) -> Result<Response> {
 
 async fn one(env: &Env, db: &D1Database, id: i64) -> Result<Response> {
     let Some(row) = eventlog::get(db, id).await? else {
-        return error(404, "not_found", "no such event");
+        return error_response("not_found", "no such event");
     };
     let light = light_message(&row, now_ms());
     let envelope = match crate::deliver::envelope(&light, env).await {
@@ -299,7 +295,7 @@ async fn replay(env: &Env, db: &D1Database, rows: &[eventlog::Row]) -> Result<us
 
 async fn replay_one(env: &Env, db: &D1Database, id: i64) -> Result<Response> {
     let Some(row) = eventlog::get(db, id).await? else {
-        return error(404, "not_found", "no such event");
+        return error_response("not_found", "no such event");
     };
     match replay(env, db, std::slice::from_ref(&row)).await {
         Ok(n) => {
@@ -309,7 +305,7 @@ async fn replay_one(env: &Env, db: &D1Database, id: i64) -> Result<Response> {
             );
             json_response(202, json!({ "replayed": n }))
         }
-        Err(e) => error(503, "queue_unavailable", &e.to_string()),
+        Err(e) => error_response("queue_unavailable", &e.to_string()),
     }
 }
 
@@ -328,8 +324,7 @@ async fn replay_many(env: &Env, db: &D1Database, body: &str) -> Result<Response>
         match serde_json::from_str(body) {
             Ok(r) => r,
             Err(e) => {
-                return error(
-                    400,
+                return error_response(
                     "invalid_body",
                     &format!("expected {{ source?, status?, since? }}: {e}"),
                 );
@@ -353,7 +348,7 @@ async fn replay_many(env: &Env, db: &D1Database, body: &str) -> Result<Response>
         before = Some(last.id);
         match replay(env, db, &page).await {
             Ok(n) => replayed += n,
-            Err(e) => return error(503, "queue_unavailable", &e.to_string()),
+            Err(e) => return error_response("queue_unavailable", &e.to_string()),
         }
         if page.len() < 100 {
             break;

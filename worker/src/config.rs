@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use hookseal::{GenericScheme, Scheme, Tolerance, Verifier};
+use hookseal::{Scheme, Tolerance, Verifier};
 use serde::Deserialize;
 use worker::Env;
 
@@ -132,22 +132,8 @@ fn build(env: &Env, name: &str) -> Result<Option<Source>, ConfigError> {
     let Some(config) = sources(env)?.get(name).cloned() else {
         return Ok(None);
     };
-    let scheme = match &config.scheme {
-        serde_json::Value::String(s) => Scheme::from_name(s),
-        serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("generic") => {
-            let generic = o
-                .get("generic")
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            GenericScheme::from_json(&generic).map(|g| Scheme::Generic(Box::new(g)))
-        }
-        _ => {
-            return Err(ConfigError::new(format!(
-                "source `{name}`: `scheme` must be a name or {{ \"generic\": {{…}} }}"
-            )));
-        }
-    }
-    .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
+    let scheme = Scheme::from_config_json(&config.scheme.to_string())
+        .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
     let secrets: Vec<String> = config
         .secrets
         .iter()

@@ -196,7 +196,8 @@ pub async fn post_signed(
     let secret = config::secret(env, secret_name)
         .ok_or_else(|| PostError::Config(format!("the secret `{secret_name}` is not set")))?;
     let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
-    let signed = Signer::new(Scheme::StandardWebhooks, &secret)
+    let signed = Scheme::from_name("standard-webhooks")
+        .and_then(|scheme| Signer::new(scheme, &secret))
         .and_then(|s| s.sign(&SignInput::new(body.as_bytes(), now).with_id(id)))
         .map_err(|e| PostError::Config(format!("`{secret_name}`: {e}")))?;
     let send = async {

@@ -104,6 +104,14 @@ pub fn json_response(status: u16, body: serde_json::Value) -> Result<Response> {
     Ok(Response::from_json(&body)?.with_status(status))
 }
 
+/// `{ "error": code, "message": … }` with the code's status from hookseal's table of codes.
+pub fn error_response(code: &str, message: &str) -> Result<Response> {
+    json_response(
+        hookseal::status_of(code).unwrap_or(500),
+        json!({ "error": code, "message": message }),
+    )
+}
+
 /// Routes a request.
 pub async fn route(req: Request, env: &Env) -> Result<Response> {
     let path = req.path();
@@ -122,7 +130,7 @@ pub async fn route(req: Request, env: &Env) -> Result<Response> {
         (Method::Post, Some(source)) => ingest(req, env, &source).await,
         (Method::Get, Some(source)) => handshake(&req, env, &source),
         (Method::Get, None) if path == "/health" => health(env),
-        _ => json_response(404, json!({ "error": "not_found" })),
+        _ => error_response("not_found", "no such route"),
     }
 }
 
@@ -152,7 +160,7 @@ fn health(env: &Env) -> Result<Response> {
 /// Meta's `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
 fn handshake(req: &Request, env: &Env, name: &str) -> Result<Response> {
     let Ok(Some(src)) = config::source(env, name) else {
-        return json_response(404, json!({ "error": "unknown_source" }));
+        return error_response("unknown_source", "no source of this name");
     };
     let Some(token) = src
         .config
@@ -160,10 +168,7 @@ fn handshake(req: &Request, env: &Env, name: &str) -> Result<Response> {
         .as_deref()
         .and_then(|t| config::secret(env, t))
     else {
-        return json_response(
-            404,
-            json!({ "error": "no_handshake", "message": "this source has no verifyToken" }),
-        );
+        return error_response("no_handshake", "this source has no verifyToken");
     };
     let url = req.url()?;
     let param = |k: &str| {
@@ -188,7 +193,7 @@ fn handshake(req: &Request, env: &Env, name: &str) -> Result<Response> {
     );
     match result {
         Ok(challenge) => Response::ok(challenge),
-        Err(e) => json_response(403, json!({ "error": e.code(), "message": e.to_string() })),
+        Err(e) => error_response(e.code(), &e.to_string()),
     }
 }
 
@@ -234,49 +239,67 @@ async fn read_capped(req: &mut Request, max: u64) -> std::result::Result<Vec<u8>
     Ok(body)
 }
 
+/// How an ingest ended. Every step returns one on the way out, and [`answer`] turns it into the
+/// response and the log line, in one place.
+enum Outcome {
+    /// The events were enqueued (202), or all were duplicates (200).
+    Accepted {
+        /// `(type, dedup key)` of each event enqueued.
+        accepted: Vec<(String, String)>,
+        /// The dedup keys of the duplicates skipped.
+        duplicates: Vec<String>,
+    },
+    /// Refused for good: the status comes from the code (hookseal's table of codes).
+    Refused {
+        code: &'static str,
+        message: String,
+        /// `rejected` (the sender's fault) or `config_error` (ours).
+        outcome: &'static str,
+    },
+    /// A store was unavailable: 503, so that the sender retries.
+    Unavailable { code: &'static str, detail: String },
+}
+
+impl Outcome {
+    fn refused(code: &'static str, message: impl Into<String>, outcome: &'static str) -> Self {
+        Self::Refused {
+            code,
+            message: message.into(),
+            outcome,
+        }
+    }
+
+    fn config(problem: impl Into<String>) -> Self {
+        Self::refused("invalid_config", problem, "config_error")
+    }
+
+    fn unavailable(code: &'static str, detail: impl ToString) -> Self {
+        Self::Unavailable {
+            code,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// A step's result: its value, or how the ingest ended.
+type Step<T> = std::result::Result<T, Outcome>;
+
+/// The ingest path, as the guides have it: read, verify, dedupe, enqueue (with the log), answer.
 async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
     let started = now_ms();
-    let settings = config::settings(env);
-    let quiet = matches!(&settings, Ok(s) if s.log_level == log::Level::Warn);
-    let done = |status: u16, body: serde_json::Value, log_fields: serde_json::Value| {
-        // Accepted and duplicate deliveries are logged at `info`; everything else always.
-        if !(quiet && status < 300) {
-            let mut fields = log_fields;
-            if let Some(o) = fields.as_object_mut() {
-                o.insert("source".into(), json!(name));
-                o.insert("status".into(), json!(status));
-                o.insert("latencyMs".into(), json!(now_ms().saturating_sub(started)));
-            }
-            log::line("ingest", fields);
-        }
-        json_response(status, body)
+    let quiet = matches!(config::settings(env), Ok(s) if s.log_level == log::Level::Warn);
+    let outcome = match receive(&mut req, env, name).await {
+        Ok(outcome) | Err(outcome) => outcome,
     };
-    let settings = match settings {
-        Ok(s) => s,
-        Err(e) => {
-            return done(
-                500,
-                json!({ "error": "invalid_config", "message": e.0 }),
-                json!({ "outcome": "config_error", "problem": e.0 }),
-            );
-        }
-    };
-    let src: std::rc::Rc<Source> = match config::source(env, name) {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            return done(
-                404,
-                json!({ "error": "unknown_source" }),
-                json!({ "outcome": "unknown_source" }),
-            );
-        }
-        Err(e) => {
-            return done(
-                500,
-                json!({ "error": "invalid_config", "message": e.0 }),
-                json!({ "outcome": "config_error", "problem": e.0 }),
-            );
-        }
+    answer(name, started, quiet, outcome)
+}
+
+async fn receive(req: &mut Request, env: &Env, name: &str) -> Step<Outcome> {
+    let settings = config::settings(env).map_err(|e| Outcome::config(e.0))?;
+    let src = match config::source(env, name) {
+        Ok(Some(src)) => src,
+        Ok(None) => return Err(Outcome::refused("unknown_source", "", "unknown_source")),
+        Err(e) => return Err(Outcome::config(e.0)),
     };
     // The body limit: the source's own, else MAX_BODY_BYTES, else the largest payload the
     // scheme's provider documents (4 MiB for most, Meta's 3 MB included; 25 MiB for GitHub).
@@ -285,26 +308,100 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
         .max_body_bytes
         .or(settings.max_body)
         .unwrap_or_else(|| src.verifier.max_body_bytes());
-    let ttl = settings.dedup_ttl;
-    let body = match read_capped(&mut req, max).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => {
-            let msg = format!("the body is larger than {max} bytes");
-            return done(
-                413,
-                json!({ "error": "body_too_large", "message": msg }),
-                json!({ "outcome": "rejected", "code": "body_too_large" }),
-            );
-        }
-        Err(BodyError::Unreadable(e)) => {
-            return done(
-                400,
-                json!({ "error": "unreadable_body", "message": e }),
-                json!({ "outcome": "rejected", "code": "unreadable_body" }),
-            );
-        }
-    };
+    let body = read(req, max).await?;
+    let events = verify(req, env, name, &src, &body).await?;
+    let (fresh, duplicates) = dedupe(env, name, events)
+        .await
+        .map_err(|e| Outcome::unavailable("dedup_unavailable", e))?;
+    let (fresh, duplicates) =
+        enqueue(env, name, &src, settings.dedup_ttl, fresh, duplicates).await?;
+    Ok(Outcome::Accepted {
+        accepted: fresh
+            .into_iter()
+            .map(|e| (e.event_type, e.dedup_key))
+            .collect(),
+        duplicates,
+    })
+}
 
+/// The response and the log line for an outcome. Accepted and duplicate deliveries are logged at
+/// `info`; everything else always.
+fn answer(name: &str, started: u64, quiet: bool, outcome: Outcome) -> Result<Response> {
+    let (status, body, mut fields) = match outcome {
+        Outcome::Accepted {
+            accepted,
+            duplicates,
+        } => {
+            let status = if accepted.is_empty() && !duplicates.is_empty() {
+                200
+            } else {
+                202
+            };
+            let events: Vec<_> = accepted
+                .iter()
+                .map(|(t, k)| json!({ "type": t, "dedupKey": k }))
+                .collect();
+            (
+                status,
+                json!({ "accepted": accepted.len(), "duplicates": duplicates.len() }),
+                json!({ "outcome": if status == 200 { "duplicate" } else { "accepted" }, "events": events, "duplicateKeys": duplicates }),
+            )
+        }
+        Outcome::Refused {
+            code,
+            message,
+            outcome,
+        } => {
+            let body = if message.is_empty() {
+                json!({ "error": code })
+            } else {
+                json!({ "error": code, "message": message })
+            };
+            let fields = if outcome == "config_error" {
+                json!({ "outcome": outcome, "code": code, "problem": message })
+            } else {
+                json!({ "outcome": outcome, "code": code })
+            };
+            (hookseal::status_of(code).unwrap_or(500), body, fields)
+        }
+        Outcome::Unavailable { code, detail } => (
+            503,
+            json!({ "error": code, "message": "temporarily unavailable, retry later" }),
+            json!({ "outcome": "unavailable", "code": code, "detail": detail }),
+        ),
+    };
+    if !(quiet && status < 300) {
+        if let Some(o) = fields.as_object_mut() {
+            o.insert("source".into(), json!(name));
+            o.insert("status".into(), json!(status));
+            o.insert("latencyMs".into(), json!(now_ms().saturating_sub(started)));
+        }
+        log::line("ingest", fields);
+    }
+    json_response(status, body)
+}
+
+/// Reads the body within the limit.
+async fn read(req: &mut Request, max: u64) -> Step<Vec<u8>> {
+    read_capped(req, max).await.map_err(|e| match e {
+        BodyError::TooLarge => Outcome::refused(
+            "body_too_large",
+            format!("the body is larger than {max} bytes"),
+            "rejected",
+        ),
+        BodyError::Unreadable(e) => Outcome::refused("unreadable_body", e, "rejected"),
+    })
+}
+
+/// Verifies and parses. An authentic body that is not the documented event is kept as a
+/// `hookseal.unparsed` event, so nothing authentic is lost; a rejection is counted in the log.
+async fn verify(
+    req: &Request,
+    env: &Env,
+    name: &str,
+    src: &Source,
+    body: &[u8],
+) -> Step<Vec<Event>> {
     // Only the headers verification reads are copied out of the request.
     let headers: Vec<(String, String)> = src
         .verifier
@@ -318,89 +415,79 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
                 .map(|v| (n.to_owned(), v))
         })
         .collect();
-    let url = req.url()?.to_string();
+    let url = req.url().map_err(|e| Outcome::config(e.to_string()))?;
     let method = req.method().to_string();
     let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
-    let request = hookseal::Request::new(&body, &headers).with_target(&method, &url);
-    let events: Vec<Event> = match src.verifier.verify_and_parse(&request, now) {
-        Ok(delivery) => delivery.events,
-        // Authentic but not the documented event: kept, so nothing is lost.
-        Err(e) if e.signature_verified() => vec![src.verifier.unparsed_event(&body, &e)],
-        Err(e) if e.is_rejection() => {
-            if let Some(db) = eventlog::open(env) {
-                // Counted for the console; a failure to count changes nothing for the sender.
-                let _ = eventlog::tally(&db, name, e.code(), 1, now_ms()).await;
-            }
-            return done(
-                401,
-                json!({ "error": e.code(), "message": e.to_string() }),
-                json!({ "outcome": "rejected", "code": e.code() }),
-            );
-        }
+    let request = hookseal::Request::new(body, &headers).with_target(&method, url.as_str());
+    match src.verifier.verify_and_parse(&request, now) {
+        Ok(delivery) => Ok(delivery.events),
+        Err(e) if e.signature_verified() => Ok(vec![src.verifier.unparsed_event(body, &e)]),
         Err(e) => {
-            return done(
-                500,
-                json!({ "error": e.code(), "message": e.to_string() }),
-                json!({ "outcome": "config_error", "code": e.code() }),
-            );
+            let outcome = if e.is_rejection() {
+                if let Some(db) = eventlog::open(env) {
+                    // Counted for the console; a failure to count changes nothing for the sender.
+                    let _ = eventlog::tally(&db, name, e.code(), 1, now_ms()).await;
+                }
+                "rejected"
+            } else {
+                "config_error"
+            };
+            Err(Outcome::refused(e.code(), e.to_string(), outcome))
         }
-    };
+    }
+}
 
-    let kv = match env.kv(DEDUP_KV) {
-        Ok(kv) => kv,
-        Err(e) => return unavailable(&done, "dedup_unavailable", &e.to_string()),
-    };
-    // Dedupe: events already seen, in KV or earlier in this same delivery, are skipped. KV is
-    // asked once per hundred keys, not once per event.
-    let (mut fresh, mut duplicates) = match dedupe(env, name, events).await {
-        Ok(split) => split,
-        Err(e) => return unavailable(&done, "dedup_unavailable", &e.to_string()),
-    };
-
-    // Log, enqueue, mark. Step by step, what a failure leaves behind (README: "What a failure
-    // at each step leaves"):
-    // - an envelope too large for a message is stored in KV first; a failed store answers 503
-    //   and nothing is logged, enqueued or marked (a stored envelope without a message is
-    //   harmless);
-    // - the events go into the log in one transaction; a failure answers 503 and leaves nothing;
-    // - the messages go in chunks within Queues' limits; each chunk that was sent has its
-    //   events marked, each that failed leaves the log again and is not marked, and any failure
-    //   answers 503: the sender's retry then finds the sent events (duplicates) and enqueues
-    //   the rest, so every event is enqueued once;
-    // - a failed mark is logged and tolerated: the event is safe, and the log (or, without it,
-    //   the destination's idempotence on `webhook-id`) catches the retry.
-    let received_at = now_ms();
+/// Logs, enqueues and marks the fresh events; returns the events enqueued and all duplicates
+/// (the log may find more). Step by step, what a failure leaves behind (README: "What a failure
+/// at each step leaves"):
+/// - an envelope too large for a message is stored in KV first; a failed store answers 503 and
+///   nothing is logged, enqueued or marked (a stored envelope without a message is harmless);
+/// - the events go into the log in one transaction; a failure answers 503 and leaves nothing;
+/// - the messages go in chunks within Queues' limits; each chunk that was sent has its events
+///   marked, each that failed leaves the log again and is not marked, and any failure answers
+///   503: the sender's retry then finds the sent events (duplicates) and enqueues the rest, so
+///   every event is enqueued once;
+/// - a failed mark is logged and tolerated: the event is safe, and the log (or, without it, the
+///   destination's idempotence on `webhook-id`) catches the retry.
+async fn enqueue(
+    env: &Env,
+    name: &str,
+    src: &Source,
+    ttl: u64,
+    mut fresh: Vec<Event>,
+    mut duplicates: Vec<String>,
+) -> Step<(Vec<Event>, Vec<String>)> {
     let log = eventlog::open(env);
     if !fresh.is_empty() {
+        let kv = env
+            .kv(DEDUP_KV)
+            .map_err(|e| Outcome::unavailable("dedup_unavailable", e))?;
         // The log keeps a large envelope for this Worker's own consumer; the outbox's consumer
         // is the user's, which reads a large envelope from KV.
         let log_keeps = log.is_some() && src.config.destination.is_some();
-        let messages = match messages(name, &fresh, received_at, log_keeps) {
-            Ok(m) => m,
-            Err(too_large) => {
-                return done(
-                    413,
-                    json!({ "error": "event_too_large", "message": format!("an event's envelope is {too_large} bytes, more than can be stored ({STORED_MAX_BYTES})") }),
-                    json!({ "outcome": "rejected", "code": "event_too_large" }),
-                );
-            }
-        };
-        if let Err(e) = store_large(&kv, &messages).await {
-            return unavailable(&done, "dedup_unavailable", &e.to_string());
-        }
+        let messages = messages(name, &fresh, now_ms(), log_keeps).map_err(|too_large| {
+            Outcome::refused(
+                "event_too_large",
+                format!("an event's envelope is {too_large} bytes, more than can be stored ({STORED_MAX_BYTES})"),
+                "rejected",
+            )
+        })?;
+        store_large(&kv, &messages)
+            .await
+            .map_err(|e| Outcome::unavailable("dedup_unavailable", e))?;
         let destination = src.config.destination.as_deref().unwrap_or("");
         // The event log settles what KV could not: a concurrent copy of the same event that
         // passed the KV check is a duplicate here. A failure answers 503 and leaves nothing.
         let messages = match &log {
             None => messages,
-            Some(db) => match log_events(db, name, destination, messages).await {
-                Ok((logged, dups)) => {
-                    fresh.retain(|e| !dups.contains(&e.dedup_key));
-                    duplicates.extend(dups);
-                    logged
-                }
-                Err(e) => return unavailable(&done, "log_unavailable", &e.to_string()),
-            },
+            Some(db) => {
+                let (logged, dups) = log_events(db, name, destination, messages)
+                    .await
+                    .map_err(|e| Outcome::unavailable("log_unavailable", e))?;
+                fresh.retain(|e| !dups.contains(&e.dedup_key));
+                duplicates.extend(dups);
+                logged
+            }
         };
         let queue_name = if src.config.destination.is_some() {
             EVENTS_QUEUE
@@ -426,44 +513,17 @@ async fn ingest(mut req: Request, env: &Env, name: &str) -> Result<Response> {
                 }
             }
             mark(&kv, name, &sent, ttl).await;
-            return unavailable(&done, "queue_unavailable", &e);
+            return Err(Outcome::unavailable("queue_unavailable", e));
         }
         mark(&kv, name, &sent, ttl).await;
     }
-
     if !duplicates.is_empty()
         && let Some(db) = &log
     {
         let n = duplicates.len() as u64;
         let _ = eventlog::tally(db, name, "duplicate", n, now_ms()).await;
     }
-    let accepted: Vec<_> = fresh
-        .iter()
-        .map(|e| json!({ "type": e.event_type, "dedupKey": e.dedup_key }))
-        .collect();
-    let status = if accepted.is_empty() && !duplicates.is_empty() {
-        200
-    } else {
-        202
-    };
-    done(
-        status,
-        json!({ "accepted": accepted.len(), "duplicates": duplicates.len() }),
-        json!({ "outcome": if status == 200 { "duplicate" } else { "accepted" }, "events": accepted, "duplicateKeys": duplicates }),
-    )
-}
-
-/// 503 so the sender retries.
-fn unavailable(
-    done: &dyn Fn(u16, serde_json::Value, serde_json::Value) -> Result<Response>,
-    code: &str,
-    detail: &str,
-) -> Result<Response> {
-    done(
-        503,
-        json!({ "error": code, "message": "temporarily unavailable, retry later" }),
-        json!({ "outcome": "unavailable", "code": code, "detail": detail }),
-    )
+    Ok((fresh, duplicates))
 }
 
 fn mark_key(source: &str, dedup_key: &str) -> String {
