@@ -130,6 +130,12 @@ pub enum SignatureProblem {
     TooMany,
     /// Stripe's header is not a list of `key=value` pairs with exactly one `t=`.
     BadStructure,
+    /// A JWT (Vonage) is not `Bearer <header>.<payload>.<signature>` with JSON header and
+    /// claims, or lacks a claim the scheme requires (`payload_hash`, `iat`).
+    BadToken,
+    /// A JWT names an algorithm other than HS256 (`none` included): refused before any MAC, so
+    /// that no algorithm confusion is possible.
+    UnsupportedAlgorithm,
 }
 
 /// What is wrong with a secret.
@@ -158,6 +164,11 @@ pub enum SecretProblem {
     /// The secret looks like a signature header value (`sha256=…`, `v1,…`, `t=…,v1=…`), not a
     /// secret: it was probably pasted from a request instead of the provider's settings.
     LooksLikeSignature,
+    /// A `whpk_` or `whsk_` key is not a valid Ed25519 key (32 bytes of a curve point for a
+    /// public key; a 32-byte seed, or seed and public key in 64 bytes, for a secret key).
+    BadEd25519Key,
+    /// A `whpk_` public key was given to sign with: only its `whsk_` secret key can.
+    PublicKeyCannotSign,
 }
 
 /// What is wrong with a configuration.
@@ -444,6 +455,8 @@ impl fmt::Display for SignatureProblem {
             ),
             Self::TooMany => f.write_str("too many signatures in one header"),
             Self::BadStructure => f.write_str("expected `t=<timestamp>,v1=<signature>`"),
+            Self::BadToken => f.write_str("expected `Bearer <JWT>` with `payload_hash` and `iat`"),
+            Self::UnsupportedAlgorithm => f.write_str("the JWT's `alg` is not HS256"),
         }
     }
 }
@@ -463,14 +476,14 @@ impl fmt::Display for SecretProblem {
                     "the key decodes to {len} bytes; at least {min} are required"
                 )
             }
-            Self::AllZero => f.write_str(
-                "the key decodes to zero bytes only, which HMAC treats as the empty key: anyone \
-                 could sign with it",
-            ),
-            Self::LooksLikeSignature => f.write_str(
-                "this looks like a signature, not a secret: copy the signing secret from the \
-                 provider's webhook settings",
-            ),
+            Self::AllZero => {
+                f.write_str("the key is all zero bytes: HMAC's empty key, anyone could sign")
+            }
+            Self::LooksLikeSignature => {
+                f.write_str("this looks like a signature header, not the signing secret")
+            }
+            Self::BadEd25519Key => f.write_str("not an Ed25519 key (base64 of 32 bytes)"),
+            Self::PublicKeyCannotSign => f.write_str("a `whpk_` key cannot sign: use `whsk_`"),
         }
     }
 }

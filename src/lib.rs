@@ -6,12 +6,15 @@
 //! wasm-bindgen, no clock and no I/O; "now" is always a parameter. The npm package and the
 //! Cloudflare Worker are thin layers over it.
 
+mod base64;
 mod config;
 mod error;
 pub mod event;
+mod form;
 mod handshake;
 mod headers;
 mod json;
+mod jwt;
 mod mac;
 mod scheme;
 mod secret;

@@ -2,8 +2,8 @@
 
 use core::fmt;
 
-use base64ct::{Base64, Base64Unpadded, Encoding as _};
 use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
@@ -11,6 +11,9 @@ use subtle::ConstantTimeEq;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Algorithm {
+    /// HMAC-SHA1 (20-byte tags): Twilio's, and only for its built-in scheme (generic schemes
+    /// take SHA-256 or SHA-512).
+    Sha1,
     /// HMAC-SHA256 (32-byte tags).
     Sha256,
     /// HMAC-SHA512 (64-byte tags).
@@ -22,6 +25,7 @@ impl Algorithm {
     #[must_use]
     pub const fn tag_len(self) -> usize {
         match self {
+            Self::Sha1 => 20,
             Self::Sha256 => 32,
             Self::Sha512 => 64,
         }
@@ -31,6 +35,7 @@ impl Algorithm {
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
+            Self::Sha1 => "sha1",
             Self::Sha256 => "sha256",
             Self::Sha512 => "sha512",
         }
@@ -85,18 +90,8 @@ impl Encoding {
     pub(crate) fn encode(self, bytes: &[u8]) -> String {
         match self {
             Self::Hex => base16ct::lower::encode_string(bytes),
-            Self::Base64 => Base64::encode_string(bytes),
-            // One base64 engine in the module: the URL-safe form is the standard one with two
-            // characters swapped and no padding.
-            Self::Base64Url => Base64::encode_string(bytes)
-                .trim_end_matches('=')
-                .chars()
-                .map(|c| match c {
-                    '+' => '-',
-                    '/' => '_',
-                    c => c,
-                })
-                .collect(),
+            Self::Base64 => crate::base64::encode(bytes, false, true),
+            Self::Base64Url => crate::base64::encode(bytes, true, false),
         }
     }
 
@@ -106,21 +101,7 @@ impl Encoding {
         match self {
             Self::Hex => decode_hex(src.as_bytes(), dst),
             Self::Base64 => decode_base64(src.as_bytes(), dst),
-            Self::Base64Url => {
-                // Signatures are short: translate on the stack, then use the one engine.
-                let mut buf = [0u8; 2 * MAX_TAG];
-                let src = src.as_bytes();
-                let tr = buf.get_mut(..src.len())?;
-                for (t, &c) in tr.iter_mut().zip(src) {
-                    *t = match c {
-                        b'-' => b'+',
-                        b'_' => b'/',
-                        b'+' | b'/' => return None,
-                        c => c,
-                    };
-                }
-                decode_base64(tr, dst)
-            }
+            Self::Base64Url => crate::base64::decode(src.as_bytes(), true, dst),
         }
     }
 
@@ -165,11 +146,15 @@ fn decode_hex<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
 
 /// Standard-alphabet base64 with optional padding.
 pub(crate) fn decode_base64<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
-    let unpadded = src
-        .strip_suffix(b"==")
-        .or_else(|| src.strip_suffix(b"="))
-        .unwrap_or(src);
-    Base64Unpadded::decode(unpadded, dst).ok()
+    crate::base64::decode(src, false, dst)
+}
+
+/// URL-safe base64 of any length (JWT parts), padding optional.
+pub(crate) fn decode_base64url(src: &str) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; src.len() * 3 / 4 + 3];
+    let len = crate::base64::decode(src.as_bytes(), true, &mut out)?.len();
+    out.truncate(len);
+    Some(out)
 }
 
 /// The largest tag any supported algorithm produces.
@@ -208,10 +193,16 @@ impl fmt::Debug for Tag {
     }
 }
 
-/// A keyed HMAC state, prepared once (the key's inner and outer pads are already absorbed)
-/// and cloned for each message: two compressions fewer per call than keying from scratch.
+/// A key, prepared once: a keyed HMAC state (the key's inner and outer pads already absorbed,
+/// cloned for each message: two compressions fewer per call than keying from scratch), or an
+/// Ed25519 key (Standard Webhooks `v1a`).
 #[derive(Clone)]
 pub(crate) enum PreparedKey {
+    /// A `whpk_` public key: verifies `v1a` signatures.
+    Ed25519Public(Box<ed25519_dalek::VerifyingKey>),
+    /// A `whsk_` secret key: signs `v1a`, and verifies with its public half.
+    Ed25519Secret(Box<ed25519_dalek::SigningKey>),
+    Sha1(Hmac<Sha1>),
     Sha256(Hmac<Sha256>),
     Sha512(Hmac<Sha512>),
 }
@@ -221,14 +212,54 @@ impl PreparedKey {
     /// `None` would only come from an implementation that refuses a length.
     pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Option<Self> {
         Some(match algorithm {
+            Algorithm::Sha1 => Self::Sha1(Hmac::new_from_slice(key).ok()?),
             Algorithm::Sha256 => Self::Sha256(Hmac::new_from_slice(key).ok()?),
             Algorithm::Sha512 => Self::Sha512(Hmac::new_from_slice(key).ok()?),
         })
     }
 
-    /// The tag of the concatenation of the chunks `feed` hands over.
+    /// An Ed25519 key from a `whpk_` (public) or `whsk_` (secret) key's decoded bytes.
+    pub(crate) fn ed25519(public: bool, bytes: &[u8]) -> Option<Self> {
+        if public {
+            let bytes: &[u8; 32] = bytes.try_into().ok()?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).ok()?;
+            return Some(Self::Ed25519Public(Box::new(key)));
+        }
+        let (seed, public) = match bytes.len() {
+            32 => (bytes, None),
+            64 => (bytes.get(..32)?, bytes.get(32..)),
+            _ => return None,
+        };
+        let key = ed25519_dalek::SigningKey::from_bytes(seed.try_into().ok()?);
+        // Seed and public key together must be one key pair.
+        if public.is_some_and(|p| p != key.verifying_key().as_bytes()) {
+            return None;
+        }
+        Some(Self::Ed25519Secret(Box::new(key)))
+    }
+
+    /// The public key that checks this key's signatures, when it is an Ed25519 key.
+    pub(crate) fn ed25519_public(&self) -> Option<ed25519_dalek::VerifyingKey> {
+        match self {
+            Self::Ed25519Public(k) => Some(**k),
+            Self::Ed25519Secret(k) => Some(k.verifying_key()),
+            _ => None,
+        }
+    }
+
+    /// The tag of the concatenation of the chunks `feed` hands over: the HMAC, or for an
+    /// Ed25519 secret key its signature (a public key produces nothing: it cannot sign).
     pub(crate) fn tag(&self, feed: impl FnOnce(&mut dyn FnMut(&[u8]))) -> Tag {
         match self {
+            Self::Ed25519Public(_) => Tag::new(&[]),
+            Self::Ed25519Secret(k) => {
+                let mut message = Vec::new();
+                feed(&mut |chunk| message.extend_from_slice(chunk));
+                // `try_sign`: `sign` would bring a panic path (and its formatting) into the module.
+                ed25519_dalek::Signer::try_sign(k.as_ref(), &message)
+                    .map_or_else(|_| Tag::new(&[]), |s| Tag::new(&s.to_bytes()))
+            }
+            Self::Sha1(m) => run(m.clone(), feed),
             Self::Sha256(m) => run(m.clone(), feed),
             Self::Sha512(m) => run(m.clone(), feed),
         }

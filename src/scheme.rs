@@ -40,7 +40,8 @@ pub enum Scheme {
 /// A built-in scheme: everything hookseal knows about one provider's signatures, in one row.
 ///
 /// The signed bytes are a template, as for a [`GenericScheme`]: `{body}`, `{id}`, `{timestamp}`,
-/// `{method}`, `{url}`, literal text, and the provider-specific parts (`{hubspot-uri}`). The
+/// `{method}`, `{url}`, literal text, and the provider-specific parts (`{hubspot-uri}`,
+/// `{body-sha256}`, `{twilio-url}`, `{twilio-params}`; see `Part` in `spec.rs`). The
 /// replay window applies only when the template signs a timestamp.
 #[derive(Clone, Copy)]
 pub struct Builtin {
@@ -53,6 +54,8 @@ pub struct Builtin {
     pub(crate) headers: &'static [Family],
     /// How the signature header lists signatures.
     pub(crate) format: Format,
+    /// The prefix of Ed25519 signatures in the list, when the scheme also takes Ed25519 keys.
+    pub(crate) asymmetric: Option<&'static str>,
     pub(crate) algorithm: Algorithm,
     pub(crate) encoding: Encoding,
     /// The signed bytes, as a template.
@@ -85,6 +88,8 @@ pub(crate) enum Format {
     Tokens(&'static str),
     /// Stripe's `t=…,v1=…,v1=…,v0=…`.
     Stripe,
+    /// `Authorization: Bearer <JWT>` (Vonage): the token's `iat` is the signed timestamp.
+    Jwt,
 }
 
 const fn sig(signature: &'static str) -> Family {
@@ -113,6 +118,7 @@ const DEFAULTS: Builtin = Builtin {
     aliases: &[],
     headers: &[],
     format: Format::Tokens(""),
+    asymmetric: None,
     algorithm: Algorithm::Sha256,
     encoding: Encoding::Hex,
     signed: "{body}",
@@ -124,26 +130,48 @@ const DEFAULTS: Builtin = Builtin {
     events: &event::other::SIGNED_ID,
 };
 
-/// Standard Webhooks, as Svix also sends it: the header families differ in order only.
+/// Standard Webhooks, as Svix also sends it: the header families differ in order only. `v1,`
+/// signatures are HMAC-SHA256 with a `whsec_` secret; `v1a,` signatures are Ed25519, verified
+/// with a `whpk_` public key and made with a `whsk_` secret key; a header may carry both, and a
+/// verifier may hold both kinds of key (rotation from one to the other).
 const STANDARD: Builtin = Builtin {
     format: Format::Tokens("v1,"),
+    asymmetric: Some("v1a,"),
     encoding: Encoding::Base64,
     signed: "{id}.{timestamp}.{body}",
     secret: SecretEncoding::Whsec,
     ..DEFAULTS
 };
 
+/// MoltFlow: HMAC-SHA512 of the raw body, hex, `X-Webhook-Hmac`; `X-Webhook-Hmac-Algorithm`
+/// (always `sha512`) is checked as an assertion, never obeyed.
+const MOLTFLOW: Builtin = Builtin {
+    name: "moltflow",
+    headers: &[sig("X-Webhook-Hmac")],
+    algorithm: Algorithm::Sha512,
+    algorithm_header: Some("X-Webhook-Hmac-Algorithm"),
+    events: &event::moltflow::EVENTS,
+    ..DEFAULTS
+};
+
+/// For senders whose retries carry the original timestamp (Bird) or whose re-signing is not
+/// documented (Vonage): a day and two hours back, the Worker's own delivery horizon, so that no
+/// retry of a real message is refused; dedup removes the repeats. Five minutes ahead.
+const RETRY_HORIZON: Tolerance = Tolerance {
+    past: Some(26 * 3600),
+    future: Some(300),
+};
+
 /// Every built-in scheme. The order is the order names are listed in.
 pub static BUILTINS: &[Builtin] = &[
-    // MoltFlow: HMAC-SHA512 of the raw body, hex, `X-Webhook-Hmac`; `X-Webhook-Hmac-Algorithm`
-    // (always `sha512`) is checked as an assertion.
+    MOLTFLOW,
+    // WAHA (self-hosted WhatsApp HTTP API) signs exactly as MoltFlow does (its HMAC option:
+    // SHA-512 of the raw body, hex, `X-Webhook-Hmac`); its events are WAHA's own shape, kept
+    // untyped, each keyed by the body's hash.
     Builtin {
-        name: "moltflow",
-        headers: &[sig("X-Webhook-Hmac")],
-        algorithm: Algorithm::Sha512,
-        algorithm_header: Some("X-Webhook-Hmac-Algorithm"),
-        events: &event::moltflow::EVENTS,
-        ..DEFAULTS
+        name: "waha",
+        events: &event::other::SIGNED_ID,
+        ..MOLTFLOW
     },
     // Mossmoon: HMAC-SHA256 of the raw body, hex, `X-Mossmoon-Signature`.
     Builtin {
@@ -238,13 +266,61 @@ pub static BUILTINS: &[Builtin] = &[
         events: &event::other::HUBSPOT,
         ..DEFAULTS
     },
+    // Twilio (Programmable Messaging, WhatsApp included), as twilio-node's `validateRequest` and
+    // `validateRequestWithBody` check it: `X-Twilio-Signature`, base64 HMAC-SHA1 keyed with the
+    // Auth Token, over the full URL Twilio requested and then, for a form body, every parameter
+    // sorted by name as name+value (a repeated name: each distinct value, sorted). A JSON body
+    // is signed through its URL: `bodySHA256` in the query is the body's hex SHA-256, and the
+    // signature covers the URL alone. The URL is accepted with and without its port (Twilio has
+    // signed both ways). No timestamp: dedup on the MessageSid.
+    Builtin {
+        name: "twilio",
+        headers: &[sig("X-Twilio-Signature")],
+        algorithm: Algorithm::Sha1,
+        encoding: Encoding::Base64,
+        signed: "{twilio-url}{twilio-params}",
+        events: &event::twilio::EVENTS,
+        ..DEFAULTS
+    },
+    // Vonage Messages API signed webhooks, per Vonage's "Signed webhooks" docs and checked
+    // against @vonage/jwt's `verifySignature` (which also takes RS256; hookseal takes HS256
+    // alone): `Authorization: Bearer <JWT>`, HS256 keyed with the signature secret as UTF-8; the
+    // `payload_hash` claim must be the body's hex SHA-256, and `iat` is held to a window. Vonage
+    // does not document whether a retry is signed afresh, so the window reaches back 26 hours
+    // and dedup (on `message_uuid`) does the rest.
+    Builtin {
+        name: "vonage",
+        headers: &[sig("Authorization")],
+        format: Format::Jwt,
+        tolerance: RETRY_HORIZON,
+        events: &event::vonage::EVENTS,
+        ..DEFAULTS
+    },
+    // Bird (the new MessageBird), per its "Verifying a webhook" docs: `messagebird-signature`,
+    // base64 HMAC-SHA256 over the `messagebird-request-timestamp` header, a newline, the request
+    // URL, a newline, and the raw SHA-256 digest of the body. Bird's retries re-send the original
+    // timestamp (seen 3–4 h late), so the window reaches back 26 h; dedup does the rest.
+    // `messagebird-request-id` is not signed and never keys anything.
+    Builtin {
+        name: "bird",
+        aliases: &["messagebird"],
+        headers: &[Family {
+            timestamp: Some("messagebird-request-timestamp"),
+            ..sig("messagebird-signature")
+        }],
+        encoding: Encoding::Base64,
+        signed: "{timestamp}\n{url}\n{body-sha256}",
+        tolerance: RETRY_HORIZON,
+        ..DEFAULTS
+    },
 ];
 
 impl Builtin {
     /// The compiled form the engine runs (a built-in row always compiles: a test checks each).
     fn compile(&'static self) -> Result<Spec, Error> {
         let message = parse_template(self.signed, true)?;
-        let signs_timestamp = message.contains(&Part::Timestamp);
+        let signs_timestamp =
+            message.contains(&Part::Timestamp) || matches!(self.format, Format::Jwt);
         Ok(Spec {
             name: self.name,
             events: self.events,
@@ -263,7 +339,9 @@ impl Builtin {
                     prefix: Cow::Borrowed(prefix),
                 },
                 Format::Stripe => Layout::Stripe,
+                Format::Jwt => Layout::Jwt,
             },
+            asymmetric: self.asymmetric,
             algorithm: self.algorithm,
             encoding: self.encoding,
             message: Cow::Owned(message),
@@ -356,7 +434,7 @@ mod tests {
                 assert_eq!(Scheme::from_name(alias), Ok(s.clone()), "{alias}");
             }
             // A window exists exactly where a timestamp is signed.
-            let signs_ts = spec.uses(&Part::Timestamp);
+            let signs_ts = spec.uses(&Part::Timestamp) || matches!(spec.layout, Layout::Jwt);
             assert_eq!(
                 spec.tolerance != Tolerance::DISABLED,
                 signs_ts,
@@ -386,7 +464,10 @@ mod tests {
         assert!(!err.to_string().contains("9f86"), "{err}");
         assert!(!format!("{err:?}").contains("9f86"), "{err:?}");
         assert!(err.to_string().contains("32 characters"), "{err}");
-        assert!(err.to_string().contains("moltflow, mossmoon"), "{err}");
+        assert!(
+            err.to_string().contains("moltflow, waha, mossmoon"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -125,6 +125,14 @@ pub(crate) enum Part {
     Url,
     /// HubSpot's URI: the URL with a fixed set of percent-escapes decoded.
     HubSpotUri,
+    /// The raw SHA-256 digest of the body (Bird).
+    BodySha256,
+    /// Twilio's URL: the request URL, tried with and without the scheme's default port. When
+    /// its query has `bodySHA256` (JSON bodies), that must be the body's hex SHA-256.
+    TwilioUrl,
+    /// Twilio's form parameters, sorted, as name and value with nothing between (nothing for a
+    /// JSON body: its URL carries `bodySHA256`).
+    TwilioParams,
 }
 
 /// How the signature header is laid out.
@@ -135,6 +143,9 @@ pub(crate) enum Layout {
     Tokens { prefix: Cow<'static, str> },
     /// Stripe's `t=…,v1=…,v1=…,v0=…`.
     Stripe,
+    /// `Bearer <JWT>`, HS256, whose claims bind the body (`payload_hash`) and the time (`iat`):
+    /// Vonage. The template is not used.
+    Jwt,
 }
 
 /// The headers of one naming family (Standard Webhooks has two: `webhook-` and `svix-`).
@@ -156,6 +167,9 @@ pub(crate) struct Spec {
     /// first.
     pub sets: Cow<'static, [HeaderSet]>,
     pub layout: Layout,
+    /// The prefix of Ed25519 signatures in a token list (Standard Webhooks' `v1a,`), for
+    /// schemes that take `whpk_`/`whsk_` keys beside their HMAC secrets.
+    pub asymmetric: Option<&'static str>,
     pub algorithm: Algorithm,
     pub encoding: Encoding,
     pub message: Cow<'static, [Part]>,
@@ -240,6 +254,7 @@ pub(crate) fn compile_generic(g: &GenericScheme) -> Result<Spec, Error> {
     Ok(Spec {
         name: "generic",
         events: &crate::event::other::GENERIC,
+        asymmetric: None,
         sets: Cow::Owned(vec![set]),
         layout: Layout::Tokens {
             prefix: Cow::Owned(prefix.to_owned()),
@@ -280,6 +295,9 @@ pub(crate) fn parse_template(t: &str, builtin: bool) -> Result<Vec<Part>, Error>
                 Some("method") => Part::Method,
                 Some("url") => Part::Url,
                 Some("hubspot-uri") if builtin => Part::HubSpotUri,
+                Some("body-sha256") if builtin => Part::BodySha256,
+                Some("twilio-url") if builtin => Part::TwilioUrl,
+                Some("twilio-params") if builtin => Part::TwilioParams,
                 _ => return Err(bad(rest)),
             };
             if !literal.is_empty() {

@@ -3,13 +3,14 @@
 use core::fmt;
 use std::borrow::Cow;
 
-use crate::error::{ConfigProblem, Error, SignatureProblem, sanitise};
+use crate::error::{ConfigProblem, Error, SecretProblem, SignatureProblem, sanitise};
 use crate::event::Event;
 use crate::headers::{HeaderName, Headers, value};
 use crate::mac::{Algorithm, MAX_TAG, PreparedKey, Tag};
 use crate::scheme::Scheme;
 use crate::secret::key_bytes;
 use crate::spec::{HeaderSet, Layout, Part, Spec, TimestampUnit, Tolerance};
+use sha2::Digest as _;
 
 /// A verifier takes at most this many secrets (each costs one HMAC per request).
 pub const MAX_SECRETS: usize = 8;
@@ -207,7 +208,7 @@ impl Verifier {
     /// Whether the scheme signs a timestamp (so `now` matters to [`verify`](Self::verify)).
     #[must_use]
     pub fn uses_timestamp(&self) -> bool {
-        matches!(self.spec.layout, Layout::Stripe)
+        matches!(self.spec.layout, Layout::Stripe | Layout::Jwt)
             || self.spec.sets.iter().any(|s| s.timestamp.is_some())
     }
 
@@ -263,8 +264,17 @@ impl Verifier {
             });
         }
 
+        if matches!(spec.layout, Layout::Jwt) {
+            return self.verify_jwt(sig_value, request.body, now);
+        }
+        // HMAC signatures, and Ed25519 ones (`v1a,`) when a key can check them.
         let mut candidates = Candidates::default();
-        let stripe_ts = parse_signatures(spec, sig_value, &mut candidates)?;
+        let mut asymmetric = Candidates::default();
+        let kinds = Kinds {
+            hmac: self.keys.iter().any(|k| k.ed25519_public().is_none()),
+            ed25519: self.keys.iter().any(|k| k.ed25519_public().is_some()),
+        };
+        let stripe_ts = parse_signatures(spec, sig_value, kinds, &mut candidates, &mut asymmetric)?;
 
         // Only a signed id is read: anything else is the sender's to rewrite.
         let id = match &set.id {
@@ -293,21 +303,70 @@ impl Verifier {
         if needs_target(spec) && (target.method.is_none() || target.url.is_none()) {
             return Err(Error::MissingRequestTarget);
         }
+        let derived = Derived::new(spec, request.body, target.url);
         let fields = Fields {
             id: id.unwrap_or(""),
             timestamp: ts_str.unwrap_or(""),
             body: request.body,
             target,
+            derived: &derived,
         };
+        // Twilio: the same request under its other URL (with or without the port).
+        let other_url = match target.url {
+            Some(url) if spec.uses(&Part::TwilioUrl) => twilio_other_url(url),
+            _ => None,
+        };
+        let other = other_url.as_deref().map(|url| Fields {
+            target: Target {
+                url: Some(url),
+                ..target
+            },
+            ..fields
+        });
 
+        // The signed message in one piece, for Ed25519 (built once, on first need).
+        let mut message: Option<Vec<u8>> = None;
         let secret_index = self
             .keys
             .iter()
-            .position(|key| {
-                let tag = tag(spec, key, &fields);
-                candidates.iter().any(|c| tag.matches(c))
+            .position(|key| match key.ed25519_public() {
+                None => [Some(&fields), other.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|f| {
+                        let tag = tag(spec, key, f);
+                        candidates.iter().any(|c| tag.matches(c))
+                    }),
+                Some(public) => {
+                    let msg = message.get_or_insert_with(|| {
+                        let mut m = Vec::new();
+                        feed(spec, &fields, &mut |chunk| m.extend_from_slice(chunk));
+                        m
+                    });
+                    // RFC 8032 verification. `verify_strict` would also refuse small-order keys
+                    // and malleable signatures; here the key is the receiver's own trusted
+                    // configuration and no signature bytes ever key anything, so the 0.4 KB it
+                    // costs buys nothing.
+                    asymmetric.iter().any(|sig| {
+                        ed25519_dalek::Signature::from_slice(sig).is_ok_and(|s| {
+                            ed25519_dalek::Verifier::verify(&public, msg, &s).is_ok()
+                        })
+                    })
+                }
             })
             .ok_or(Error::SignatureMismatch)?;
+        // Twilio signs a JSON body through the `bodySHA256` in its URL.
+        if spec.uses(&Part::TwilioUrl)
+            && let Some(want) = twilio_body_hash(target.url.unwrap_or(""))
+        {
+            let got = crate::event::sha256_hex(request.body);
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                got.as_bytes(),
+                want.as_bytes(),
+            )) {
+                return Err(Error::SignatureMismatch);
+            }
+        }
 
         if let Some(ts) = timestamp {
             check_window(ts, now, spec.tolerance)?;
@@ -315,6 +374,30 @@ impl Verifier {
         Ok(Verified {
             id,
             timestamp,
+            secret_index,
+        })
+    }
+}
+
+impl Verifier {
+    /// Vonage: the token's MAC, then its claims (the body's hash), then `iat`'s window.
+    fn verify_jwt<'r>(
+        &self,
+        authorization: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Verified<'r>, Error> {
+        let token = crate::jwt::Token::parse(authorization)?;
+        let secret_index = self
+            .keys
+            .iter()
+            .position(|key| token.signed_by(key))
+            .ok_or(Error::SignatureMismatch)?;
+        let iat = token.claims(body)?;
+        check_window(iat, now, self.spec.tolerance)?;
+        Ok(Verified {
+            id: None,
+            timestamp: Some(iat),
             secret_index,
         })
     }
@@ -434,6 +517,9 @@ impl Signer {
     pub fn new(scheme: Scheme, secret: impl AsRef<[u8]>) -> Result<Self, Error> {
         let spec = scheme.compile()?;
         let key = prepare(&spec, secret.as_ref())?;
+        if matches!(key, PreparedKey::Ed25519Public(_)) {
+            return Err(Error::InvalidSecret(SecretProblem::PublicKeyCannotSign));
+        }
         Ok(Self { spec, key })
     }
 
@@ -456,6 +542,7 @@ impl Signer {
         .filter(|t| *t >= 0)
         .ok_or(Error::MalformedTimestamp)?
         .to_string();
+        let derived = Derived::new(spec, input.body, input.url);
         let fields = Fields {
             id: input.id.unwrap_or(""),
             timestamp: &ts,
@@ -464,6 +551,7 @@ impl Signer {
                 method: input.method,
                 url: input.url,
             },
+            derived: &derived,
         };
         let sig = spec
             .encoding
@@ -474,6 +562,13 @@ impl Signer {
         }
         let signs_ts = spec.uses(&Part::Timestamp);
         match &spec.layout {
+            Layout::Jwt => {
+                // A JWT id for each signing: the caller's id, else one from the time and body.
+                let derived = format!("{ts}-{}", crate::event::sha256_hex(input.body));
+                let jti = input.id.unwrap_or(derived.get(..32).unwrap_or(&derived));
+                let token = crate::jwt::sign(&self.key, input.body, input.timestamp, jti);
+                out.push((set.signature.clone(), token));
+            }
             Layout::Stripe => {
                 out.push((set.signature.clone(), format!("t={ts},v1={sig}")));
             }
@@ -481,6 +576,11 @@ impl Signer {
                 if let (Some(name), true) = (&set.timestamp, signs_ts) {
                     out.push((name.clone(), ts.clone()));
                 }
+                // An Ed25519 secret key signs `v1a,`.
+                let prefix = match (&self.key, spec.asymmetric) {
+                    (PreparedKey::Ed25519Secret(_), Some(asym)) => asym,
+                    _ => prefix,
+                };
                 out.push((set.signature.clone(), format!("{prefix}{sig}")));
             }
         }
@@ -496,15 +596,25 @@ impl Signer {
 #[doc(hidden)]
 pub fn signer_with_raw_key(scheme: &Scheme, key: &[u8]) -> Result<Signer, Error> {
     let spec = scheme.compile()?;
-    let key = PreparedKey::new(spec.algorithm, key)
-        .ok_or(Error::InvalidSecret(crate::error::SecretProblem::Empty))?;
+    let key =
+        PreparedKey::new(spec.algorithm, key).ok_or(Error::InvalidSecret(SecretProblem::Empty))?;
     Ok(Signer { spec, key })
 }
 
 fn prepare(spec: &Spec, secret: &[u8]) -> Result<PreparedKey, Error> {
+    // Standard Webhooks names the key kind in the secret: `whpk_`/`whsk_` are Ed25519.
+    if spec.asymmetric.is_some() {
+        for (prefix, public) in [(&b"whpk_"[..], true), (&b"whsk_"[..], false)] {
+            if let Some(b64) = secret.strip_prefix(prefix) {
+                let mut buf = [0u8; 66];
+                return crate::mac::decode_base64(b64, &mut buf)
+                    .and_then(|bytes| PreparedKey::ed25519(public, bytes))
+                    .ok_or(Error::InvalidSecret(SecretProblem::BadEd25519Key));
+            }
+        }
+    }
     let key = key_bytes(secret, spec.secret)?;
-    PreparedKey::new(spec.algorithm, &key)
-        .ok_or(Error::InvalidSecret(crate::error::SecretProblem::Empty))
+    PreparedKey::new(spec.algorithm, &key).ok_or(Error::InvalidSecret(SecretProblem::Empty))
 }
 
 /// The header family in use: the first whose signature header is present, else the first.
@@ -531,9 +641,12 @@ fn ts_name(set: &HeaderSet) -> HeaderName {
 }
 
 fn needs_target(spec: &Spec) -> bool {
-    spec.message
-        .iter()
-        .any(|p| matches!(p, Part::Method | Part::Url | Part::HubSpotUri))
+    spec.message.iter().any(|p| {
+        matches!(
+            p,
+            Part::Method | Part::Url | Part::HubSpotUri | Part::TwilioUrl
+        )
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -542,15 +655,99 @@ struct Target<'a> {
     url: Option<&'a str>,
 }
 
+#[derive(Clone, Copy)]
 struct Fields<'a> {
     id: &'a str,
     timestamp: &'a str,
     body: &'a [u8],
     target: Target<'a>,
+    /// What the provider-specific parts sign, computed once per request.
+    derived: &'a Derived,
+}
+
+/// The signed values some schemes derive from the body and URL, computed once per request (not
+/// once per secret): Bird's body digest, Twilio's sorted form parameters.
+#[derive(Default)]
+struct Derived {
+    body_sha256: [u8; 32],
+    twilio_params: Vec<(String, String)>,
+}
+
+impl Derived {
+    // Shared by verification and signing (inlined into both, it would be twice in the module).
+    #[inline(never)]
+    fn new(spec: &Spec, body: &[u8], url: Option<&str>) -> Self {
+        let mut d = Self::default();
+        if spec.uses(&Part::BodySha256) {
+            d.body_sha256 = sha2::Sha256::digest(body).into();
+        }
+        // A JSON body's URL carries `bodySHA256`: the parameters are then not signed.
+        if spec.uses(&Part::TwilioParams) && twilio_body_hash(url.unwrap_or("")).is_none() {
+            d.twilio_params = crate::form::twilio_sorted(crate::form::parse(body));
+        }
+        d
+    }
+}
+
+/// The `bodySHA256` query parameter of a Twilio URL (JSON bodies), as twilio-node reads it.
+fn twilio_body_hash(url: &str) -> Option<&str> {
+    let end = url.find('#').unwrap_or(url.len());
+    let query = url.get(url.find('?')? + 1..end)?;
+    query.split('&').find_map(|p| p.strip_prefix("bodySHA256="))
+}
+
+/// The URL Twilio may have signed besides the one requested: twilio-node accepts both with and
+/// without the port, since Twilio's own signing has included the default port at times. A URL
+/// with a port gives the same without it; one without gives the same with the scheme's default.
+/// (Written over bytes: string searching would bring panicking slices into the module.)
+fn twilio_other_url(url: &str) -> Option<String> {
+    let bytes = url.as_bytes();
+    let colon = bytes.iter().position(|&b| b == b':')?;
+    if bytes.get(colon + 1..colon + 3) != Some(b"//") {
+        return None;
+    }
+    let scheme = url.get(..colon)?;
+    let default = if scheme.eq_ignore_ascii_case("https") {
+        "443"
+    } else if scheme.eq_ignore_ascii_case("http") {
+        "80"
+    } else {
+        return None;
+    };
+    let start = colon + 3;
+    let rest = bytes.get(start..)?;
+    let end = start
+        + rest
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len());
+    let authority = bytes.get(start..end)?;
+    let host_at = start
+        + authority
+            .iter()
+            .rposition(|&b| b == b'@')
+            .map_or(0, |i| i + 1);
+    // A colon after an IPv6 literal's `]`, or in a plain host, starts the port.
+    let host_port = bytes.get(host_at..end)?;
+    let port_at = host_port
+        .iter()
+        .rposition(|&b| b == b':')
+        .filter(|&i| !host_port.get(i..).is_some_and(|p| p.contains(&b']')));
+    let (head, tail) = (url.get(..host_at)?, url.get(end..)?);
+    let host_port = url.get(host_at..end)?;
+    Some(match port_at {
+        Some(i) => format!("{head}{}{tail}", host_port.get(..i)?),
+        None => format!("{head}{host_port}:{default}{tail}"),
+    })
 }
 
 fn tag(spec: &Spec, key: &PreparedKey, f: &Fields<'_>) -> Tag {
-    key.tag(|update| {
+    key.tag(|update| feed(spec, f, update))
+}
+
+/// Hands the signed message to `update`, part by part.
+fn feed(spec: &Spec, f: &Fields<'_>, update: &mut dyn FnMut(&[u8])) {
+    {
         for part in spec.message.iter() {
             match part {
                 Part::Lit(l) => update(l),
@@ -560,9 +757,17 @@ fn tag(spec: &Spec, key: &PreparedKey, f: &Fields<'_>) -> Tag {
                 Part::Method => update(f.target.method.unwrap_or("").as_bytes()),
                 Part::Url => update(f.target.url.unwrap_or("").as_bytes()),
                 Part::HubSpotUri => hubspot_uri(f.target.url.unwrap_or(""), update),
+                Part::BodySha256 => update(&f.derived.body_sha256),
+                Part::TwilioUrl => update(f.target.url.unwrap_or("").as_bytes()),
+                Part::TwilioParams => {
+                    for (name, value) in &f.derived.twilio_params {
+                        update(name.as_bytes());
+                        update(value.as_bytes());
+                    }
+                }
             }
         }
-    })
+    }
 }
 
 /// HubSpot decodes these percent-escapes in the URI before signing; every other byte, and every
@@ -638,10 +843,19 @@ impl Candidates {
 /// Undecodable entries are skipped as long as one decodable entry of the right length remains
 /// (a list may mix versions or carry a stale entry); when none does, the first problem seen is
 /// reported.
+/// Which kinds of signature the verifier's keys can check.
+#[derive(Clone, Copy)]
+struct Kinds {
+    hmac: bool,
+    ed25519: bool,
+}
+
 fn parse_signatures<'v>(
     spec: &Spec,
     header: &'v str,
+    kinds: Kinds,
     out: &mut Candidates,
+    asymmetric: &mut Candidates,
 ) -> Result<Option<&'v str>, Error> {
     let expected = spec.algorithm.tag_len();
     let mut problem = SignatureProblem::NoSupportedSignature;
@@ -683,12 +897,24 @@ fn parse_signatures<'v>(
             for token in header.split_ascii_whitespace() {
                 // Tolerate a list joined with ", " by a proxy or the Fetch `Headers` API.
                 let token = token.strip_suffix(',').unwrap_or(token);
+                if let Some(asym) = spec.asymmetric
+                    && let Some(sig) = strip_prefix_ci(token, asym)
+                {
+                    if kinds.ed25519 {
+                        add_ed25519(sig, asymmetric)?;
+                    }
+                    continue;
+                }
                 let Some(sig) = strip_prefix_ci(token, prefix) else {
                     continue;
                 };
-                add(sig, &mut problem)?;
+                if kinds.hmac {
+                    add(sig, &mut problem)?;
+                }
             }
         }
+        // Verified on its own path (`verify_jwt`): no list of signatures to read.
+        Layout::Jwt => {}
         Layout::Stripe => {
             for item in header.split(',') {
                 let Some((k, v)) = item.trim().split_once('=') else {
@@ -708,10 +934,26 @@ fn parse_signatures<'v>(
             }
         }
     }
-    if out.n == 0 {
+    if out.n == 0 && asymmetric.n == 0 {
         return Err(Error::MalformedSignature(problem));
     }
     Ok(stripe_ts)
+}
+
+/// An Ed25519 signature (64 bytes of base64) into `out`; one that does not decode is skipped.
+fn add_ed25519(sig: &str, out: &mut Candidates) -> Result<(), Error> {
+    let i = out.n;
+    let (Some(buf), Some(len)) = (out.bufs.get_mut(i), out.lens.get_mut(i)) else {
+        return Err(Error::MalformedSignature(SignatureProblem::TooMany));
+    };
+    if crate::mac::Encoding::Base64
+        .decode(sig, buf)
+        .is_some_and(|d| d.len() == 64)
+    {
+        *len = 64;
+        out.n += 1;
+    }
+    Ok(())
 }
 
 fn strip_prefix_ci<'t>(token: &'t str, prefix: &str) -> Option<&'t str> {
@@ -764,6 +1006,43 @@ mod tests {
         let mut out = Vec::new();
         hubspot_uri(url, &mut |c| out.extend_from_slice(c));
         out
+    }
+
+    #[test]
+    fn twilio_urls_with_and_without_the_port() {
+        let other = |u| twilio_other_url(u);
+        assert_eq!(
+            other("https://example.com/sms?x=1").as_deref(),
+            Some("https://example.com:443/sms?x=1")
+        );
+        assert_eq!(
+            other("https://example.com:443/sms").as_deref(),
+            Some("https://example.com/sms")
+        );
+        assert_eq!(
+            other("http://u:p@example.com:8080?q#f").as_deref(),
+            Some("http://u:p@example.com?q#f")
+        );
+        assert_eq!(
+            other("HTTP://example.com").as_deref(),
+            Some("HTTP://example.com:80")
+        );
+        assert_eq!(
+            other("https://[::1]/x").as_deref(),
+            Some("https://[::1]:443/x")
+        );
+        assert_eq!(
+            other("https://[::1]:8443/x").as_deref(),
+            Some("https://[::1]/x")
+        );
+        for none in ["ftp://example.com/", "example.com/x", "", "https:/x"] {
+            assert_eq!(other(none), None, "{none}");
+        }
+        assert_eq!(
+            twilio_body_hash("https://x/y?a=1&bodySHA256=abc#f"),
+            Some("abc")
+        );
+        assert_eq!(twilio_body_hash("https://x/y#bodySHA256=abc"), None);
     }
 
     #[test]

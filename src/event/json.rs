@@ -127,6 +127,15 @@ impl<'j, 'a> Obj<'j, 'a> {
         text.parse().map(Some).map_err(|_| bad())
     }
 
+    /// A required number, as its JSON text (coordinates: never rounded through a float).
+    pub fn number(&self, key: &str) -> Parsed<&'a str> {
+        match self.get(key) {
+            Some(Json::Num(n)) => Ok(n),
+            None => Err(field_error(self.path, key, FieldProblem::Missing)),
+            Some(_) => Err(field_error(self.path, key, FieldProblem::WrongType)),
+        }
+    }
+
     /// An optional integer (Meta error codes).
     pub fn opt_int(&self, key: &str) -> Parsed<Option<i64>> {
         match self.get(key) {

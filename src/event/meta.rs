@@ -318,19 +318,12 @@ fn message(
         None => None,
     };
     let location = match (kind, body) {
-        ("location", Some(b)) => {
-            let coord = |k: &str| match b.get(k) {
-                Some(Json::Num(n)) => Ok(*n),
-                None => Err(b.error(k, crate::FieldProblem::Missing)),
-                Some(_) => Err(b.error(k, crate::FieldProblem::WrongType)),
-            };
-            Some((
-                coord("latitude")?,
-                coord("longitude")?,
-                b.opt_str("name")?,
-                b.opt_str("address")?,
-            ))
-        }
+        ("location", Some(b)) => Some((
+            b.number("latitude")?,
+            b.number("longitude")?,
+            b.opt_str("name")?,
+            b.opt_str("address")?,
+        )),
         _ => None,
     };
     // (type, id, title) of an interactive reply or a quick-reply button.

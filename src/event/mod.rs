@@ -25,6 +25,10 @@
 //! | GitHub, Shopify | `{provider}:sha256:{hash of the raw body}` (their delivery id headers are not signed) |
 //! | Stripe | `stripe:{body.id}` (`evt_…`) |
 //! | Slack | `slack:{body.event_id}` |
+//! | Twilio message | `twilio:message:{MessageSid}` |
+//! | Twilio status | `twilio:status:{MessageSid}:{MessageStatus}` (each status a distinct event) |
+//! | Vonage message | `vonage:message:{message_uuid}` |
+//! | Vonage status | `vonage:status:{message_uuid}:{status}` |
 //! | generic with `{id}` signed | `generic:{id}` |
 //! | anything without a signed id | `{provider}:sha256:{hash of the raw body}` |
 //!
@@ -38,6 +42,8 @@ pub(crate) mod moltflow;
 pub(crate) mod mossmoon;
 pub(crate) mod other;
 pub(crate) mod time;
+pub(crate) mod twilio;
+pub(crate) mod vonage;
 
 use sha2::{Digest, Sha256};
 
@@ -49,6 +55,8 @@ pub use message::{InboundMessage, MediaRef, MessageKind};
 pub use meta::{MetaError, MetaMessage, MetaStatus};
 pub use moltflow::{MoltFlowLead, MoltFlowMessage, MoltFlowSession, MoltFlowTest};
 pub use mossmoon::{MossmoonDelivery, MossmoonLine, MossmoonMessage};
+pub use twilio::{TwilioButton, TwilioLocation, TwilioMessage, TwilioStatus};
+pub use vonage::{VonageError, VonageLocation, VonageMessage, VonageStatus};
 
 /// Dedup keys longer than this (or with a character outside printable ASCII) are replaced by
 /// `{provider}:sha256:{hash of the key}`.
@@ -135,6 +143,14 @@ pub enum EventData {
     MetaMessage(Box<MetaMessage>),
     /// A Meta status (`entry[].changes[].value.statuses[]`).
     MetaStatus(MetaStatus),
+    /// A Twilio inbound message.
+    TwilioMessage(Box<TwilioMessage>),
+    /// A Twilio status callback.
+    TwilioStatus(TwilioStatus),
+    /// A Vonage inbound message.
+    VonageMessage(Box<VonageMessage>),
+    /// A Vonage message status.
+    VonageStatus(VonageStatus),
     /// An event hookseal has no type for: its JSON exactly as the provider sent it (for Meta,
     /// the change's `value`), or `null` when the body is not JSON (Slack slash commands, some
     /// generic senders).
@@ -234,6 +250,10 @@ impl WriteJson for EventData {
             Self::MossmoonDelivery(d) => d.write_json(w),
             Self::MetaMessage(d) => d.write_json(w),
             Self::MetaStatus(d) => d.write_json(w),
+            Self::TwilioMessage(d) => d.write_json(w),
+            Self::TwilioStatus(d) => d.write_json(w),
+            Self::VonageMessage(d) => d.write_json(w),
+            Self::VonageStatus(d) => d.write_json(w),
             Self::Unknown(raw) => w.raw(raw),
         }
     }

@@ -62,9 +62,15 @@ fn signed_id(ctx: &Ctx<'_>, doc: &Json<'_>) -> (String, Option<String>, Option<i
     )
 }
 
+/// A JSON body without typed events: `type` (or `event`) from the body, the signed id (when the
+/// scheme signs one) as id.
+pub(crate) fn untyped_json(ctx: &Ctx<'_>) -> Result<Vec<Event>, Error> {
+    event(ctx, true, true, signed_id)
+}
+
 /// Standard Webhooks, Svix, and any built-in scheme without typed events.
 pub(crate) static SIGNED_ID: Events = Events {
-    parse: |ctx| event(ctx, true, true, signed_id),
+    parse: untyped_json,
     headers: &[],
 };
 

@@ -23,8 +23,8 @@ test('a malformed list is refused, never misread', () => {
   }
 });
 
-test('errors cross with their code, status and classification', () => {
-  const e = fromCore(encode(['invalid_event', '400', '1', 'the signature is valid but …']));
+test('errors cross with their code and classification; the status follows from the code', () => {
+  const e = fromCore(encode(['invalid_event', '1', 'the signature is valid but …']));
   assert.ok(e instanceof HooksealError);
   assert.deepEqual([e.code, e.status, e.signatureVerified, e.message], ['invalid_event', 400, true, 'the signature is valid but …']);
   const trap = new Error('unreachable');

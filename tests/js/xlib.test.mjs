@@ -1,5 +1,6 @@
 // Signatures from the reference npm libraries (standardwebhooks, svix, stripe,
-// @octokit/webhooks-methods) verify through the package; their tampered twins do not.
+// @octokit/webhooks-methods, twilio, jose for Vonage, node:crypto Ed25519) verify through the
+// package; their tampered twins do not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook, HooksealError } from 'hookseal';
@@ -8,7 +9,7 @@ import { outcome } from './harness.mjs';
 
 test('reference libraries sign, hookseal verifies, tampering is refused', async () => {
   const cases = await signAll(30);
-  assert.equal(cases.length, 120);
+  assert.equal(cases.length, 30 * 9);
   const api = { Webhook, HooksealError };
   for (const c of cases) {
     assert.deepEqual(outcome(api, c), c.expect, c.name);

@@ -16,7 +16,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
+import urllib.parse
 
 NOW = 1_760_000_000
 BODY = '{"event":"message.received","data":{"from":"5511999990000","body":"Olá! Preço? 👍"}}'
@@ -54,9 +56,12 @@ def tamper_body(b):
 class Scheme:
     """One provider's signing rule, written out from its documentation."""
 
-    def __init__(self, name, sign, secret, hex_sig=True, ts=False, list_prefix=None):
+    def __init__(self, name, sign, secret, hex_sig=True, ts=False, list_prefix=None, url=None,
+                 window=(300, 300)):
         self.name, self.sign_fn, self.secret = name, sign, secret
         self.hex_sig, self.ts, self.list_prefix = hex_sig, ts, list_prefix
+        # The URL the sender posted to, for schemes that sign it; the default replay window.
+        self.url, self.window = url, window
 
     def sign(self, body, secret=None, ts=NOW, id_="msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", **kw):
         return self.sign_fn(body.encode(), (secret or self.secret), ts, id_, **kw)
@@ -118,6 +123,79 @@ def hubspot(body, secret, ts, id_):
             ["X-HubSpot-Signature-v3", b64sig("sha256", secret.encode(), msg)]]
 
 
+TWILIO_URL = "https://example.com/webhooks/twilio?source=wa"
+
+
+def form_decode(b):
+    """One component as Express's qs decodes it: + is a space, then decodeURIComponent; when
+    that fails (a bad escape, or escapes that are not UTF-8), the component with + as space."""
+    spaced = b.replace(b"+", b" ")
+    if re.search(rb"%(?![0-9A-Fa-f]{2})", spaced):
+        return spaced.decode("utf-8", "replace")
+    try:
+        return urllib.parse.unquote_to_bytes(spaced).decode("utf-8")
+    except UnicodeDecodeError:
+        return spaced.decode("utf-8", "replace")
+
+
+def form_params(body):
+    """A form body's parameters, as twilio-node sees them through Express."""
+    out = []
+    for piece in body.split(b"&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition(b"=")
+        out.append((form_decode(name), form_decode(value)))
+    return out
+
+
+def twilio_data(url, body):
+    """Twilio's signed string, as twilio-node builds it: the URL, then for a form body each
+    parameter sorted by name (JavaScript's UTF-16 order), a repeated one once per distinct value;
+    nothing after the URL when it carries bodySHA256 (a JSON body)."""
+    if "bodySHA256=" in url:
+        return url.encode()
+    utf16 = lambda s: s.encode("utf-16-be")
+    params = sorted(set(form_params(body)), key=lambda kv: (utf16(kv[0]), utf16(kv[1])))
+    return (url + "".join(k + v for k, v in params)).encode()
+
+
+def twilio(body, secret, ts, id_, url=TWILIO_URL):
+    return [["X-Twilio-Signature", b64sig("sha1", secret.encode(), twilio_data(url, body))]]
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def jwt(secret, claims, header=None):
+    """An HS256 JWT as Vonage sends it (and as any JWT library writes one)."""
+    h = b64url(json.dumps(header or {"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    p = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    sig = b64url(mac("sha256", secret.encode(), f"{h}.{p}".encode()))
+    return f"{h}.{p}.{sig}"
+
+
+def vonage_claims(body, ts):
+    """Vonage's claims: `iat`, `jti`, and `payload_hash`, the body's hex SHA-256. The jti here is
+    the one hookseal's signer derives, so that a re-signed vector matches byte for byte."""
+    digest = hashlib.sha256(body).hexdigest()
+    return {"iat": ts, "jti": f"{ts}-{digest}"[:32], "payload_hash": digest}
+
+
+def vonage(body, secret, ts, id_):
+    return [["Authorization", "Bearer " + jwt(secret, vonage_claims(body, ts))]]
+
+
+BIRD_URL = "https://example.com/webhooks/bird?channel=wa"
+
+
+def bird(body, secret, ts, id_, url=BIRD_URL):
+    msg = f"{ts}\n{url}\n".encode() + hashlib.sha256(body).digest()
+    return [["messagebird-request-timestamp", str(ts)],
+            ["messagebird-signature", b64sig("sha256", secret.encode(), msg)]]
+
+
 STD_SECRET = "whsec_" + base64.b64encode(bytes(range(1, 33))).decode()
 SCHEMES = [
     Scheme("moltflow", moltflow, "mf_5ecret-Th1s-is-a-long-random-string"),
@@ -130,7 +208,16 @@ SCHEMES = [
     Scheme("svix", std_webhooks("svix-"), STD_SECRET, hex_sig=False, ts=True, list_prefix="v1,"),
     Scheme("stripe", stripe, "whsec_stripe_test_5ecret", ts=True),
     Scheme("slack", slack, "8f742231b10e8888abcd99yyyzzz85a5", ts=True),
-    Scheme("hubspot", hubspot, "hubspot-client-secret-1234", hex_sig=False, ts=True),
+    Scheme("hubspot", hubspot, "hubspot-client-secret-1234", hex_sig=False, ts=True,
+           url=HUBSPOT_URL),
+    Scheme("waha", moltflow, "waha-hmac-key-0123456789"),
+    Scheme("twilio", twilio, "twilio-auth-token-0123456789abcdef", hex_sig=False, url=TWILIO_URL),
+    # Vonage's retries may carry their first token: its window reaches back 26 hours.
+    Scheme("vonage", vonage, "vonage-signature-secret-0123456789", hex_sig=False, ts=True,
+           window=(26 * 3600, 300)),
+    # Bird re-sends the original timestamp on retries: its window reaches back 26 hours.
+    Scheme("bird", bird, "bird-signing-key-0123456789", hex_sig=False, ts=True, url=BIRD_URL,
+           window=(26 * 3600, 300)),
 ]
 
 SIG_HEADER = {
@@ -138,11 +225,13 @@ SIG_HEADER = {
     "meta": "X-Hub-Signature-256", "github": "X-Hub-Signature-256",
     "shopify": "X-Shopify-Hmac-Sha256", "standard-webhooks": "webhook-signature",
     "svix": "svix-signature", "stripe": "Stripe-Signature", "slack": "X-Slack-Signature",
-    "hubspot": "X-HubSpot-Signature-v3",
+    "hubspot": "X-HubSpot-Signature-v3", "waha": "X-Webhook-Hmac",
+    "twilio": "X-Twilio-Signature", "bird": "messagebird-signature", "vonage": "Authorization",
 }
 TS_HEADER = {
     "standard-webhooks": "webhook-timestamp", "svix": "svix-timestamp",
     "slack": "X-Slack-Request-Timestamp", "hubspot": "X-HubSpot-Request-Timestamp",
+    "bird": "messagebird-request-timestamp",
 }
 # Schemes whose verification reports an id: only a signed one counts. GitHub and Shopify send
 # a delivery id too, but outside the signature, so `verified` never carries it.
@@ -158,6 +247,9 @@ def drop_header(headers, name):
 
 
 def tamper_sig(s, scheme):
+    if scheme.name == "vonage":
+        head, sig = s.rsplit(".", 1)
+        return head + "." + flip_b64(sig)
     if scheme.name == "stripe":
         t, v1 = s.split(",v1=")
         return t + ",v1=" + flip_hex(v1)
@@ -170,8 +262,8 @@ def tamper_sig(s, scheme):
 def case(name, scheme, headers, body, expect, secrets=None, now=NOW, resign=False, **extra):
     c = {"name": f"{scheme.name}: {name}", "scheme": scheme.name,
          "secrets": [scheme.secret] if secrets is None else secrets, "now": now, "headers": headers, "body": body}
-    if scheme.name == "hubspot":
-        c["method"], c["url"] = "POST", HUBSPOT_URL
+    if scheme.url:
+        c["method"], c["url"] = "POST", scheme.url
     c.update(extra)
     c["expect"] = expect
     if resign:
@@ -231,14 +323,16 @@ def scheme_cases(s):
                         err("malformed_signature")))
     if s.hex_sig:
         out.append(case("upper-case hex", s, set_header(h, sig, lambda v: v.upper()
-                   if s.name in ("moltflow", "mossmoon") else
+                   if s.name in ("moltflow", "mossmoon", "waha") else
                    v.split("=", 1)[0] + "=" + v.split("=", 1)[1].upper()
                    if s.name != "stripe" else v.split(",v1=")[0] + ",v1=" + v.split(",v1=")[1].upper()),
                         BODY, ok(s)))
     if s.ts:
         tsh = TS_HEADER.get(s.name)
         future_ok = s.name == "stripe"
-        for delta, expect_ok in [(-300, True), (-301, False), (300, True), (301, future_ok)]:
+        past, future = s.window
+        for delta, expect_ok in [(-past, True), (-past - 1, False), (future, True),
+                                 (future + 1, future_ok)]:
             hh = s.sign(BODY, ts=NOW + delta)
             if expect_ok:
                 e = ok(s, ts=NOW + delta)
@@ -250,10 +344,19 @@ def scheme_cases(s):
                         ok(s, ts=NOW - 86_400 * 30), tolerance={"past": None, "future": None}))
         out.append(case("30-day-old timestamp, tolerance widened to 31 days", s, ancient, BODY,
                         ok(s, ts=NOW - 86_400 * 30), tolerance={"past": 86_400 * 31, "future": 300}))
-        out.append(case("replayed with a fresh timestamp", s,
-                        set_header(h, tsh, lambda v: str(int(v) + (1000 if s.name == "hubspot" else 1)))
-                        if tsh else [[k, v.replace(f"t={NOW}", f"t={NOW + 1}")] for k, v in h],
-                        BODY, err("signature_mismatch")))
+        if s.name == "vonage":
+            # The claims re-encoded with a later iat, under the first token's signature.
+            tok = h[0][1].removeprefix("Bearer ")
+            hd, _, sg = tok.split(".")
+            fresh = b64url(json.dumps({**vonage_claims(BODY.encode(), NOW), "iat": NOW + 1},
+                                      separators=(",", ":")).encode())
+            replayed = [["Authorization", f"Bearer {hd}.{fresh}.{sg}"]]
+        elif tsh:
+            replayed = set_header(h, tsh, lambda v: str(int(v) + (1000 if s.name == "hubspot" else 1)))
+        else:
+            replayed = [[k, v.replace(f"t={NOW}", f"t={NOW + 1}")] for k, v in h]
+        out.append(case("replayed with a fresh timestamp", s, replayed, BODY,
+                        err("signature_mismatch")))
         if tsh:
             out.append(case("malformed timestamp", s, set_header(h, tsh, lambda v: v + "x"), BODY,
                             err("malformed_timestamp")))
@@ -337,11 +440,113 @@ def special_cases():
              url=HUBSPOT_URL.replace("hubspot?", "hubspot2?")),
         case("different method", hs, hh, BODY, err("signature_mismatch"), method="PUT"),
     ]
+    out += twilio_cases(by["twilio"]) + bird_cases(by["bird"]) + vonage_cases(by["vonage"])
     for c in out:
         for k in ("method", "url"):
             if c.get(k, "") is None:
                 del c[k]
     return out
+
+
+# A Twilio WhatsApp message as Twilio posts it: form-encoded, + for spaces, %XX escapes.
+TWILIO_FORM = ("SmsMessageSid=SM0123456789abcdef0123456789abcdef&NumMedia=0&ProfileName=Ana+Lu%C3%ADsa"
+               "&SmsSid=SM0123456789abcdef0123456789abcdef&WaId=5511999990000&SmsStatus=received"
+               "&Body=Ol%C3%A1%21+Pre%C3%A7o%3F+%F0%9F%91%8D&To=whatsapp%3A%2B14155238886"
+               "&NumSegments=1&MessageSid=SM0123456789abcdef0123456789abcdef"
+               "&AccountSid=AC0123456789abcdef0123456789abcdef&From=whatsapp%3A%2B5511999990000"
+               "&ApiVersion=2010-04-01")
+
+
+def twilio_cases(tw):
+    h = tw.sign(TWILIO_FORM)
+    pieces = TWILIO_FORM.split("&")
+    json_url = TWILIO_URL + "&bodySHA256=" + hashlib.sha256(BODY.encode()).hexdigest()
+    jh = tw.sign(BODY, url=json_url)
+    port_url = TWILIO_URL.replace("example.com/", "example.com:443/")
+    return [
+        case("a WhatsApp message, form-encoded", tw, h, TWILIO_FORM, ok(tw), resign=True),
+        case("parameters in another order (order must not matter)", tw, h,
+             "&".join(reversed(pieces)), ok(tw)),
+        case("a parameter tampered", tw, h, TWILIO_FORM.replace("NumMedia=0", "NumMedia=1"),
+             err("signature_mismatch")),
+        case("a parameter added", tw, h, TWILIO_FORM + "&Extra=1", err("signature_mismatch")),
+        case("a repeated parameter with the same value counts once", tw, h,
+             TWILIO_FORM + "&NumMedia=0", ok(tw)),
+        case("signed with the default port, requested without", tw,
+             tw.sign(TWILIO_FORM, url=port_url), TWILIO_FORM, ok(tw)),
+        case("signed without the port, requested with the default port", tw, h, TWILIO_FORM,
+             ok(tw), url=port_url),
+        # As twilio-node does, a URL with a port also tries itself without one, so only a
+        # different port refuses.
+        case("signed for one port, requested on another", tw,
+             tw.sign(TWILIO_FORM, url=TWILIO_URL.replace("example.com/", "example.com:8443/")),
+             TWILIO_FORM, err("signature_mismatch"),
+             url=TWILIO_URL.replace("example.com/", "example.com:9443/")),
+        case("signed for a port, requested on it", tw,
+             tw.sign(TWILIO_FORM, url=TWILIO_URL.replace("example.com/", "example.com:8443/")),
+             TWILIO_FORM, ok(tw), url=TWILIO_URL.replace("example.com/", "example.com:8443/")),
+        case("another path", tw, h, TWILIO_FORM, err("signature_mismatch"),
+             url=TWILIO_URL.replace("/twilio?", "/twilio2?")),
+        case("no URL given", tw, h, TWILIO_FORM, err("missing_request_target"), method=None,
+             url=None),
+        case("a JSON body signed through bodySHA256", tw, jh, BODY, ok(tw), url=json_url,
+             resign=True),
+        case("a JSON body that does not match its bodySHA256", tw, jh, tamper_body(BODY),
+             err("signature_mismatch"), url=json_url),
+        case("bodySHA256 tampered in the URL", tw, jh, BODY, err("signature_mismatch"),
+             url=json_url[:-1] + ("0" if json_url[-1] != "0" else "1")),
+    ]
+
+
+def vonage_cases(vg):
+    secret, body = vg.secret, BODY.encode()
+    claims = vonage_claims(body, NOW)
+    bearer = lambda tok: [["Authorization", "Bearer " + tok]]
+    h = bearer(jwt(secret, claims))
+    unsigned = lambda header: b64url(json.dumps(header).encode()) + "." + jwt(secret, claims).split(".")[1] + "."
+    return [
+        case("a retry 25 hours after its token was made", vg, vg.sign(BODY, ts=NOW - 25 * 3600),
+             BODY, ok(vg, ts=NOW - 25 * 3600)),
+        case("the token of another body (payload_hash differs)", vg,
+             bearer(jwt(secret, vonage_claims(b"{}", NOW))), BODY, err("signature_mismatch")),
+        case("alg none, unsigned", vg, bearer(unsigned({"alg": "none", "typ": "JWT"})), BODY,
+             err("malformed_signature")),
+        case("alg none, with an HS256 signature attached", vg,
+             bearer(unsigned({"alg": "none"}) + jwt(secret, claims).split(".")[2]), BODY,
+             err("malformed_signature")),
+        case("alg RS256 (algorithm confusion)", vg,
+             bearer(jwt(secret, claims, header={"alg": "RS256", "typ": "JWT"})), BODY,
+             err("malformed_signature")),
+        case("alg HS512", vg, bearer(jwt(secret, claims, header={"alg": "HS512"})), BODY,
+             err("malformed_signature")),
+        case("no payload_hash claim", vg,
+             bearer(jwt(secret, {"iat": NOW, "jti": "x"})), BODY, err("malformed_signature")),
+        case("no iat claim", vg,
+             bearer(jwt(secret, {"jti": "x", "payload_hash": claims["payload_hash"]})), BODY,
+             err("malformed_signature")),
+        # Freshness is iat's window; Vonage sends no exp, and one is not read.
+        case("iat 27 hours old", vg, vg.sign(BODY, ts=NOW - 27 * 3600), BODY,
+             err("timestamp_too_old")),
+        case("not a bearer token", vg, [["Authorization", "Basic dXNlcjpwYXNz"]], BODY,
+             err("malformed_signature")),
+        case("two parts only", vg, bearer(".".join(jwt(secret, claims).split(".")[:2])), BODY,
+             err("malformed_signature")),
+        case("upper-case hex payload_hash", vg,
+             bearer(jwt(secret, {**claims, "payload_hash": claims["payload_hash"].upper()})),
+             BODY, ok(vg)),
+    ] + [case("valid, scheme word in lower case", vg,
+              [["Authorization", h[0][1].replace("Bearer ", "bearer ")]], BODY, ok(vg))]
+
+
+def bird_cases(bd):
+    h = bd.sign(BODY)
+    return [
+        case("a retry 4 hours late, with its original timestamp", bd, bd.sign(BODY, ts=NOW - 4 * 3600),
+             BODY, ok(bd, ts=NOW - 4 * 3600)),
+        case("another URL", bd, h, BODY, err("signature_mismatch"),
+             url=BIRD_URL.replace("channel=wa", "channel=sms")),
+        case("no URL given", bd, h, BODY, err("missing_request_target"), method=None, url=None),
+    ]
 
 
 def generic_cases():

@@ -3,7 +3,9 @@
 // of them, and reject their tampered twins: see tests/xlib.rs (Rust) and the JS suite.
 //
 // Usage: node tests/xlib/sign.mjs [count-per-library]   (or import { signAll })
-import { randomBytes, randomInt } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes, randomInt, sign as edSign } from "node:crypto";
+import twilio from "twilio";
+import { SignJWT } from "jose";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import Stripe from "stripe";
@@ -24,16 +26,17 @@ function randomBody() {
 /** Fresh cases signed by each reference library, `perLibrary` of each. */
 export async function signAll(perLibrary = 25) {
   const cases = [];
-  function push(library, scheme, secret, headers, body, expect, signatureHeader) {
+  function push(library, scheme, secret, headers, body, expect, signatureHeader, extra = {}) {
     cases.push({
       name: `${library} #${cases.length}`,
       scheme,
-      secrets: [secret],
+      secrets: Array.isArray(secret) ? secret : [secret],
       now,
       headers: Object.entries(headers),
       body,
       expect: { ok: { secretIndex: 0, ...expect } },
       signatureHeader,
+      ...extra,
     });
   }
 
@@ -70,6 +73,63 @@ export async function signAll(perLibrary = 25) {
     push("@octokit/webhooks-methods", "github", ghSecret,
       // X-GitHub-Delivery is not signed: verification never reports it as the id.
       { "X-Hub-Signature-256": gh, "X-GitHub-Delivery": id }, body, {}, "X-Hub-Signature-256");
+
+    // twilio (getExpectedTwilioSignature): a form body of WhatsApp parameters, a repeated one
+    // among them, posted to a URL with its own query.
+    const token = randomBytes(16).toString("hex");
+    const url = `https://hooks.example.com/twilio/${randomInt(1e6)}?source=wa&n=${randomInt(1e6)}`;
+    const params = {
+      MessageSid: `SM${randomBytes(16).toString("hex")}`,
+      From: `whatsapp:+55119${randomInt(10_000_000, 99_999_999)}`,
+      To: "whatsapp:+14155238886",
+      Body: words.slice(0, randomInt(1, words.length)).join(" "),
+      ProfileName: words[randomInt(words.length)],
+      NumMedia: "0",
+      Tag: ["b", "a", "c"].slice(0, randomInt(1, 4)),
+    };
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) for (const x of [v].flat()) form.append(k, x);
+    const twilioSig = twilio.getExpectedTwilioSignature(token, url, params);
+    if (!twilio.validateRequest(token, twilioSig, url, params)) throw new Error("twilio disagrees with itself");
+    push("twilio", "twilio", token, { "X-Twilio-Signature": twilioSig }, form.toString(), {},
+      "X-Twilio-Signature", { method: "POST", url });
+
+    // twilio, JSON body: the URL carries bodySHA256, the signature covers the URL alone.
+    body = randomBody();
+    const jsonUrl = `${url}&bodySHA256=${createHash("sha256").update(body).digest("hex")}`;
+    const jsonSig = twilio.getExpectedTwilioSignature(token, jsonUrl, {});
+    if (!twilio.validateRequestWithBody(token, jsonSig, jsonUrl, body)) throw new Error("twilio JSON disagrees");
+    push("twilio", "twilio", token, { "X-Twilio-Signature": jsonSig }, body, {}, "X-Twilio-Signature",
+      { method: "POST", url: jsonUrl });
+
+    // jose: a Vonage signed-webhook JWT, HS256 with payload_hash, iat inside the window.
+    const vonageSecret = randomBytes(24).toString("base64url");
+    body = randomBody();
+    const jwt = await new SignJWT({
+      payload_hash: createHash("sha256").update(body).digest("hex"),
+      jti: randomBytes(8).toString("hex"),
+      api_key: "abcd1234",
+    })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuedAt(ts)
+      .sign(new TextEncoder().encode(vonageSecret));
+    push("jose", "vonage", vonageSecret, { Authorization: `Bearer ${jwt}` }, body, { timestamp: ts },
+      "Authorization");
+
+    // node:crypto Ed25519: Standard Webhooks v1a, verified with the whpk_ public key; then the
+    // same beside a v1 signature from standardwebhooks in one header (the verifier holds only
+    // the public key, so the v1a entry is the one that counts, and tampering it is refused).
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const whpk = `whpk_${Buffer.from(publicKey.export({ format: "jwk" }).x, "base64url").toString("base64")}`;
+    body = randomBody();
+    const v1a = edSign(null, Buffer.from(`${id}.${ts}.${body}`), privateKey).toString("base64");
+    push("node:crypto ed25519", "standard-webhooks", whpk,
+      { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": `v1a,${v1a}` },
+      body, { id, timestamp: ts }, "webhook-signature");
+    const v1 = new StandardWebhook(stdSecret).sign(id, new Date(ts * 1000), body);
+    push("node:crypto ed25519", "standard-webhooks", whpk,
+      { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": `${v1} v1a,${v1a}` },
+      body, { id, timestamp: ts }, "webhook-signature");
   }
 
   return cases;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Signs fresh random webhooks with Python's hmac for every hex/base64 scheme and prints them as
+"""Signs fresh random webhooks with Python's hmac for every hex/base64 scheme (Bird included) and prints them as
 test-vector cases (the JSON format of tests/vectors/). Bodies are random bytes (bodyHex), random
 UTF-8 text, or empty. hookseal must accept each, and reject its tampered twin (tests/xlib.rs).
 
@@ -75,13 +75,21 @@ def sign_all():
                                    ["webhook-signature", "v1," + base64.b64encode(mac(
                                        "sha256", std_key, f"{ident}.{ts}.".encode() + r)).decode()]],
                                   "webhook-signature", {"id": ident, "timestamp": ts}),
+            # Bird: timestamp, URL and the body's raw SHA-256, newline-separated; retried
+            # deliveries keep their first timestamp, so this one is hours old.
+            "bird": ([["messagebird-request-timestamp", str(ts - 4 * 3600)],
+                      ["messagebird-signature", base64.b64encode(mac(
+                          "sha256", s.encode(),
+                          f"{ts - 4 * 3600}\nhttps://h.example/hook?a=1\n".encode()
+                          + hashlib.sha256(r).digest())).decode()]],
+                     "messagebird-signature", {"timestamp": ts - 4 * 3600}),
         }
         for scheme, (headers, sig_header, extra) in out.items():
             c = {"name": f"python hmac {scheme} #{i}", "scheme": scheme,
                  "secrets": [std_secret if scheme == "standard-webhooks" else s], "now": NOW,
                  "headers": headers, "expect": {"ok": {"secretIndex": 0, **extra}},
                  "signatureHeader": sig_header, **b}
-            if scheme == "hubspot":
+            if scheme in ("hubspot", "bird"):
                 c["method"], c["url"] = "POST", "https://h.example/hook?a=1"
             cases.append(c)
     return cases
