@@ -25,7 +25,9 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 #[wasm_bindgen(skip_typescript)]
 pub struct Core {
     verifier: Verifier,
-    signer: Signer,
+    /// The signer of the first secret, or why it cannot sign (a `whpk_` public key verifies
+    /// but cannot sign): the error is the `sign` call's, not the constructor's.
+    signer: Result<Signer, Error>,
     /// Every header verification and parsing read, in the provider's spelling.
     names: Vec<String>,
 }
@@ -43,7 +45,7 @@ impl Core {
             verifier = verifier.with_tolerance(Tolerance::from_json(&json).map_err(|e| error(&e))?);
         }
         let first = secrets.first().copied().unwrap_or("");
-        let signer = Signer::new(scheme, first).map_err(|e| error(&e))?;
+        let signer = Signer::new(scheme, first);
         let names = verifier
             .header_names()
             .into_iter()
@@ -56,78 +58,45 @@ impl Core {
         })
     }
 
-    /// The scheme's canonical name.
-    pub fn scheme(&self) -> String {
-        self.verifier.scheme_name().to_owned()
-    }
-
-    /// The headers to read for `verify` and `parse`, in order, as the provider spells them
-    /// (a field list).
-    pub fn names(&self) -> String {
+    /// What the JS needs to know of this core, read once, as a field list: the scheme's
+    /// canonical name; its default body limit in bytes (the largest payload its provider
+    /// documents); whether "now" matters (`1`: it signs a timestamp); then the headers to read
+    /// for `verify` and `parse`, in order, as the provider spells them.
+    pub fn info(&self) -> String {
+        let v = &self.verifier;
+        let flag = |b: bool| if b { "1" } else { "0" };
         let mut w = Writer::default();
+        w.text(v.scheme_name())
+            .text(&v.max_body_bytes().to_string())
+            .text(flag(v.uses_timestamp()));
         for n in &self.names {
             w.text(n);
         }
         w.finish()
     }
 
-    /// The scheme's default body limit in bytes (the largest payload its provider documents).
-    #[wasm_bindgen(js_name = maxBodyBytes)]
-    #[allow(clippy::cast_precision_loss)] // at most 25 MiB
-    pub fn max_body_bytes(&self) -> f64 {
-        self.verifier.max_body_bytes() as f64
-    }
-
-    /// Whether "now" matters (the scheme signs a timestamp).
-    #[wasm_bindgen(js_name = usesTimestamp)]
-    pub fn uses_timestamp(&self) -> bool {
-        self.verifier.uses_timestamp()
-    }
-
-    /// Whether `verify` establishes more than the secret index (the scheme signs an id or a
-    /// timestamp): the JS then calls [`verify_detailed`](Self::verify_detailed).
-    pub fn detailed(&self) -> bool {
-        self.verifier.uses_timestamp() || self.verifier.signs_id()
-    }
-
     /// Verifies `body` against `values`: the header values in `names()` order, then the request
-    /// method and URL (given for schemes that sign them), as a field list. Returns the secret
-    /// index.
-    pub fn verify(&self, body: &[u8], values: &str, now: f64) -> Result<u32, JsValue> {
-        #[allow(clippy::cast_possible_truncation)] // at most MAX_SECRETS
-        self.verified(body, values, now, |v| v.secret_index as u32)
-    }
-
-    /// `verify`, returning everything verification established as a field list: secret index,
-    /// timestamp, id (each absent when the scheme does not sign it).
-    #[wasm_bindgen(js_name = verifyDetailed)]
-    pub fn verify_detailed(&self, body: &[u8], values: &str, now: f64) -> Result<String, JsValue> {
-        self.verified(body, values, now, |v| {
-            let index = v.secret_index.to_string();
-            let timestamp = v.timestamp.map(|t| t.to_string());
-            Writer::default()
-                .text(&index)
-                .opt(timestamp.as_deref())
-                .opt(v.id)
-                .finish()
+    /// method and URL (given for schemes that sign them), as a field list. Returns everything
+    /// verification established as a field list: secret index, timestamp, id (each absent when
+    /// the scheme does not sign it).
+    pub fn verify(&self, body: &[u8], values: &str, now: f64) -> Result<String, JsValue> {
+        self.with_request(body, values, |req| {
+            self.verifier.verify(req, seconds(now)).map(|v| {
+                let index = v.secret_index.to_string();
+                let timestamp = v.timestamp.map(|t| t.to_string());
+                Writer::default()
+                    .text(&index)
+                    .opt(timestamp.as_deref())
+                    .opt(v.id)
+                    .finish()
+            })
         })
     }
 
     /// `verify` for a body given as text (its UTF-8 bytes are verified).
     #[wasm_bindgen(js_name = verifyText)]
-    pub fn verify_text(&self, body: &str, values: &str, now: f64) -> Result<u32, JsValue> {
+    pub fn verify_text(&self, body: &str, values: &str, now: f64) -> Result<String, JsValue> {
         self.verify(body.as_bytes(), values, now)
-    }
-
-    /// `verify_detailed` for a body given as text.
-    #[wasm_bindgen(js_name = verifyDetailedText)]
-    pub fn verify_detailed_text(
-        &self,
-        body: &str,
-        values: &str,
-        now: f64,
-    ) -> Result<String, JsValue> {
-        self.verify_detailed(body.as_bytes(), values, now)
     }
 
     /// Verifies, then parses: the delivery as JSON text (`{ verified, events }`).
@@ -158,7 +127,12 @@ impl Core {
         if let (Some(m), Some(u)) = (method, url) {
             input = input.with_target(m, u);
         }
-        let headers = self.signer.sign(&input).map_err(|e| error(&e))?;
+        let headers = self
+            .signer
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|s| s.sign(&input))
+            .map_err(|e| error(&e))?;
         let mut out = Writer::default();
         for (name, value) in &headers {
             out.text(name).text(value);
@@ -182,9 +156,7 @@ impl Core {
             if let Some(value) = fields.next()? {
                 // A plain object can hold what no HTTP header can: refused, never misread.
                 if value.bytes().any(|b| b == b'\n' || b == b'\r') {
-                    return Err(abi::invalid_input(
-                        "a header value contains a line break: pass the headers as received",
-                    ));
+                    return Err(abi::invalid_input("a header value contains a line break"));
                 }
                 headers.push((name.as_str(), value));
             }
@@ -195,19 +167,6 @@ impl Core {
         };
         fields.end()?;
         f(&request(body, &headers, target)).map_err(|e| error(&e))
-    }
-
-    /// Verifies, then hands what verification established to `f`.
-    fn verified<T>(
-        &self,
-        body: &[u8],
-        values: &str,
-        now: f64,
-        f: impl FnOnce(&hookseal::Verified<'_>) -> T,
-    ) -> Result<T, JsValue> {
-        self.with_request(body, values, |req| {
-            self.verifier.verify(req, seconds(now)).map(|v| f(&v))
-        })
     }
 }
 
@@ -227,38 +186,4 @@ fn request<'a>(
         Some((method, url)) => req.with_target(method, url),
         None => req,
     }
-}
-
-/// Meta's subscription handshake over the three query fields the JS read (`hub.mode`,
-/// `hub.verify_token`, `hub.challenge`, as a field list).
-#[wasm_bindgen(js_name = metaHandshake, skip_typescript)]
-pub fn meta_handshake(query: &str, verify_token: &str) -> Result<String, JsValue> {
-    let mut query = Reader::new(query);
-    let (mode, token, challenge) = (query.next()?, query.next()?, query.next()?);
-    query.end()?;
-    hookseal::meta_handshake(mode, token, challenge, verify_token)
-        .map(str::to_owned)
-        .map_err(|e| error(&e))
-}
-
-/// Every error code hookseal can emit, with its HTTP status, as a field list (code, status,
-/// code, status, …): the package reads it once, for `statusFor` and `HooksealError#status`.
-#[wasm_bindgen(js_name = errorCodes, skip_typescript)]
-pub fn error_codes() -> String {
-    let mut w = Writer::default();
-    for c in hookseal::ERROR_CODES {
-        w.text(c.code).text(&c.status.to_string());
-    }
-    w.finish()
-}
-
-/// The built-in schemes' names, as a field list (the package's tests check its TypeScript
-/// `SchemeName` against it).
-#[wasm_bindgen(js_name = schemeNames, skip_typescript)]
-pub fn scheme_names() -> String {
-    let mut w = Writer::default();
-    for name in hookseal::scheme_names() {
-        w.text(name);
-    }
-    w.finish()
 }
