@@ -140,6 +140,12 @@ fn every_documented_event_type_is_covered() {
         ("meta", "message.delivered"),
         ("meta", "message.read"),
         ("meta", "message.failed"),
+        ("twilio", "message.received"),
+        ("twilio", "message.delivered"),
+        ("twilio", "message.failed"),
+        ("vonage", "message.received"),
+        ("vonage", "message.delivered"),
+        ("vonage", "message.rejected"),
     ];
     for (s, t) in want {
         assert!(
@@ -150,7 +156,7 @@ fn every_documented_event_type_is_covered() {
 }
 
 #[test]
-fn the_same_message_from_three_providers_has_one_normalized_view() {
+fn the_same_message_from_five_providers_has_one_normalized_view() {
     let view = |scheme: &str, file: &str| {
         let mut events = parse(scheme, &body(file), &[]);
         assert_eq!(events.len(), 1);
@@ -159,17 +165,31 @@ fn the_same_message_from_three_providers_has_one_normalized_view() {
     let moltflow = view("moltflow", "moltflow/same_text.json");
     let mossmoon = view("mossmoon", "mossmoon/message_received_text.json");
     let meta = view("meta", "meta/text.json");
-    // Provider-specific: the message ids; and Mossmoon's documented payload has no sender name.
-    assert_eq!(moltflow["senderName"], meta["senderName"]);
+    let vonage = view("vonage", "vonage/message_text.json");
+    let mut twilio = view("twilio", "twilio/message_text.txt");
+    // Provider-specific: the message ids; Mossmoon's documented payload has no sender name, and
+    // Twilio sends no time, so its receivedAt is null.
+    for named in [&meta, &vonage, &twilio] {
+        assert_eq!(moltflow["senderName"], named["senderName"]);
+    }
+    assert_eq!(twilio["receivedAt"], Value::Null);
+    twilio["receivedAt"] = moltflow["receivedAt"].clone();
     let strip = |mut v: Value| {
         let o = v.as_object_mut().unwrap();
         assert!(o.remove("providerMessageId").unwrap().is_string());
         o.remove("senderName");
         v
     };
-    let (a, b, c) = (strip(moltflow), strip(mossmoon), strip(meta));
-    assert_eq!(a, b, "MoltFlow vs Mossmoon");
-    assert_eq!(a, c, "MoltFlow vs Meta");
+    let a = strip(moltflow);
+    let others = [
+        ("Mossmoon", mossmoon),
+        ("Meta", meta),
+        ("Vonage", vonage),
+        ("Twilio", twilio),
+    ];
+    for (who, v) in others {
+        assert_eq!(a, strip(v), "MoltFlow vs {who}");
+    }
     assert_eq!(a["text"], "Do you have this in blue? 💙");
     assert_eq!(a["sender"], "15559876543");
 }
@@ -288,7 +308,9 @@ fn verify_and_parse_gives_the_same_events() {
             .iter()
             .find(|(k, _)| k.ends_with("-id") || k.ends_with("-Delivery"))
             .map(|(_, v)| v.as_str());
-        let mut input = SignInput::new(&b, 1_781_275_331);
+        // Schemes that sign the request line (Twilio) get one; the others ignore it.
+        let url = "https://hooks.example.com/webhooks/fixture";
+        let mut input = SignInput::new(&b, 1_781_275_331).with_target("POST", url);
         if let Some(id) = id {
             input = input.with_id(id);
         }
@@ -306,7 +328,10 @@ fn verify_and_parse_gives_the_same_events() {
         }
         let delivery = Verifier::new(scheme, [secret])
             .unwrap()
-            .verify_and_parse(&Request::new(&b, &headers), 1_781_275_331)
+            .verify_and_parse(
+                &Request::new(&b, &headers).with_target("POST", url),
+                1_781_275_331,
+            )
             .unwrap_or_else(|e| panic!("{}: {e}", c.name));
         let via_verify: Vec<Value> = delivery
             .events

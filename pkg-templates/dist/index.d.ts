@@ -8,6 +8,7 @@ export type {
   Body, Delivery, GenericScheme, HeadersInput, HooksealErrorCode, HooksealEvent, InboundMessage, KnownEvent,
   MediaRef, MessageKind, MetaMessage, MetaStatus, MoltFlowLead, MoltFlowMessage, MoltFlowSession,
   MoltFlowTest, MossmoonDelivery, MossmoonLine, MossmoonMessage, Provider, SchemeName, SignOptions,
+  TwilioMessage, TwilioStatus, VonageMessage, VonageStatus,
   Tolerance, UnknownEvent, Verified, VerifyOptions, WebhookOptions,
 } from './webhook.js';
 export { HooksealError, statusFor } from './errors.js';

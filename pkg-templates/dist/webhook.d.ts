@@ -177,6 +177,32 @@ export interface MetaStatus {
   errors: { code: number | null; title: string | null; message: string | null }[];
 }
 
+export interface TwilioMessage {
+  messageSid: string; accountSid: string | null; from: string; to: string | null;
+  body: string | null; profileName: string | null; waId: string | null; messageType: string | null;
+  media: MediaRef[];
+  /** Decimal text, exactly as Twilio sent it. */
+  location: { latitude: string; longitude: string; address: string | null; label: string | null } | null;
+  button: { text: string | null; payload: string | null } | null;
+  repliedTo: string | null;
+}
+export interface TwilioStatus {
+  messageSid: string; status: string; errorCode: number | null; errorMessage: string | null;
+  accountSid: string | null; from: string | null; to: string | null;
+}
+export interface VonageMessage {
+  messageUuid: string; channel: string | null; from: string; to: string | null;
+  profileName: string | null; messageType: string; text: string | null; media: MediaRef | null;
+  caption: string | null;
+  location: { latitude: number; longitude: number; name: string | null; address: string | null } | null;
+  replyId: string | null; contextId: string | null; timestamp: number | null;
+}
+export interface VonageStatus {
+  messageUuid: string; status: string; channel: string | null; to: string | null; from: string | null;
+  timestamp: number | null; error: { code: string | null; detail: string | null } | null;
+  clientRef: string | null;
+}
+
 interface EventBase<P extends Provider, T extends string, D> {
   provider: P;
   type: T;
@@ -210,7 +236,11 @@ export type KnownEvent =
   | EventBase<"mossmoon", "message.received", MossmoonMessage>
   | EventBase<"mossmoon", "message.delivered", MossmoonDelivery>
   | EventBase<"meta", "message.received", MetaMessage>
-  | EventBase<"meta", "message.sent" | "message.delivered" | "message.read" | "message.failed", MetaStatus>;
+  | EventBase<"meta", "message.sent" | "message.delivered" | "message.read" | "message.failed", MetaStatus>
+  | EventBase<"twilio", "message.received", TwilioMessage>
+  | EventBase<"twilio", "message.queued" | "message.sending" | "message.sent" | "message.delivered" | "message.read" | "message.failed" | "message.undelivered", TwilioStatus>
+  | EventBase<"vonage", "message.received", VonageMessage>
+  | EventBase<"vonage", "message.submitted" | "message.delivered" | "message.read" | "message.rejected" | "message.undeliverable", VonageStatus>;
 
 /** An event of a type hookseal does not parse (any provider): the raw JSON as `data`. */
 export type UnknownEvent = EventBase<Provider, string, unknown>;

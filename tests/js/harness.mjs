@@ -65,11 +65,17 @@ function secretFor(scheme) {
     ? 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' : 'fixture-secret';
 }
 
-/** A `Webhook` for `scheme`, and headers signing `body` at `NOW` plus the fixture's `extra` ones. */
+/** The request line the fixtures are signed for (Twilio signs it; the others ignore it). */
+const TARGET = { method: 'POST', url: 'https://hooks.example.com/webhooks/fixture' };
+
+/**
+ * A `Webhook` for `scheme`, headers signing `body` at `NOW` plus the fixture's `extra` ones, and
+ * the options to verify them with.
+ */
 export function signed(scheme, body, extra = [], api) {
   const wh = new api.Webhook(scheme, secretFor(scheme));
   const id = extra.find(([k]) => /-id$|-delivery$/i.test(k))?.[1];
-  const headers = new Headers(wh.sign(body, { timestamp: NOW, id }));
+  const headers = new Headers(wh.sign(body, { timestamp: NOW, id, ...TARGET }));
   for (const [k, v] of extra) if (!headers.has(k)) headers.set(k, v);
-  return { wh, headers };
+  return { wh, headers, options: { now: NOW, ...TARGET } };
 }
