@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-[ -f worker/.dev.vars ] || { cp worker/.dev.vars.example worker/.dev.vars; echo "wrote worker/.dev.vars (demo secrets)"; }
+# shellcheck source=scripts/dev-vars.sh
+source scripts/dev-vars.sh
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false XDG_CONFIG_HOME="$ROOT/.config"
 node scripts/destination.mjs 8788 &
 DEST=$!

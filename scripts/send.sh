@@ -4,11 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${1:-http://127.0.0.1:8787}
-[ -f worker/.dev.vars ] || cp worker/.dev.vars.example worker/.dev.vars
+# shellcheck source=scripts/dev-vars.sh
+source scripts/dev-vars.sh
 # shellcheck disable=SC1091
 set -a; source worker/.dev.vars; set +a
 status=0
-for pair in moltflow:MOLTFLOW_SECRET mossmoon:MOSSMOON_SECRET whatsapp:META_APP_SECRET; do
+for pair in moltflow:MOLTFLOW_SECRET mossmoon:MOSSMOON_SECRET whatsapp:META_APP_SECRET \
+    twilio:TWILIO_AUTH_TOKEN vonage:VONAGE_SIGNATURE_SECRET; do
   source=${pair%%:*} secret=${pair#*:}
   scheme=$source; [ "$source" = whatsapp ] && scheme=meta
   echo "== $source ($scheme)"

@@ -3,7 +3,7 @@
 // admin API. Secrets and tokens come from the environment, never from the command line (where
 // `ps` would show them). Exit codes: 0 ok, 1 refused or failed, 2 a usage error.
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Webhook, HooksealError } from './node.js';
 
@@ -148,11 +148,16 @@ function freshen(text) {
   const iso = now.toISOString().replace(/\.\d+Z$/, 'Z');
   return text
     .replace(/\b(evt_|msg_|wamid\.)[A-Za-z0-9_.=+/-]+/g, (_, prefix) => `${prefix}${randomBytes(9).toString('hex')}`)
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, iso);
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, iso)
+    // Twilio's message SIDs and Vonage's message UUIDs.
+    .replace(/\b(SM|MM)[0-9a-f]{32}\b/g, (_, prefix) => `${prefix}${randomBytes(16).toString('hex')}`)
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, () => randomUUID());
 }
 
 async function post(url, body, headers) {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'user-agent': 'hookseal-cli', ...headers } });
+  // Twilio posts forms; everyone else JSON.
+  const type = /^\s*[[{]/.test(body) ? 'application/json' : 'application/x-www-form-urlencoded';
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': type, 'user-agent': 'hookseal-cli', ...headers } });
   return { status: res.status, text: (await res.text()).slice(0, 300) };
 }
 

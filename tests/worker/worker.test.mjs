@@ -24,6 +24,8 @@ const SECRETS = {
   STD_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   DELIVERY_SECRET: 'whsec_ZTJlLWRlbGl2ZXJ5LXNlY3JldC0xMjM0NQ==',
   ADMIN_TOKEN: 'admin-e2e-token-0123456789abcdef',
+  TWILIO_AUTH_TOKEN: 'twilio-e2e-auth-token-0123456789',
+  VONAGE_SIGNATURE_SECRET: 'vonage-e2e-signature-secret',
 };
 const MAX_BODY = 65_536;
 const MAX_ATTEMPTS = 4;
@@ -80,6 +82,8 @@ function sources() {
     mossmoon: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/ok/mossmoon') },
     whatsapp: { scheme: 'meta', secrets: ['META_APP_SECRET'], verifyToken: 'META_VERIFY_TOKEN', destination: to('/ok/whatsapp') },
     std: { scheme: 'standard-webhooks', secrets: ['STD_SECRET'], destination: to('/ok/std') },
+    twilio: { scheme: 'twilio', secrets: ['TWILIO_AUTH_TOKEN'], destination: to('/ok/twilio') },
+    vonage: { scheme: 'vonage', secrets: ['VONAGE_SIGNATURE_SECRET'], destination: to('/ok/vonage') },
     flaky: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/flaky/3') },
     gone: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/gone') },
     down: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: to('/down') },
@@ -260,6 +264,8 @@ const signers = {
   mossmoon: new Webhook('mossmoon', SECRETS.MOSSMOON_SECRET),
   meta: new Webhook('meta', SECRETS.META_APP_SECRET),
   std: new Webhook('standard-webhooks', SECRETS.STD_SECRET),
+  twilio: new Webhook('twilio', SECRETS.TWILIO_AUTH_TOKEN),
+  vonage: new Webhook('vonage', SECRETS.VONAGE_SIGNATURE_SECRET),
 };
 
 async function post(source, body, headers) {
@@ -275,7 +281,7 @@ async function until(what, check, timeout = 60_000) {
   }
 }
 
-const fixtures = (dir) => readdirSync(join(root, 'tests/events', dir)).filter((f) => f.endsWith('.json')).sort()
+const fixtures = (dir) => readdirSync(join(root, 'tests/events', dir)).filter((f) => /\.(json|txt)$/.test(f)).sort()
   .map((f) => readFileSync(join(root, 'tests/events', dir, f)));
 
 test('every seed provider\'s events are delivered once, signed with Standard Webhooks', async () => {
@@ -309,6 +315,39 @@ test('every seed provider\'s events are delivered once, signed with Standard Web
   }
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal(delivered.length - before, expected.size, 'duplicates are not delivered again');
+});
+
+test('Twilio (form bodies, signed over the URL the Worker was called at) and Vonage (JWT) end to end', async () => {
+  const before = delivered.length;
+  const expected = new Set();
+  for (const [source, dir] of [['twilio', 'twilio'], ['vonage', 'vonage']]) {
+    const url = new URL(`/webhooks/${source}`, base).toString();
+    for (const body of fixtures(dir)) {
+      const target = { method: 'POST', url };
+      const headers = signers[source].sign(body, target);
+      const { status, json } = await post(source, body, headers);
+      assert.equal(status, 202, `${source}: ${JSON.stringify(json)}`);
+      for (const e of signers[source].parse(body, headers, target).events) expected.add(e.dedupKey);
+    }
+  }
+  await until(`${expected.size} deliveries`, () => delivered.length - before >= expected.size);
+  const got = delivered.slice(before);
+  assert.deepEqual(new Set(got.map((d) => d.id)), expected);
+  const text = got.find((d) => d.body.event.provider === 'twilio' && d.body.event.type === 'message.received'
+    && d.body.event.data.messageType === 'text');
+  assert.equal(text.body.event.message.text, 'Do you have this in blue? 💙');
+  assert.equal(text.path, '/ok/twilio');
+
+  // Twilio's signature covers the parameters and the URL: a changed parameter, or the same
+  // request signed for another URL, is refused.
+  const body = fixtures('twilio')[0].toString();
+  const url = new URL('/webhooks/twilio', base).toString();
+  const headers = signers.twilio.sign(body, { method: 'POST', url });
+  const tampered = await post('twilio', body.replace('NumMedia=0', 'NumMedia=1'), headers);
+  assert.deepEqual([tampered.status, tampered.json.error], [401, 'signature_mismatch']);
+  const elsewhere = signers.twilio.sign(body, { method: 'POST', url: url.replace('/twilio', '/other') });
+  const moved = await post('twilio', body, elsewhere);
+  assert.deepEqual([moved.status, moved.json.error], [401, 'signature_mismatch']);
 });
 
 test('forged, stale, oversized and malformed requests get their status and code and are never enqueued', async () => {
