@@ -128,7 +128,9 @@ fn decode_hex<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
             return Some(digit);
         }
         let letter = (c | 0x20).wrapping_sub(b'a');
-        (letter < 6).then_some(letter + 10)
+        // `then`, not `then_some`: the sum must not be computed for a byte that is no letter
+        // (it overflows; the fuzzer found it with a backtick).
+        (letter < 6).then(|| letter + 10)
     }
     if !src.len().is_multiple_of(2) {
         return None;
@@ -289,6 +291,9 @@ mod tests {
             Some(&[0x0a, 0xff][..])
         );
         assert_eq!(Encoding::Hex.decode("0g", &mut buf), None);
+        // Bytes below `a` once lower-cased (a backtick) are no digit, and no overflow either.
+        assert_eq!(Encoding::Hex.decode("`9", &mut buf), None);
+        assert_eq!(Encoding::Hex.decode("9\u{7f}", &mut buf), None);
         assert_eq!(
             Encoding::Base64.decode("+/8=", &mut buf),
             Some(&[0xfb, 0xff][..])

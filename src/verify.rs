@@ -674,8 +674,6 @@ struct Derived {
 }
 
 impl Derived {
-    // Shared by verification and signing (inlined into both, it would be twice in the module).
-    #[inline(never)]
     fn new(spec: &Spec, body: &[u8], url: Option<&str>) -> Self {
         let mut d = Self::default();
         if spec.uses(&Part::BodySha256) {

@@ -15,7 +15,7 @@
 //! |---|---|---|
 //! | `new Core` | in | the secrets |
 //! | `info` | out | scheme name, body limit, uses a timestamp (`1`/`0`), then the header names |
-//! | `verify*`, `parse*` | in | the header values in `names()` order, then method and URL |
+//! | `verify*`, `parse*` | in | the header values in `info`'s order, then method and URL |
 //! | `verify*` | out | secret index, timestamp, id |
 //! | `sign` | in | id, method, URL |
 //! | `sign` | out | name, value, name, value, … |
@@ -29,8 +29,7 @@ use wasm_bindgen::JsValue;
 pub struct Writer(String);
 
 impl Writer {
-    /// Appends a present field. (One copy in the module: inlined, it would be one per call.)
-    #[inline(never)]
+    /// Appends a present field.
     pub fn text(&mut self, text: &str) -> &mut Self {
         let units = if text.is_ascii() {
             text.len()

@@ -75,7 +75,7 @@ impl Core {
         w.finish()
     }
 
-    /// Verifies `body` against `values`: the header values in `names()` order, then the request
+    /// Verifies `body` against `values`: the header values in `info()`'s order, then the request
     /// method and URL (given for schemes that sign them), as a field list. Returns everything
     /// verification established as a field list: secret index, timestamp, id (each absent when
     /// the scheme does not sign it).
