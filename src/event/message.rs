@@ -48,6 +48,32 @@ pub struct MediaRef {
     pub filename: Option<String>,
 }
 
+/// A shared location (Meta, Vonage): the coordinates exactly as sent, never rounded through a
+/// float.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Location {
+    /// Latitude in degrees, the JSON number's text.
+    pub latitude: String,
+    /// Longitude in degrees, the JSON number's text.
+    pub longitude: String,
+    /// The place's name.
+    pub name: Option<String>,
+    /// The place's address.
+    pub address: Option<String>,
+}
+
+impl WriteJson for Location {
+    fn write_json(&self, w: &mut Writer) {
+        object!(w,
+            "latitude" => super::Raw(&self.latitude),
+            "longitude" => super::Raw(&self.longitude),
+            "name" => self.name,
+            "address" => self.address,
+        );
+    }
+}
+
 /// What kind of message. Provider spellings are folded (`voice` is [`Audio`](Self::Audio)).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

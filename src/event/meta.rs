@@ -2,9 +2,9 @@
 //! `statuses[]`. One delivery becomes one event per message and per status.
 
 use super::json::{Obj, Parsed, element, own};
-use super::message::{InboundMessage, MediaRef, MessageKind, address};
+use super::message::{InboundMessage, Location, MediaRef, MessageKind, address};
 use super::mossmoon::MediaFields;
-use super::{Ctx, Event, EventData, Raw, WriteJson, object};
+use super::{Ctx, Event, EventData, WriteJson, object};
 use crate::json::{Json, Writer};
 
 /// A message from `value.messages[]`.
@@ -33,27 +33,13 @@ pub struct MetaMessage {
     /// The media of an image, audio, video, document or sticker message.
     pub media: Option<MediaRef>,
     /// A shared location.
-    pub location: Option<MetaLocation>,
+    pub location: Option<Location>,
     /// The chosen button or list row of an interactive reply, or a quick-reply payload.
     pub reply: Option<MetaReply>,
     /// A reaction.
     pub reaction: Option<MetaReaction>,
     /// The message this one replies to (`context.id`).
     pub context_id: Option<String>,
-}
-
-/// A shared location.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MetaLocation {
-    /// Latitude in degrees, the number exactly as sent (never rounded through a float).
-    pub latitude: String,
-    /// Longitude in degrees, exactly as sent.
-    pub longitude: String,
-    /// The place's name.
-    pub name: Option<String>,
-    /// The place's address.
-    pub address: Option<String>,
 }
 
 /// A reply to an interactive message (`button_reply`, `list_reply`) or a quick-reply button.
@@ -106,17 +92,6 @@ pub struct MetaError {
     pub title: Option<String>,
     /// A longer message.
     pub message: Option<String>,
-}
-
-impl WriteJson for MetaLocation {
-    fn write_json(&self, w: &mut Writer) {
-        object!(w,
-            "latitude" => Raw(&self.latitude),
-            "longitude" => Raw(&self.longitude),
-            "name" => self.name,
-            "address" => self.address,
-        );
-    }
 }
 
 impl WriteJson for MetaReply {
@@ -361,7 +336,7 @@ fn message(
         text: own(text),
         caption: own(caption),
         media: media.map(|f| f.owned()),
-        location: location.map(|(latitude, longitude, name, address)| MetaLocation {
+        location: location.map(|(latitude, longitude, name, address)| Location {
             latitude: latitude.to_owned(),
             longitude: longitude.to_owned(),
             name: own(name),

@@ -51,12 +51,12 @@ use crate::error::Error;
 use crate::headers::Headers;
 use crate::json::{Json, Writer};
 
-pub use message::{InboundMessage, MediaRef, MessageKind};
+pub use message::{InboundMessage, Location, MediaRef, MessageKind};
 pub use meta::{MetaError, MetaMessage, MetaStatus};
 pub use moltflow::{MoltFlowLead, MoltFlowMessage, MoltFlowSession, MoltFlowTest};
 pub use mossmoon::{MossmoonDelivery, MossmoonLine, MossmoonMessage};
 pub use twilio::{TwilioButton, TwilioLocation, TwilioMessage, TwilioStatus};
-pub use vonage::{VonageError, VonageLocation, VonageMessage, VonageStatus};
+pub use vonage::{VonageError, VonageMessage, VonageStatus};
 
 /// Dedup keys longer than this (or with a character outside printable ASCII) are replaced by
 /// `{provider}:sha256:{hash of the key}`.

@@ -2,7 +2,7 @@
 //! its webhooks send them for WhatsApp (and the other channels, which share the shape).
 
 use super::json::{Obj, Parsed, own};
-use super::message::{InboundMessage, MediaRef, MessageKind, address};
+use super::message::{InboundMessage, Location, MediaRef, MessageKind, address};
 use super::{Ctx, Event, EventData, Events, WriteJson, object};
 use crate::error::FieldProblem;
 use crate::json::{Json, Writer};
@@ -31,27 +31,13 @@ pub struct VonageMessage {
     /// A media caption.
     pub caption: Option<String>,
     /// `location.lat`, `location.long` (the numbers exactly as sent), `name`, `address`.
-    pub location: Option<VonageLocation>,
+    pub location: Option<Location>,
     /// `reply.id` or `button.payload`: what the user chose.
     pub reply_id: Option<String>,
     /// `context.message_uuid`: the message this one replies to.
     pub context_id: Option<String>,
     /// `timestamp`, unix seconds.
     pub timestamp: Option<i64>,
-}
-
-/// A shared location.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct VonageLocation {
-    /// `lat`, exactly as sent.
-    pub latitude: String,
-    /// `long`, exactly as sent.
-    pub longitude: String,
-    /// `name`.
-    pub name: Option<String>,
-    /// `address`.
-    pub address: Option<String>,
 }
 
 /// A Vonage message status (`message.submitted`, `message.delivered`, `message.read`,
@@ -168,7 +154,7 @@ fn parse(ctx: &Ctx<'_>, doc: &Json<'_>) -> Parsed<Event> {
         None => None,
     };
     let location = match root.opt_obj("location", "location")? {
-        Some(l) if kind == "location" => Some(VonageLocation {
+        Some(l) if kind == "location" => Some(Location {
             latitude: l.number("lat")?.to_owned(),
             longitude: l.number("long")?.to_owned(),
             name: own(l.opt_str("name")?),
@@ -250,17 +236,6 @@ impl WriteJson for VonageMessage {
             "replyId" => self.reply_id,
             "contextId" => self.context_id,
             "timestamp" => self.timestamp,
-        );
-    }
-}
-
-impl WriteJson for VonageLocation {
-    fn write_json(&self, w: &mut Writer) {
-        object!(w,
-            "latitude" => super::Raw(&self.latitude),
-            "longitude" => super::Raw(&self.longitude),
-            "name" => self.name,
-            "address" => self.address,
         );
     }
 }
