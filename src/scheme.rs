@@ -133,7 +133,10 @@ const DEFAULTS: Builtin = Builtin {
 /// Standard Webhooks, as Svix also sends it: the header families differ in order only. `v1,`
 /// signatures are HMAC-SHA256 with a `whsec_` secret; `v1a,` signatures are Ed25519, verified
 /// with a `whpk_` public key and made with a `whsk_` secret key; a header may carry both, and a
-/// verifier may hold both kinds of key (rotation from one to the other).
+/// verifier may hold both kinds of key (rotation from one to the other). Checked against the
+/// spec (standard-webhooks/standard-webhooks, `spec/standard-webhooks.md`: "base64 encoded,
+/// prefixed with `whsk_` for the secret key, and `whpk_` for the public key") and, on every
+/// test run, against Node's own Ed25519.
 const STANDARD: Builtin = Builtin {
     format: Format::Tokens("v1,"),
     asymmetric: Some("v1a,"),
