@@ -542,6 +542,16 @@ impl Signer {
         .filter(|t| *t >= 0)
         .ok_or(Error::MalformedTimestamp)?
         .to_string();
+        // Twilio: a URL whose bodySHA256 is not this body's would make a request no verifier
+        // accepts.
+        if spec.uses(&Part::TwilioUrl)
+            && let Some(want) = twilio_body_hash(input.url.unwrap_or(""))
+            && want != crate::event::sha256_hex(input.body)
+        {
+            return Err(Error::MissingInput(
+                "the body's SHA-256 as the URL's bodySHA256",
+            ));
+        }
         let derived = Derived::new(spec, input.body, input.url);
         let fields = Fields {
             id: input.id.unwrap_or(""),
@@ -1004,6 +1014,23 @@ mod tests {
         let mut out = Vec::new();
         hubspot_uri(url, &mut |c| out.extend_from_slice(c));
         out
+    }
+
+    #[test]
+    fn twilio_signs_a_json_body_only_under_its_own_bodysha256() {
+        let signer = Signer::new(Scheme::from_name("twilio").unwrap(), "token").unwrap();
+        let body = b"{}";
+        let hash = crate::event::sha256_hex(body);
+        let good = format!("https://x.io/h?bodySHA256={hash}");
+        let input = SignInput::new(body, 0).with_target("POST", &good);
+        assert!(signer.sign(&input).is_ok());
+        for bad in ["https://x.io/h?bodySHA256=", "https://x.io/h?bodySHA256=00"] {
+            let input = SignInput::new(body, 0).with_target("POST", bad);
+            assert!(
+                matches!(signer.sign(&input), Err(Error::MissingInput(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -34,11 +34,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(signed) = signer.sign(&SignInput::new(body, NOW).with_target("POST", url)) {
         let h: Vec<(String, String)> = signed.into_iter().map(|(k, v)| (k.into(), v)).collect();
         let req = Request::new(body, &h).with_target("POST", url);
-        let bad_json_hash = url.contains("bodySHA256=");
-        assert!(
-            twilio.verify(&req, NOW).is_ok() || bad_json_hash,
-            "Twilio round trip failed"
-        );
+        assert!(twilio.verify(&req, NOW).is_ok(), "Twilio round trip failed");
     }
 
     // Vonage: arbitrary `Authorization`.
