@@ -253,12 +253,8 @@ export function bind(glue) {
       const values = encode(got);
       const text = typeof b === 'string';
       try {
-        switch (kind) {
-          case VERIFY:
-            return text ? core.verifyText(b, values, now) : core.verify(b, values, now);
-          default:
-            return text ? core.parseText(b, values, now) : core.parse(b, values, now);
-        }
+        const parse = kind === PARSE;
+        return text ? core.runText(parse, b, values, now) : core.run(parse, b, values, now);
       } catch (e) {
         throw fromCore(e);
       }

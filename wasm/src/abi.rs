@@ -15,8 +15,8 @@
 //! |---|---|---|
 //! | `new Core` | in | the secrets |
 //! | `info` | out | scheme name, body limit, uses a timestamp (`1`/`0`), then the header names |
-//! | `verify*`, `parse*` | in | the header values in `info`'s order, then method and URL |
-//! | `verify*` | out | secret index, timestamp, id |
+//! | `run*` | in | the header values in `info`'s order, then method and URL |
+//! | `run*` (verify) | out | secret index, timestamp, id (to parse, the delivery as JSON text) |
 //! | `sign` | in | id, method, URL |
 //! | `sign` | out | name, value, name, value, … |
 //! | any error | out | code, whether the signature verified (`1`/`0`), message |

@@ -12,7 +12,9 @@
 mod abi;
 
 use abi::{Reader, Writer, error};
-use hookseal::{Error, Headers, Request, Scheme, SignInput, Signer, Tolerance, Verifier};
+use hookseal::{
+    Error, Headers, Request, Scheme, SecretProblem, SignInput, Signer, Tolerance, Verifier,
+};
 use wasm_bindgen::prelude::*;
 
 /// The allocator: talc, smaller and faster than the default dlmalloc (the module is
@@ -25,9 +27,10 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 #[wasm_bindgen(skip_typescript)]
 pub struct Core {
     verifier: Verifier,
-    /// The signer of the first secret, or why it cannot sign (a `whpk_` public key verifies
-    /// but cannot sign): the error is the `sign` call's, not the constructor's.
-    signer: Result<Signer, Error>,
+    /// The signer of the first secret; `None` for a `whpk_` public key, which verifies but
+    /// cannot sign (the only way a secret the verifier took can fail here): the error is the
+    /// `sign` call's, not the constructor's.
+    signer: Option<Signer>,
     /// Every header verification and parsing read, in the provider's spelling.
     names: Vec<String>,
 }
@@ -45,7 +48,7 @@ impl Core {
             verifier = verifier.with_tolerance(Tolerance::from_json(&json).map_err(|e| error(&e))?);
         }
         let first = secrets.first().copied().unwrap_or("");
-        let signer = Signer::new(scheme, first);
+        let signer = Signer::new(scheme, first).ok();
         let names = verifier
             .header_names()
             .into_iter()
@@ -76,11 +79,19 @@ impl Core {
     }
 
     /// Verifies `body` against `values`: the header values in `info()`'s order, then the request
-    /// method and URL (given for schemes that sign them), as a field list. Returns everything
-    /// verification established as a field list: secret index, timestamp, id (each absent when
-    /// the scheme does not sign it).
-    pub fn verify(&self, body: &[u8], values: &str, now: f64) -> Result<String, JsValue> {
+    /// method and URL (given for schemes that sign them), as a field list. With `parse` false,
+    /// returns everything verification established as a field list: secret index, timestamp,
+    /// id (each absent when the scheme does not sign it); with `parse` true, verifies and parses,
+    /// and returns the delivery as JSON text (`{ verified, events }`). One entry for both, so the
+    /// request is read from the field list in one place.
+    pub fn run(&self, parse: bool, body: &[u8], values: &str, now: f64) -> Result<String, JsValue> {
         self.with_request(body, values, |req| {
+            if parse {
+                return self
+                    .verifier
+                    .verify_and_parse(req, seconds(now))
+                    .map(|d| d.to_json());
+            }
             self.verifier.verify(req, seconds(now)).map(|v| {
                 let index = v.secret_index.to_string();
                 let timestamp = v.timestamp.map(|t| t.to_string());
@@ -93,25 +104,16 @@ impl Core {
         })
     }
 
-    /// `verify` for a body given as text (its UTF-8 bytes are verified).
-    #[wasm_bindgen(js_name = verifyText)]
-    pub fn verify_text(&self, body: &str, values: &str, now: f64) -> Result<String, JsValue> {
-        self.verify(body.as_bytes(), values, now)
-    }
-
-    /// Verifies, then parses: the delivery as JSON text (`{ verified, events }`).
-    pub fn parse(&self, body: &[u8], values: &str, now: f64) -> Result<String, JsValue> {
-        self.with_request(body, values, |req| {
-            self.verifier
-                .verify_and_parse(req, seconds(now))
-                .map(|d| d.to_json())
-        })
-    }
-
-    /// `parse` for a body given as text.
-    #[wasm_bindgen(js_name = parseText)]
-    pub fn parse_text(&self, body: &str, values: &str, now: f64) -> Result<String, JsValue> {
-        self.parse(body.as_bytes(), values, now)
+    /// `run` for a body given as text (its UTF-8 bytes are verified).
+    #[wasm_bindgen(js_name = runText)]
+    pub fn run_text(
+        &self,
+        parse: bool,
+        body: &str,
+        values: &str,
+        now: f64,
+    ) -> Result<String, JsValue> {
+        self.run(parse, body.as_bytes(), values, now)
     }
 
     /// The headers to send with `body`, as a field list of names and values; `options` are the
@@ -130,7 +132,7 @@ impl Core {
         let headers = self
             .signer
             .as_ref()
-            .map_err(Clone::clone)
+            .ok_or(Error::InvalidSecret(SecretProblem::PublicKeyCannotSign))
             .and_then(|s| s.sign(&input))
             .map_err(|e| error(&e))?;
         let mut out = Writer::default();
