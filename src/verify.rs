@@ -269,7 +269,9 @@ impl Verifier {
         }
         // HMAC signatures, and Ed25519 ones (`v1a,`) when a key can check them.
         let mut candidates = Candidates::default();
-        let mut asymmetric = Candidates::default();
+        // Ed25519 signatures go to the heap, and only when a key can check them: the stack
+        // array HMAC candidates use would cost every other verification its zeroing.
+        let mut asymmetric: Vec<[u8; 64]> = Vec::new();
         let kinds = Kinds {
             hmac: self.keys.iter().any(|k| k.ed25519_public().is_none()),
             ed25519: self.keys.iter().any(|k| k.ed25519_public().is_some()),
@@ -348,9 +350,8 @@ impl Verifier {
                     // configuration and no signature bytes ever key anything, so the 0.4 KB it
                     // costs buys nothing.
                     asymmetric.iter().any(|sig| {
-                        ed25519_dalek::Signature::from_slice(sig).is_ok_and(|s| {
-                            ed25519_dalek::Verifier::verify(&public, msg, &s).is_ok()
-                        })
+                        let sig = ed25519_dalek::Signature::from_bytes(sig);
+                        ed25519_dalek::Verifier::verify(&public, msg, &sig).is_ok()
                     })
                 }
             })
@@ -863,7 +864,7 @@ fn parse_signatures<'v>(
     header: &'v str,
     kinds: Kinds,
     out: &mut Candidates,
-    asymmetric: &mut Candidates,
+    asymmetric: &mut Vec<[u8; 64]>,
 ) -> Result<Option<&'v str>, Error> {
     let expected = spec.algorithm.tag_len();
     let mut problem = SignatureProblem::NoSupportedSignature;
@@ -942,24 +943,23 @@ fn parse_signatures<'v>(
             }
         }
     }
-    if out.n == 0 && asymmetric.n == 0 {
+    if out.n == 0 && asymmetric.is_empty() {
         return Err(Error::MalformedSignature(problem));
     }
     Ok(stripe_ts)
 }
 
 /// An Ed25519 signature (64 bytes of base64) into `out`; one that does not decode is skipped.
-fn add_ed25519(sig: &str, out: &mut Candidates) -> Result<(), Error> {
-    let i = out.n;
-    let (Some(buf), Some(len)) = (out.bufs.get_mut(i), out.lens.get_mut(i)) else {
+fn add_ed25519(sig: &str, out: &mut Vec<[u8; 64]>) -> Result<(), Error> {
+    if out.len() >= MAX_SIGNATURES {
         return Err(Error::MalformedSignature(SignatureProblem::TooMany));
-    };
+    }
+    let mut buf = [0u8; 64];
     if crate::mac::Encoding::Base64
-        .decode(sig, buf)
+        .decode(sig, &mut buf)
         .is_some_and(|d| d.len() == 64)
     {
-        *len = 64;
-        out.n += 1;
+        out.push(buf);
     }
     Ok(())
 }
