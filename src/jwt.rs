@@ -93,18 +93,20 @@ impl<'t> Token<'t> {
 }
 
 /// `Bearer <JWT>` for `body`, as Vonage signs it: HS256 over the claims `iat`, `jti` and
-/// `payload_hash`.
-pub(crate) fn sign(key: &PreparedKey, body: &[u8], iat: i64, jti: &str) -> String {
+/// `payload_hash`. The token id is `jti`, else one made from the time and the body's hash.
+pub(crate) fn sign(key: &PreparedKey, body: &[u8], iat: i64, jti: Option<&str>) -> String {
     // `{"alg":"HS256","typ":"JWT"}`, encoded.
     let header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+    let hash = crate::event::sha256_hex(body);
+    let made = format!("{iat}-{hash}");
     let mut w = Writer::default();
     w.begin_object();
     w.key("iat");
     w.int(iat);
     w.key("jti");
-    w.str(jti);
+    w.str(jti.unwrap_or(made.get(..32).unwrap_or(&made)));
     w.key("payload_hash");
-    w.str(&crate::event::sha256_hex(body));
+    w.str(&hash);
     w.end_object();
     let payload = Encoding::Base64Url.encode(w.finish().as_bytes());
     let input = format!("{header}.{payload}");

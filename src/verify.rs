@@ -267,10 +267,9 @@ impl Verifier {
         if matches!(spec.layout, Layout::Jwt) {
             return self.verify_jwt(sig_value, request.body, now);
         }
-        // HMAC signatures, and Ed25519 ones (`v1a,`) when a key can check them.
+        // HMAC signatures on the stack; Ed25519 ones (`v1a,`) on the heap, and only when a key
+        // can check them: a second stack array would cost every other verification its zeroing.
         let mut candidates = Candidates::default();
-        // Ed25519 signatures go to the heap, and only when a key can check them: the stack
-        // array HMAC candidates use would cost every other verification its zeroing.
         let mut asymmetric: Vec<[u8; 64]> = Vec::new();
         let kinds = Kinds {
             hmac: self.keys.iter().any(|k| k.ed25519_public().is_none()),
@@ -357,16 +356,8 @@ impl Verifier {
             })
             .ok_or(Error::SignatureMismatch)?;
         // Twilio signs a JSON body through the `bodySHA256` in its URL.
-        if spec.uses(&Part::TwilioUrl)
-            && let Some(want) = twilio_body_hash(target.url.unwrap_or(""))
-        {
-            let got = crate::event::sha256_hex(request.body);
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(
-                got.as_bytes(),
-                want.as_bytes(),
-            )) {
-                return Err(Error::SignatureMismatch);
-            }
+        if spec.uses(&Part::TwilioUrl) && twilio_body_mismatch(target.url, request.body) {
+            return Err(Error::SignatureMismatch);
         }
 
         if let Some(ts) = timestamp {
@@ -545,10 +536,7 @@ impl Signer {
         .to_string();
         // Twilio: a URL whose bodySHA256 is not this body's would make a request no verifier
         // accepts.
-        if spec.uses(&Part::TwilioUrl)
-            && let Some(want) = twilio_body_hash(input.url.unwrap_or(""))
-            && want != crate::event::sha256_hex(input.body)
-        {
+        if spec.uses(&Part::TwilioUrl) && twilio_body_mismatch(input.url, input.body) {
             return Err(Error::MissingInput(
                 "the body's SHA-256 as the URL's bodySHA256",
             ));
@@ -564,9 +552,11 @@ impl Signer {
             },
             derived: &derived,
         };
-        let sig = spec
-            .encoding
-            .encode(tag(spec, &self.key, &fields).as_slice());
+        // Computed by the layouts that use it (a JWT signs its own claims).
+        let sig = || {
+            spec.encoding
+                .encode(tag(spec, &self.key, &fields).as_slice())
+        };
         let mut out = Vec::with_capacity(4);
         if let (Some(name), Some(id)) = (&set.id, input.id) {
             out.push((name.clone(), id.to_owned()));
@@ -574,14 +564,11 @@ impl Signer {
         let signs_ts = spec.uses(&Part::Timestamp);
         match &spec.layout {
             Layout::Jwt => {
-                // A JWT id for each signing: the caller's id, else one from the time and body.
-                let derived = format!("{ts}-{}", crate::event::sha256_hex(input.body));
-                let jti = input.id.unwrap_or(derived.get(..32).unwrap_or(&derived));
-                let token = crate::jwt::sign(&self.key, input.body, input.timestamp, jti);
+                let token = crate::jwt::sign(&self.key, input.body, input.timestamp, input.id);
                 out.push((set.signature.clone(), token));
             }
             Layout::Stripe => {
-                out.push((set.signature.clone(), format!("t={ts},v1={sig}")));
+                out.push((set.signature.clone(), format!("t={ts},v1={}", sig())));
             }
             Layout::Tokens { prefix } => {
                 if let (Some(name), true) = (&set.timestamp, signs_ts) {
@@ -592,7 +579,7 @@ impl Signer {
                     (PreparedKey::Ed25519Secret(_), Some(asym)) => asym,
                     _ => prefix,
                 };
-                out.push((set.signature.clone(), format!("{prefix}{sig}")));
+                out.push((set.signature.clone(), format!("{prefix}{}", sig())));
             }
         }
         if let Some(name) = &spec.algorithm_header {
@@ -703,6 +690,19 @@ fn twilio_body_hash(url: &str) -> Option<&str> {
     let end = url.find('#').unwrap_or(url.len());
     let query = url.get(url.find('?')? + 1..end)?;
     query.split('&').find_map(|p| p.strip_prefix("bodySHA256="))
+}
+
+/// Whether a Twilio URL's `bodySHA256` (a JSON body's) is not `body`'s SHA-256, compared in
+/// constant time; `false` for a URL without one. Verification refuses such a request, and
+/// signing refuses to make one.
+fn twilio_body_mismatch(url: Option<&str>, body: &[u8]) -> bool {
+    twilio_body_hash(url.unwrap_or("")).is_some_and(|want| {
+        let got = crate::event::sha256_hex(body);
+        !bool::from(subtle::ConstantTimeEq::ct_eq(
+            got.as_bytes(),
+            want.as_bytes(),
+        ))
+    })
 }
 
 /// The URL Twilio may have signed besides the one requested: twilio-node accepts both with and
