@@ -893,11 +893,17 @@ test('the console in Chromium: sign in, see events, open one, replay a dead lett
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(shots, 'console-phone.png'), fullPage: true });
 
-    // A token that stops working sends the user back to sign in, with a message.
+    // A token that stops working sends the user back to sign in, with a message: at the next
+    // refresh of an open page, and on loading the page with it. (Two steps, each waited for: a
+    // reload racing the page's own refresh would find the token already dropped.)
+    await page.evaluate(() => sessionStorage.setItem('hookseal.adminToken', 'expired-token'));
+    await page.waitForSelector('#signin:not([hidden])', { timeout: 15_000 });
+    assert.match(await page.textContent('#signin-message'), /session ended.*refused/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('hookseal.adminToken')), null);
     await page.evaluate(() => sessionStorage.setItem('hookseal.adminToken', 'expired-token'));
     await page.reload();
     await page.waitForSelector('#signin:not([hidden])');
-    assert.match(await page.textContent('#signin-message'), /refused/);
+    assert.match(await page.textContent('#signin-message'), /token was refused/);
   } finally {
     await browser.close();
   }
