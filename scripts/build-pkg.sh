@@ -32,7 +32,7 @@ cmp -s "$OUT/dist/hookseal_bg.wasm" "$OUT/tmp/hookseal_bg.wasm" \
 mv "$OUT/tmp/hookseal.js" "$OUT/dist/hookseal.cjs"
 mv "$OUT/tmp/hookseal.d.ts" "$OUT/dist/hookseal.d.cts"
 rm -rf "$OUT/tmp" "$OUT/dist/hookseal_bg.wasm.d.ts"
-"$WASM_OPT" --merge-similar-functions --inlining-optimizing -Oz --converge "${FEATURES[@]}" --strip-debug --strip-producers \
+"$WASM_OPT" --merge-similar-functions --inlining-optimizing -Oz --converge "${FEATURES[@]}" --strip-debug --strip-producers --strip-target-features \
   "$OUT/dist/hookseal_bg.wasm" -o "$OUT/dist/hookseal_bg.wasm"
 
 # Hand-written files, and the tables generated from the core (codes.js, codes.d.ts).

@@ -42,8 +42,15 @@ impl JsonError {
     /// 1-based line and column (in characters) of the problem in `src`.
     pub fn line_column(&self, src: &str) -> (usize, usize) {
         let before = src.get(..self.at).unwrap_or(src);
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        // Counted over bytes: a character is a byte that does not continue one.
+        let (mut line, mut column) = (1, 1);
+        for b in before.bytes() {
+            if b == b'\n' {
+                (line, column) = (line + 1, 1);
+            } else if b & 0xC0 != 0x80 {
+                column += 1;
+            }
+        }
         (line, column)
     }
 }

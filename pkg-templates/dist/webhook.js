@@ -17,6 +17,7 @@ const BODY_ERROR = 'the body must be a Uint8Array, Buffer, ArrayBuffer, typed ar
 const HEADERS_ERROR = 'headers must be a Fetch Headers, a Map or a plain object';
 const DETACHED_ERROR = 'the body\'s ArrayBuffer is detached (transferred or consumed): pass the bytes before transferring them';
 const toString = Object.prototype.toString;
+const LINE_BREAK = /[\r\n]/;
 const encoder = new TextEncoder();
 
 /** The body as bytes (a view, never a copy) or as text, refused when it cannot reach the core. */
@@ -44,6 +45,18 @@ function bodyOf(body) {
     if (b.byteLength > MAX_WASM_BODY) throw tooLarge(MAX_WASM_BODY);
   }
   return b;
+}
+
+let scratch = new Uint8Array(512);
+
+/**
+ * `text` as UTF-8, in a buffer reused from call to call: the call copies it into the module at
+ * once, before any user code can run. (`TextEncoder` writes it faster than wasm-bindgen's own
+ * string copy, which goes a character at a time.)
+ */
+function utf8(text) {
+  if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3);
+  return scratch.subarray(0, encoder.encodeInto(text, scratch).written);
 }
 
 function isDetached(buffer) {
@@ -157,8 +170,11 @@ function json(value) {
   return text;
 }
 
-const VERIFY = 0;
-const PARSE = 1;
+// What a call asks of the core: `check` (the secret index, a number: for a scheme that signs
+// neither a timestamp nor an id), `run` to verify (a field list) or to parse (JSON text).
+const CHECK = 0;
+const VERIFY = 1;
+const PARSE = 2;
 
 /**
  * The API over one instance of the wasm glue (`Core`): each package entry loads the .wasm its
@@ -170,6 +186,7 @@ export function bind(glue) {
     #lower;
     #exact;
     #usesTimestamp;
+    #indexOnly;
     #scheme;
     #maxBodyBytes;
     #plain = [];
@@ -198,10 +215,12 @@ export function bind(glue) {
       } catch (e) {
         throw fromCore(e);
       }
-      const [name, maxBodyBytes, usesTimestamp, ...names] = decode(this.#core.info());
+      const [name, maxBodyBytes, usesTimestamp, signsId, ...names] = decode(this.#core.info());
       this.#scheme = name;
       this.#maxBodyBytes = Number(maxBodyBytes);
       this.#usesTimestamp = usesTimestamp === '1';
+      // Verification then establishes the secret index and nothing else.
+      this.#indexOnly = usesTimestamp === '0' && signsId === '0';
       this.#exact = names;
       this.#lower = names.map(asciiLower);
     }
@@ -215,12 +234,13 @@ export function bind(glue) {
     }
 
     verify(body, headers, options) {
+      if (this.#indexOnly) {
+        // Nothing but the index: one frozen result per secret index, made once.
+        const index = this.#call(CHECK, body, headers, options);
+        return this.#plain[index] ?? (this.#plain[index] = Object.freeze({ secretIndex: index }));
+      }
       // Everything verification established, from one call: secret index, timestamp, id.
       const [index, timestamp, id] = decode(this.#call(VERIFY, body, headers, options));
-      if (timestamp === undefined && id === undefined) {
-        // Nothing but the index: one frozen result per secret index, made once.
-        return this.#plain[index] ?? (this.#plain[index] = Object.freeze({ secretIndex: Number(index) }));
-      }
       const out = { secretIndex: Number(index) };
       if (timestamp !== undefined) out.timestamp = Number(timestamp);
       if (id !== undefined) out.id = id;
@@ -246,15 +266,18 @@ export function bind(glue) {
       const url = optString(options, 'url');
       const b = bodyOf(body);
       const got = readHeaders(headers, this.#lower, this.#exact);
+      // A plain object can hold what no HTTP header can: refused, never misread.
+      for (let i = 0; i < got.length; i++) {
+        if (got[i] !== undefined && LINE_BREAK.test(got[i])) throw invalidInput('a header value contains a line break');
+      }
       const given = method !== undefined && url !== undefined;
-      if (given && /[\r\n]/.test(method + url)) throw invalidInput('options `method` and `url` must be a single line');
+      if (given && LINE_BREAK.test(method + url)) throw invalidInput('options `method` and `url` must be a single line');
       // The request line (given for schemes that sign it) follows the header values.
       got.push(given ? method : undefined, given ? url : undefined);
-      const values = encode(got);
-      const text = typeof b === 'string';
+      const values = utf8(encode(got));
+      const bytes = typeof b === 'string' ? encoder.encode(b) : b;
       try {
-        const parse = kind === PARSE;
-        return text ? core.runText(parse, b, values, now) : core.run(parse, b, values, now);
+        return kind === CHECK ? core.check(bytes, values, now) : core.run(kind === PARSE, bytes, values, now);
       } catch (e) {
         throw fromCore(e);
       }

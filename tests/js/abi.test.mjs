@@ -57,3 +57,30 @@ test('values with separators, line breaks and astral characters reach the core i
   const h = std.sign(body, { id, timestamp: 1_700_000_000 });
   assert.deepEqual({ ...std.verify(body, h, { now: 1_700_000_000 }) }, { secretIndex: 0, timestamp: 1_700_000_000, id });
 });
+
+test('a header value or request line with a line break is refused before the core', () => {
+  const wh = new Webhook('mossmoon', 'secret');
+  const mac = createHmac('sha256', 'secret').update('{}').digest('hex');
+  assert.equal(wh.verify('{}', { 'x-mossmoon-signature': mac }).secretIndex, 0);
+  assert.throws(() => wh.verify('{}', { 'x-mossmoon-signature': `${mac}\r\nx-evil: 1` }),
+    (e) => e.code === 'invalid_input' && /line break/.test(e.message));
+  const twilio = new Webhook('twilio', 'token');
+  assert.throws(() => twilio.verify('a=1', { 'x-twilio-signature': 'AAAA' }, { method: 'POST', url: 'https://a.example/\nx' }),
+    (e) => e.code === 'invalid_input' && /single line/.test(e.message));
+});
+
+test('text bodies and long header lists cross as UTF-8, whatever their size', () => {
+  // A string body is verified as its UTF-8 bytes, the same as the Buffer.
+  const wh = new Webhook('mossmoon', 'secret');
+  for (const body of ['Olá 😀 ü', 'x'.repeat(70_000) + 'é']) {
+    const mac = createHmac('sha256', 'secret').update(Buffer.from(body)).digest('hex');
+    assert.equal(wh.verify(body, { 'x-mossmoon-signature': mac }).secretIndex, 0);
+    assert.equal(wh.verify(Buffer.from(body), { 'x-mossmoon-signature': mac }).secretIndex, 0);
+  }
+  // A signature header longer than any earlier call's field list, the good entry last.
+  const std = new Webhook('standard-webhooks', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  const h = std.sign('{}', { id: 'msg_1', timestamp: 1_700_000_000 });
+  const stale = Array.from({ length: 14 }, (_, i) => `v1,${Buffer.alloc(32, i).toString('base64')}`).join(' ');
+  h['webhook-signature'] = `${stale} ${h['webhook-signature']}`;
+  assert.equal(std.verify('{}', h, { now: 1_700_000_000 }).id, 'msg_1');
+});

@@ -1,7 +1,8 @@
 //! The wire format between the package's JS and this module: one encoding, written down once.
 //! Its JS half is `pkg-templates/dist/abi.js`; both have round-trip tests.
 //!
-//! Bytes (bodies) cross as `Uint8Array`s or strings, numbers as numbers. Everything else is a
+//! Bytes (bodies) cross as `Uint8Array`s (a string body is encoded by the JS first:
+//! `TextEncoder` is faster than wasm-bindgen's string copy), numbers as numbers. Everything else is a
 //! **field list**: a string of fields, one after another, each either
 //!
 //! - `-`: absent (an option not given, a header not sent), or
@@ -14,9 +15,12 @@
 //! | call | direction | fields |
 //! |---|---|---|
 //! | `new Core` | in | the secrets |
-//! | `info` | out | scheme name, body limit, uses a timestamp (`1`/`0`), then the header names |
-//! | `run*` | in | the header values in `info`'s order, then method and URL |
-//! | `run*` (verify) | out | secret index, timestamp, id (to parse, the delivery as JSON text) |
+//! | `info` | out | scheme name, body limit, signs a timestamp (`1`/`0`), signs an id (`1`/`0`), then the header names |
+//! | `run`, `check` | in | the header values in `info`'s order, then method and URL |
+//! | `run` (verify) | out | secret index, timestamp, id (to parse, the delivery as JSON text) |
+//!
+//! `check` verifies for a scheme that signs neither a timestamp nor an id and returns the
+//! secret index as a number: no field list to write or decode on the hot path.
 //! | `sign` | in | id, method, URL |
 //! | `sign` | out | name, value, name, value, … |
 //! | any error | out | code, whether the signature verified (`1`/`0`), message |
