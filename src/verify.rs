@@ -225,6 +225,14 @@ impl Verifier {
         self.spec.uses(&Part::Id)
     }
 
+    /// Whether the scheme signs the request's method or URL (Twilio, HubSpot, Bird, a generic
+    /// template with `{method}` or `{url}`): verification then needs
+    /// [`Request::with_target`].
+    #[must_use]
+    pub fn signs_request_target(&self) -> bool {
+        needs_target(&self.spec)
+    }
+
     /// Every header [`verify`](Self::verify) and [`parse`](Self::parse) may read, in the
     /// provider's spelling. A binding that copies headers out of a foreign map (a JS object, a
     /// Fetch `Headers`) needs only these.

@@ -7,6 +7,7 @@ use hookseal::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wasm_bindgen::{JsCast, JsValue};
+use worker::kv::KvStore;
 use worker::wasm_bindgen_futures;
 use worker::{Env, Method, QueueContentType, RawMessageBuilder, Request, Response, Result};
 
@@ -65,7 +66,8 @@ pub struct QueueMessage {
 }
 
 impl QueueMessage {
-    /// This message without its envelope text (for one that travels by reference).
+    /// This message without its envelope text (for one that travels by reference, and the
+    /// small fields of any).
     fn light(&self) -> Self {
         Self {
             source: self.source.clone(),
@@ -213,6 +215,21 @@ async fn read_capped(req: &mut Request, max: u64) -> std::result::Result<Vec<u8>
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok());
+    // A declared length within the limit (most deliveries): the body in one read, not chunk by
+    // chunk through a stream (each chunk a trip across the boundary and the async executor).
+    if let Some(n) = declared
+        && n <= max
+    {
+        let body = req
+            .bytes()
+            .await
+            .map_err(|e| BodyError::Unreadable(e.to_string()))?;
+        return if body.len() as u64 > max {
+            Err(BodyError::TooLarge)
+        } else {
+            Ok(body)
+        };
+    }
     let mut stream = match req.stream() {
         Ok(s) => s,
         // No body at all.
@@ -310,11 +327,15 @@ async fn receive(req: &mut Request, env: &Env, name: &str) -> Step<Outcome> {
         .unwrap_or_else(|| src.verifier.max_body_bytes());
     let body = read(req, max).await?;
     let events = verify(req, env, name, &src, &body).await?;
-    let (fresh, duplicates) = dedupe(env, name, events)
+    // One handle on KV for the request (each opening reads the binding's methods anew).
+    let kv = env
+        .kv(DEDUP_KV)
+        .map_err(|e| Outcome::unavailable("dedup_unavailable", e))?;
+    let (fresh, duplicates) = dedupe(env, &kv, name, events)
         .await
         .map_err(|e| Outcome::unavailable("dedup_unavailable", e))?;
     let (fresh, duplicates) =
-        enqueue(env, name, &src, settings.dedup_ttl, fresh, duplicates).await?;
+        enqueue(env, &kv, name, &src, settings.dedup_ttl, fresh, duplicates).await?;
     Ok(Outcome::Accepted {
         accepted: fresh
             .into_iter()
@@ -325,9 +346,9 @@ async fn receive(req: &mut Request, env: &Env, name: &str) -> Step<Outcome> {
 }
 
 /// The response and the log line for an outcome. Accepted and duplicate deliveries are logged at
-/// `info`; everything else always.
+/// `info`; everything else always. The log line is only built when it is written.
 fn answer(name: &str, started: u64, quiet: bool, outcome: Outcome) -> Result<Response> {
-    let (status, body, mut fields) = match outcome {
+    let (status, body) = match &outcome {
         Outcome::Accepted {
             accepted,
             duplicates,
@@ -337,40 +358,49 @@ fn answer(name: &str, started: u64, quiet: bool, outcome: Outcome) -> Result<Res
             } else {
                 202
             };
-            let events: Vec<_> = accepted
-                .iter()
-                .map(|(t, k)| json!({ "type": t, "dedupKey": k }))
-                .collect();
-            (
-                status,
-                json!({ "accepted": accepted.len(), "duplicates": duplicates.len() }),
-                json!({ "outcome": if status == 200 { "duplicate" } else { "accepted" }, "events": events, "duplicateKeys": duplicates }),
-            )
+            let body = json!({ "accepted": accepted.len(), "duplicates": duplicates.len() });
+            (status, body)
         }
-        Outcome::Refused {
-            code,
-            message,
-            outcome,
-        } => {
+        Outcome::Refused { code, message, .. } => {
             let body = if message.is_empty() {
                 json!({ "error": code })
             } else {
                 json!({ "error": code, "message": message })
             };
-            let fields = if outcome == "config_error" {
-                json!({ "outcome": outcome, "code": code, "problem": message })
-            } else {
-                json!({ "outcome": outcome, "code": code })
-            };
-            (hookseal::status_of(code).unwrap_or(500), body, fields)
+            (hookseal::status_of(code).unwrap_or(500), body)
         }
-        Outcome::Unavailable { code, detail } => (
+        Outcome::Unavailable { code, .. } => (
             503,
             json!({ "error": code, "message": "temporarily unavailable, retry later" }),
-            json!({ "outcome": "unavailable", "code": code, "detail": detail }),
         ),
     };
     if !(quiet && status < 300) {
+        let mut fields = match outcome {
+            Outcome::Accepted {
+                accepted,
+                duplicates,
+            } => {
+                let events: Vec<_> = accepted
+                    .iter()
+                    .map(|(t, k)| json!({ "type": t, "dedupKey": k }))
+                    .collect();
+                json!({ "outcome": if status == 200 { "duplicate" } else { "accepted" }, "events": events, "duplicateKeys": duplicates })
+            }
+            Outcome::Refused {
+                code,
+                message,
+                outcome,
+            } => {
+                if outcome == "config_error" {
+                    json!({ "outcome": outcome, "code": code, "problem": message })
+                } else {
+                    json!({ "outcome": outcome, "code": code })
+                }
+            }
+            Outcome::Unavailable { code, detail } => {
+                json!({ "outcome": "unavailable", "code": code, "detail": detail })
+            }
+        };
         if let Some(o) = fields.as_object_mut() {
             o.insert("source".into(), json!(name));
             o.insert("status".into(), json!(status));
@@ -415,10 +445,18 @@ async fn verify(
                 .map(|v| (n.to_owned(), v))
         })
         .collect();
-    let url = req.url().map_err(|e| Outcome::config(e.to_string()))?;
-    let method = req.method().to_string();
+    // The method and URL only for a scheme that signs them (parsing the URL has a cost).
+    let target = if src.verifier.signs_request_target() {
+        let url = req.url().map_err(|e| Outcome::config(e.to_string()))?;
+        Some((req.method().to_string(), url.to_string()))
+    } else {
+        None
+    };
     let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
-    let request = hookseal::Request::new(body, &headers).with_target(&method, url.as_str());
+    let request = match &target {
+        Some((method, url)) => hookseal::Request::new(body, &headers).with_target(method, url),
+        None => hookseal::Request::new(body, &headers),
+    };
     match src.verifier.verify_and_parse(&request, now) {
         Ok(delivery) => Ok(delivery.events),
         Err(e) if e.signature_verified() => Ok(vec![src.verifier.unparsed_event(body, &e)]),
@@ -451,6 +489,7 @@ async fn verify(
 ///   destination's idempotence on `webhook-id`) catches the retry.
 async fn enqueue(
     env: &Env,
+    kv: &KvStore,
     name: &str,
     src: &Source,
     ttl: u64,
@@ -459,9 +498,6 @@ async fn enqueue(
 ) -> Step<(Vec<Event>, Vec<String>)> {
     let log = eventlog::open(env);
     if !fresh.is_empty() {
-        let kv = env
-            .kv(DEDUP_KV)
-            .map_err(|e| Outcome::unavailable("dedup_unavailable", e))?;
         // The log keeps a large envelope for this Worker's own consumer; the outbox's consumer
         // is the user's, which reads a large envelope from KV.
         let log_keeps = log.is_some() && src.config.destination.is_some();
@@ -472,7 +508,7 @@ async fn enqueue(
                 "rejected",
             )
         })?;
-        store_large(&kv, &messages)
+        store_large(kv, &messages)
             .await
             .map_err(|e| Outcome::unavailable("dedup_unavailable", e))?;
         let destination = src.config.destination.as_deref().unwrap_or("");
@@ -512,10 +548,10 @@ async fn enqueue(
                     );
                 }
             }
-            mark(&kv, name, &sent, ttl).await;
+            mark(kv, name, &sent, ttl).await;
             return Err(Outcome::unavailable("queue_unavailable", e));
         }
-        mark(&kv, name, &sent, ttl).await;
+        mark(kv, name, &sent, ttl).await;
     }
     if !duplicates.is_empty()
         && let Some(db) = &log
@@ -532,7 +568,12 @@ fn mark_key(source: &str, dedup_key: &str) -> String {
 
 /// Splits events into the fresh and the dedup keys of the duplicates: seen in KV, or earlier in
 /// this same body. One bulk KV read per hundred keys, the reads concurrent.
-async fn dedupe(env: &Env, source: &str, events: Vec<Event>) -> Result<(Vec<Event>, Vec<String>)> {
+async fn dedupe(
+    env: &Env,
+    kv: &KvStore,
+    source: &str,
+    events: Vec<Event>,
+) -> Result<(Vec<Event>, Vec<String>)> {
     let mut seen_here = HashSet::new();
     let mut fresh = Vec::new();
     let mut duplicates = Vec::new();
@@ -549,7 +590,7 @@ async fn dedupe(env: &Env, source: &str, events: Vec<Event>) -> Result<(Vec<Even
         .collect();
     // One event (most deliveries): a plain read, the cheapest call.
     if let [key] = keys.as_slice() {
-        let seen = env.kv(DEDUP_KV)?.get(key).text().await?.is_some();
+        let seen = kv.get(key).text().await?.is_some();
         let (out, dups) = if seen {
             (Vec::new(), fresh.into_iter().map(|e| e.dedup_key).collect())
         } else {
@@ -681,7 +722,7 @@ fn messages(
 
 /// Stores the envelopes of the events that travel by reference (concurrently). Their messages
 /// keep the envelope text until here; it is dropped from the message when sent.
-async fn store_large(kv: &worker::kv::KvStore, messages: &[QueueMessage]) -> Result<()> {
+async fn store_large(kv: &KvStore, messages: &[QueueMessage]) -> Result<()> {
     let puts = messages.iter().filter_map(|m| {
         let key = m.event_ref.as_deref()?;
         Some(async move {
@@ -719,11 +760,10 @@ pub async fn send_chunks(
             .map(|m| {
                 let body = if m.travels_light() {
                     // The envelope is in KV or the log: the message names where.
-                    serde_wasm_bindgen::to_value(&m.light())
+                    message_value(&m.light())
                 } else {
-                    serde_wasm_bindgen::to_value(m)
-                }
-                .map_err(worker::Error::from)?;
+                    message_value(m)
+                }?;
                 Ok(RawMessageBuilder::new(body).build_with_content_type(QueueContentType::V8))
             })
             .collect();
@@ -744,6 +784,18 @@ pub async fn send_chunks(
         }
     }
     (sent, failure)
+}
+
+/// A message as the JS object the queue carries: the small fields as serde_json's text through
+/// `JSON.parse`, then the envelope text set as it is (converting field by field would cross the
+/// boundary once a field; the envelope inside the JSON would be escaped and read back).
+fn message_value(m: &QueueMessage) -> Result<JsValue> {
+    let fail = |e: String| worker::Error::RustError(format!("queue message: {e}"));
+    let text = serde_json::to_string(&m.light()).map_err(|e| fail(e.to_string()))?;
+    let value = js_sys::JSON::parse(&text).map_err(|e| fail(format!("{e:?}")))?;
+    js_sys::Reflect::set(&value, &"event".into(), &JsValue::from_str(&m.event))
+        .map_err(|e| fail(format!("{e:?}")))?;
+    Ok(value)
 }
 
 /// Groups messages into batches of at most [`BATCH_MAX_MESSAGES`] and [`BATCH_MAX_BYTES`]
@@ -774,7 +826,7 @@ fn chunks(messages: &[QueueMessage]) -> Vec<Vec<&QueueMessage>> {
 }
 
 /// Marks the events as seen (concurrently). A failed mark is logged, never fatal (see above).
-async fn mark(kv: &worker::kv::KvStore, source: &str, dedup_keys: &[String], ttl: u64) {
+async fn mark(kv: &KvStore, source: &str, dedup_keys: &[String], ttl: u64) {
     let value = now_ms().to_string();
     let puts = dedup_keys.iter().map(|k| {
         let value = value.as_str();
