@@ -39,6 +39,7 @@ bench: worker pkg
 	node bench/workerd.mjs
 	node bench/load.mjs
 	node bench/worker.mjs
+	node bench/worker-cpu.mjs
 	node bench/profile.mjs mossmoon 256
 	node bench/profile.mjs mossmoon 1024 parse
 	node bench/report.mjs

@@ -1,8 +1,10 @@
 // Worker benchmark: requests per second, p50/p99 latency, and the workerd process's CPU time per
 // request of verify + dedup + enqueue, for hookseal's Worker (event log off), a minimal
 // hand-written JS Worker (WebCrypto) with the same KV and Queue, and that JS Worker without the
-// signature check (the floor: what KV, Queue and JSON cost), all under `wrangler dev` on
-// loopback, the same load generator, interleaved reps.
+// signature check (the floor: what KV, Queue and JSON cost); then hookseal's Worker with its
+// event log in D1 against the JS Worker writing the same rows to D1. All under `wrangler dev` on
+// loopback (local KV, Queues and D1 simulated in the same workerd process), the same load
+// generator, interleaved reps. bench/worker-cpu.mjs measures the handlers alone.
 //
 //   node bench/worker.mjs [--requests 3000] [--concurrency 20] [--reps 3]
 //
@@ -49,9 +51,16 @@ function workerdCpuUs(pgid) {
 }
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-async function startWorker(name, config, cwd, vars = []) {
+async function startWorker(name, config, cwd, vars = [], d1 = null) {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), `bench-${name.replace(/\W+/g, '-')}-`));
+  if (d1) {
+    // hookseal's event log schema (for both contenders that log), applied to the local D1 as
+    // `make dev` does.
+    execFileSync(wrangler, ['d1', 'migrations', 'apply', d1, '--local', '-c', config, '--persist-to', state], {
+      cwd, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true', XDG_CONFIG_HOME: join(root, '.config') },
+    });
+  }
   const child = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port),
     '--var', `MOSSMOON_SECRET:${SECRET}`, ...vars.flatMap((v) => ['--var', v]), '--persist-to', state, '--log-level', 'warn'], {
     cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,12 +112,17 @@ async function load(url, reqs) {
   return { rps: reqs.length / seconds, p50ms: lat[Math.floor(lat.length * 0.5)], p99ms: lat[Math.floor(lat.length * 0.99)], failed };
 }
 
+// Like with like: the log off against the JS Worker as it is, the log on (D1) against the JS
+// Worker writing the same two rows to D1. `against` names each one's baseline.
+const js = join(bench, 'js-worker');
 const contenders = [
-  { name: 'hookseal (Rust Worker)', config: join(bench, 'wrangler.hookseal.toml'), cwd: bench, path: '/webhooks/bench' },
-  { name: 'hand-written JS (WebCrypto)', config: join(bench, 'js-worker/wrangler.toml'), cwd: join(bench, 'js-worker'), path: '/' },
-  { name: 'floor: the JS Worker without verification', config: join(bench, 'js-worker/wrangler.toml'), cwd: join(bench, 'js-worker'), path: '/', vars: ['SKIP_VERIFY:1'] },
+  { name: 'hookseal (Rust Worker)', config: join(bench, 'wrangler.hookseal.toml'), cwd: bench, path: '/webhooks/bench', against: 1 },
+  { name: 'hand-written JS (WebCrypto)', config: join(js, 'wrangler.toml'), cwd: js, path: '/', against: 1 },
+  { name: 'floor: the JS Worker without verification', config: join(js, 'wrangler.toml'), cwd: js, path: '/', vars: ['SKIP_VERIFY:1'], against: 1 },
+  { name: 'hookseal (Rust Worker), event log on', config: join(bench, 'wrangler.hookseal-log.toml'), cwd: bench, path: '/webhooks/bench', d1: 'hookseal-log', against: 4 },
+  { name: 'hand-written JS (WebCrypto), row in D1', config: join(js, 'wrangler.log.toml'), cwd: js, path: '/', d1: 'bench-log', against: 4 },
 ];
-for (const c of contenders) c.worker = await startWorker(c.name, c.config, c.cwd, c.vars);
+for (const c of contenders) c.worker = await startWorker(c.name, c.config, c.cwd, c.vars, c.d1);
 try {
   for (const c of contenders) {
     // Warm up, and check the path works end to end before timing.
@@ -138,8 +152,9 @@ const out = {
     contender: c.name,
     rps: median(c.reps.map((x) => x.rps)), p50ms: median(c.reps.map((x) => x.p50ms)), p99ms: median(c.reps.map((x) => x.p99ms)),
     cpuUsPerRequest: median(c.reps.map((x) => x.cpuUsPerRequest)),
-    // Per rep, this contender's CPU over the hand-written JS Worker's (below 1: cheaper).
-    cpuRatioToJs: median(c.reps.map((x, i) => x.cpuUsPerRequest / contenders[1].reps[i].cpuUsPerRequest)),
+    // Per rep, this contender's CPU over its JS baseline's (below 1: cheaper).
+    against: contenders[c.against].name,
+    cpuRatioToJs: median(c.reps.map((x, i) => x.cpuUsPerRequest / contenders[c.against].reps[i].cpuUsPerRequest)),
     reps: c.reps,
   })),
 };

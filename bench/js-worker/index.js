@@ -1,6 +1,6 @@
 // The contender: the same job as hookseal's Worker, written by hand the way most teams would,
 // with WebCrypto. Verify a Mossmoon signature on the raw body, dedupe by the event id in KV,
-// enqueue, mark, answer 202.
+// (with a D1 binding, log the event), enqueue, mark, answer 202.
 const enc = new TextEncoder();
 let key;
 
@@ -31,7 +31,22 @@ export default {
     const dedupKey = `mossmoon:${event.id}`;
     const mark = `bench/${dedupKey}`;
     if (await env.DEDUP.get(mark)) return json(200, { accepted: 0, duplicates: 1 });
-    await env.OUTBOX.send({ source: 'bench', attempt: 0, receivedAt: Date.now(), dedupKey, type: event.event, event: JSON.stringify(event) });
+    const receivedAt = Date.now();
+    const envelope = JSON.stringify(event);
+    // With a `LOG` D1 binding (hookseal's schema, applied by bench/worker.mjs), the same two rows
+    // hookseal's event log writes, in one batch.
+    let logId;
+    if (env.LOG) {
+      const [row] = await env.LOG.batch([
+        env.LOG.prepare('INSERT INTO events (source, dedup_key, type, received_at, envelope) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id')
+          .bind('bench', dedupKey, event.event, receivedAt, envelope),
+        env.LOG.prepare("INSERT INTO deliveries (event_id, destination, status, updated_at) SELECT id, '', 'queued', ?3 FROM events WHERE source = ?1 AND dedup_key = ?2 ON CONFLICT (event_id, destination) DO NOTHING")
+          .bind('bench', dedupKey, receivedAt),
+      ]);
+      logId = row.results[0]?.id;
+      if (logId === undefined) return json(200, { accepted: 0, duplicates: 1 });
+    }
+    await env.OUTBOX.send({ source: 'bench', attempt: 0, receivedAt, dedupKey, type: event.event, event: envelope, logId });
     await env.DEDUP.put(mark, String(Date.now()), { expirationTtl: 259200 });
     return json(202, { accepted: 1, duplicates: 0 });
   },

@@ -1,0 +1,142 @@
+// The Worker's own CPU per accepted request, inside workerd: hookseal's built Worker against the
+// hand-written JS Worker (bench/js-worker), each handling K distinct signed deliveries in a loop
+// with KV, Queues and D1 as in-memory stand-ins (bench/worker-cpu/index.js). The platform's
+// bindings are left out, so what is compared is what each handler itself costs: with the event
+// log off, and on (hookseal's log against the JS Worker writing the same two rows), with the
+// floor beside them (the harness's Request, a body read and an answer). Timers do not
+// advance inside the isolate: each batch is timed from outside, minus a K=0 request;
+// contenders interleaved rep by rep; each first accepts a valid delivery and refuses a tampered
+// one.
+//
+//   node bench/worker-cpu.mjs [--reps 7] [--k 400]
+//
+// Needs the Worker and the package built (make worker pkg). Writes bench/results/worker-cpu.json.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { environment } from './env.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
+const REPS = opt('reps', 7);
+const K = opt('k', 400);
+const bench = fileURLToPath(new URL('.', import.meta.url));
+const root = join(bench, '..');
+const out = join(root, 'build/bench-worker-cpu');
+
+mkdirSync(out, { recursive: true });
+execFileSync(join(root, 'node_modules/.bin/esbuild'), [join(bench, 'worker-cpu/index.js'), '--bundle', '--format=esm',
+  '--platform=neutral', '--conditions=workerd,worker', '--main-fields=module,main', '--external:node:*',
+  '--external:cloudflare:*', '--external:*.wasm', '--log-level=warning', `--outfile=${join(out, 'index.js')}`], { stdio: 'inherit' });
+copyFileSync(join(root, 'worker/build/index_bg.wasm'), join(out, 'index_bg.wasm'));
+copyFileSync(join(root, 'build/pkg/dist/hookseal_bg.wasm'), join(out, 'hookseal_bg.wasm'));
+
+// `--profile`: a CPU profile of hookseal's handler over K requests (through workerd's inspector),
+// summarised by self time, instead of the timing.
+const PROFILE = args.includes('--profile');
+const INSPECTOR = 9329;
+const mf = new Miniflare(convertV4MiniflareOptions({
+  cf: false,
+  ...(PROFILE ? { inspectorPort: INSPECTOR } : {}),
+  workers: [{
+    name: 'bench', modulesRoot: out, compatibilityDate: '2026-11-01', compatibilityFlags: ['nodejs_compat'],
+    modules: [{ type: 'ESModule', path: join(out, 'index.js') }, { type: 'CompiledWasm', path: join(out, 'index_bg.wasm') },
+      { type: 'CompiledWasm', path: join(out, 'hookseal_bg.wasm') }],
+  }],
+}));
+const base = await mf.ready;
+const call = async (path) => {
+  const t0 = performance.now();
+  const res = await mf.dispatchFetch(new URL(path, base));
+  const json = await res.json();
+  return { ms: performance.now() - t0, json };
+};
+
+if (PROFILE) {
+  try {
+    await profile();
+  } finally {
+    await mf.dispose();
+  }
+  process.exit(0);
+}
+
+/** Profiles hookseal's handler (log off) over K requests and prints the top self times. */
+async function profile() {
+  const q = 'c=hookseal&log=0';
+  await call(`/check?${q}`);
+  await call(`/prepare?${q}&k=${K}`);
+  await call(`/run?${q}&k=${K}`);
+  const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR}/json`)).json();
+  const ws = new WebSocket(targets.find((t) => t.title?.includes('bench') || t.id === 'core:user:bench')?.webSocketDebuggerUrl ?? targets[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (m) => { const d = JSON.parse(m.data); pending.get(d.id)?.(d); };
+  const cdp = (method, params = {}) => new Promise((resolve) => { const i = ++id; pending.set(i, resolve); ws.send(JSON.stringify({ id: i, method, params })); });
+  await cdp('Profiler.enable');
+  await cdp('Profiler.setSamplingInterval', { interval: 100 });
+  await call(`/prepare?${q}&k=${K}`);
+  await cdp('Profiler.start');
+  await call(`/run?${q}&k=${K}`);
+  const { result } = await cdp('Profiler.stop');
+  ws.close();
+  const p = result.profile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  let busy = 0;
+  p.samples.forEach((sid, i) => {
+    const name = (byId.get(sid).callFrame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '');
+    if (name === '(idle)') return;
+    busy += p.timeDeltas[i] ?? 0;
+    self.set(name, (self.get(name) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
+  console.log(`hookseal handler: ${(busy / K).toFixed(1)} µs a request sampled; self time by function:`);
+  for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`${((t / busy) * 100).toFixed(1).padStart(5)} %  ${(t / K).toFixed(1).padStart(6)} µs  ${name.slice(0, 130)}`);
+  }
+}
+
+const contenders = [{ c: 'floor', log: 0, reps: [] }];
+for (const log of [0, 1]) for (const c of ['hookseal', 'js']) contenders.push({ c, log, reps: [] });
+try {
+  for (const x of contenders) {
+    const { json } = await call(`/check?c=${x.c}&log=${x.log}`);
+    const works = x.c === 'floor' || (json.valid === 202 && json.tampered === 401 && json.sent === 1 && (!x.log || json.logged === 1));
+    if (!works) {
+      throw new Error(`${x.c} log=${x.log}: ${JSON.stringify(json)}`);
+    }
+    await call(`/prepare?c=${x.c}&log=${x.log}&k=${K}`);
+    await call(`/run?c=${x.c}&log=${x.log}&k=${K}`); // warm up
+  }
+  for (let r = 0; r < REPS; r++) {
+    for (const x of contenders) {
+      const q = `c=${x.c}&log=${x.log}`;
+      await call(`/prepare?${q}&k=${K}`);
+      const zeros = [];
+      for (let i = 0; i < 3; i++) zeros.push((await call(`/run?${q}&k=0`)).ms);
+      zeros.sort((a, b) => a - b);
+      const { ms, json } = await call(`/run?${q}&k=${K}`);
+      if (json.accepted !== K) throw new Error(`${x.c} log=${x.log}: ${json.accepted} of ${K} accepted`);
+      x.reps.push(((ms - zeros[1]) * 1000) / K);
+    }
+    console.log(`worker-cpu rep ${r + 1}/${REPS}: ${contenders.map((x) => `${x.c}${x.log ? '+log' : ''} ${x.reps.at(-1).toFixed(1)} µs`).join(', ')}`);
+  }
+} finally {
+  await mf.dispose();
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+const NAMES = { hookseal: 'hookseal (Rust Worker)', js: 'hand-written JS (WebCrypto)', floor: 'floor: read the body, answer 202' };
+const results = contenders.map((x) => {
+  const js = contenders.find((y) => y.c === 'js' && y.log === x.log);
+  return { contender: NAMES[x.c], log: Boolean(x.log),
+    usPerRequest: median(x.reps), ratioToJs: median(x.reps.map((us, i) => us / js.reps[i])), reps: x.reps };
+});
+for (const r of results) console.log(`${r.contender.padEnd(34)} log ${r.log ? 'on ' : 'off'}  ${r.usPerRequest.toFixed(1)} µs/request  ${r.ratioToJs.toFixed(2)}x the JS Worker`);
+const doc = { ...environment(['miniflare']), reps: REPS, k: K, date: new Date().toISOString(), results };
+mkdirSync(join(bench, 'results'), { recursive: true });
+writeFileSync(join(bench, 'results/worker-cpu.json'), JSON.stringify(doc, null, 1));
+console.log('wrote bench/results/worker-cpu.json');

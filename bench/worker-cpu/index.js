@@ -1,0 +1,127 @@
+// The Worker handlers' own CPU inside workerd (bundled by bench/worker-cpu.mjs, run under
+// Miniflare): hookseal's built Worker and the hand-written JS Worker (bench/js-worker) handle K
+// signed deliveries in a loop, with KV, Queues and D1 as in-memory stand-ins that cost the same
+// for both. What remains is each handler's work: reading the body, verifying, parsing, the
+// binding calls as issued, the queue message and the answer. Timers do not advance inside the
+// isolate: the harness times `GET /run?c=…&log=…&k=K` from outside and subtracts a K=0 request.
+import Hookseal from '../../worker/build/index.js';
+import js from '../js-worker/index.js';
+import { Webhook } from 'hookseal';
+
+const SECRET = 'bench-worker-secret-9d2f4b7a1c3e';
+const signer = new Webhook('mossmoon', SECRET);
+
+// Stand-ins named as the runtime's bindings are (workers-rs checks the constructor's name).
+class KvNamespace {
+  constructor() { this.map = new Map(); }
+  async get(key) { return this.map.get(key) ?? null; }
+  async put(key, value) { this.map.set(key, String(value)); }
+  async delete(key) { this.map.delete(key); }
+  async list() { return { keys: [], list_complete: true }; }
+  async getWithMetadata(key) { return { value: this.map.get(key) ?? null, metadata: null }; }
+}
+class WorkerQueue {
+  constructor() { this.sent = 0; }
+  async send() { this.sent++; }
+  async sendBatch(messages) { this.sent += messages.length; }
+}
+class D1PreparedStatement {
+  constructor(db, sql, values = []) { Object.assign(this, { db, sql, values }); }
+  bind(...values) { return new D1PreparedStatement(this.db, this.sql, values); }
+  exec() {
+    // `INSERT INTO events … RETURNING id`: a row id, or none for a (source, dedup_key) seen.
+    if (/^\s*INSERT INTO events/i.test(this.sql)) {
+      const key = `${this.values[0]}\0${this.values[1]}`;
+      if (this.db.rows.has(key)) return { results: [], success: true, meta: { changes: 0 } };
+      this.db.rows.set(key, ++this.db.n);
+      return { results: [{ id: this.db.n }], success: true, meta: { changes: 1 } };
+    }
+    return { results: [], success: true, meta: { changes: 1 } };
+  }
+  async run() { return this.exec(); }
+  async all() { return this.exec(); }
+  async first() { return this.exec().results[0] ?? null; }
+}
+class D1Database {
+  constructor() { this.rows = new Map(); this.n = 0; }
+  prepare(sql) { return new D1PreparedStatement(this, sql); }
+  async batch(statements) { return statements.map((s) => s.exec()); }
+  async exec() { return { count: 0, duration: 0 }; }
+}
+
+function envFor(log) {
+  const env = {
+    DEDUP: new KvNamespace(), OUTBOX: new WorkerQueue(), EVENTS: new WorkerQueue(), DEAD_LETTER: new WorkerQueue(),
+    MOSSMOON_SECRET: SECRET, LOG_LEVEL: 'warn', SOURCES: { bench: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'] } },
+  };
+  if (log) {
+    env.EVENT_LOG = new D1Database(); // hookseal's binding
+    env.LOG = env.EVENT_LOG; // the JS Worker's
+  }
+  return env;
+}
+
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} };
+const handlers = {
+  hookseal: (env) => {
+    const w = new Hookseal(ctx, env);
+    return (req) => w.fetch(req);
+  },
+  js: (env) => (req) => js.fetch(req, env, ctx),
+  // The floor: the harness's own Request, a body read and a 202, nothing else.
+  floor: () => async (req) => {
+    await req.arrayBuffer();
+    return new Response(null, { status: 202 });
+  },
+};
+const urls = { hookseal: 'https://bench.example/webhooks/bench', js: 'https://bench.example/', floor: 'https://bench.example/' };
+
+let serial = 0;
+/** `k` distinct signed deliveries (a repeated id would measure the duplicate path). */
+function deliveries(k) {
+  return Array.from({ length: k }, () => {
+    const id = `evt_cpu_${serial++}`;
+    const body = JSON.stringify({ event: 'message.received', id, line_id: 'ln_bench', message: { id: `msg_${id}`, from: '+15559876543', type: 'text', text: 'Olá! Tem em azul? 💙', received_at: '2026-11-22T17:00:00Z' } });
+    // With the Content-Length senders send (a Request made here would have none).
+    return { body, headers: { ...signer.sign(body), 'content-length': String(new TextEncoder().encode(body).length) } };
+  });
+}
+
+const prepared = new Map();
+const envs = new Map();
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const c = url.searchParams.get('c');
+    const log = url.searchParams.get('log') === '1';
+    const k = Number(url.searchParams.get('k') ?? 0);
+    if (!handlers[c]) return Response.json({ contenders: Object.keys(handlers) }, { status: 404 });
+    const key = `${c}:${log}`;
+    if (!envs.has(key)) envs.set(key, { env: envFor(log), handle: null });
+    const slot = envs.get(key);
+    slot.handle ??= handlers[c](slot.env);
+    if (url.pathname === '/prepare') {
+      // Signed outside the timed request.
+      prepared.set(key, deliveries(k));
+      return Response.json({ prepared: k });
+    }
+    if (url.pathname === '/check') {
+      // Accepts a valid delivery (202, enqueued and, with the log, logged) and refuses a
+      // tampered one, before anything is timed.
+      const [d] = deliveries(1);
+      const ok = await slot.handle(new Request(urls[c], { method: 'POST', headers: d.headers, body: d.body }));
+      const bad = await slot.handle(new Request(urls[c], { method: 'POST', headers: d.headers, body: d.body.replace('azul', 'azus') }));
+      return Response.json({ valid: ok.status, tampered: bad.status, sent: slot.env.OUTBOX.sent, logged: slot.env.EVENT_LOG?.n ?? null });
+    }
+    const list = prepared.get(key) ?? [];
+    let accepted = 0;
+    for (let i = 0; i < k; i++) {
+      const d = list[i];
+      const res = await slot.handle(new Request(urls[c], { method: 'POST', headers: d.headers, body: d.body }));
+      await res.arrayBuffer();
+      if (res.status === 202) accepted++;
+    }
+    return Response.json({ accepted });
+  },
+};
