@@ -40,6 +40,7 @@ bench: worker pkg
 	node bench/load.mjs
 	node bench/worker.mjs
 	node bench/worker-cpu.mjs
+	node bench/worker-cpu.mjs --profile --k 3000
 	node bench/profile.mjs mossmoon 256
 	node bench/profile.mjs mossmoon 1024 parse
 	node bench/report.mjs

@@ -13,6 +13,7 @@ const profile = read('profile.json');
 const profileParse = read('profile-parse.json');
 const workerd = read('workerd.json');
 const workerCpu = read('worker-cpu.json');
+const workerProfile = read('worker-profile.json');
 const kb = (n) => (n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const lines = ['# hookseal benchmarks', ''];
@@ -89,7 +90,7 @@ if (profile) {
     `CPU profile of \`verify\` in a loop (${profile.scheme}, ${profile.bytes} B body, Node ${profile.node}): ${profile.usPerOp.toFixed(2)} µs per call. Self time by function (\`node bench/profile.mjs\`):`, '',
     '| share | µs | function |', '|---|---|---|',
     ...profile.top.map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(3)} | \`${t.name.replace(/\|/g, '\\|')}\` |`), '',
-    'The hash (`compress256`: six 64-byte blocks for a 256-byte body, the keyed state prepared once) is the largest single item, and it is a floor: wasm has no SHA instructions, while node:crypto uses the CPU\'s. A call crosses the JS/wasm boundary once; `passStringToWasm0` is the header values crossing as one string. What remains is the core\'s own work (signature parsing, the constant-time compare, copying the keyed state) compiled for size (`opt-level = "z"`). Measured on 2026-11-30 by swapping builds in an A/B loop of `verify` (mossmoon and moltflow at 256 B, mossmoon at 1 KiB), before the WhatsApp providers were added: `opt-level = "s"` gave 121.5 KB / 53.8 KB gzipped and about 15 % less time per call, `opt-level = 2` 153.6 KB / 61.6 KB and about 35 % less (against 111.7 / 50.9 KB at `"z"`). Twilio, Vonage, Bird and Ed25519 have since taken the room: with every scheme in, the module is within a few hundred bytes of the 70 KB gzipped budget at `"z"` (the targets above), so the release stays compiled for size; the hash crates alone (sha2, hmac, digest) are compiled at `opt-level = 3`, which is both faster and, measured, smaller for them. Even with no overhead at all, the software hash alone allows about 2x node:crypto at 256 B and less than 1x at 1 KiB in Node; inside workerd, where node:crypto costs more per call, hookseal is ahead at small bodies (table above).', '');
+    'The hash (`compress256`: six 64-byte blocks for a 256-byte body, the keyed state prepared once) is the largest single item, and it is a floor: wasm has no SHA instructions, while node:crypto uses the CPU\'s. A call crosses the JS/wasm boundary once: the body and the header values go in as bytes (`passArray8ToWasm0`, `encodeInto`), and for a scheme that signs neither a timestamp nor an id the secret index comes back as a number. What remains is the core\'s own work (finding the header, decoding the signature, the constant-time compare, copying the keyed state), compiled for size (`opt-level = "z"`). Measured on 2026-12-01 with every scheme in, by A/B builds of the core call at 256 B: the binding crate at `opt-level = 2` takes about 9 % off for 1.2 KB more gzipped, and the verification path inlined into it at `opt-level = 2` about 25 % for 6.6 KB more; at `opt-level = 3` everywhere the module is 89.6 KB gzipped. With the module within about 300 bytes of the 70 KB gzipped budget, the release stays compiled for size, and only the hash crates (sha2, hmac, digest) are compiled at `opt-level = 3`, faster and, measured, smaller for them. Even with no overhead at all, the software hash alone allows about 2x node:crypto at 256 B and less than 1x at 1 KiB in Node; inside workerd, where node:crypto costs more per call, hookseal is ahead at small bodies (see *Inside workerd*).', '');
 }
 
 if (profileParse) {
@@ -98,7 +99,7 @@ if (profileParse) {
     `CPU profile of \`parse\` in a loop (${p.scheme} \`message.received\`, ${p.bytes} B body): ${p.usPerOp.toFixed(2)} µs per call (\`node bench/profile.mjs ${p.scheme} ${p.bytes} parse\`):`, '',
     '| share | µs | function |', '|---|---|---|',
     ...p.top.slice(0, 10).map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(3)} | \`${t.name.replace(/\|/g, '\\|')}\` |`), '',
-    '`parse` is the JS method; its self time is mostly `JSON.parse` of the typed delivery the core returns (about twice the body: the normalized message repeats the text). node:crypto + `JSON.parse` parses the body once into an untyped object, so verify + parse pays the hash, a JSON read and write in wasm, and a larger `JSON.parse`: it cannot match the untyped path with typed, normalized events, and the target is missed by the amount above.', '');
+    '`parse` is the JS method; its self time is mostly `JSON.parse` of the typed delivery the core returns (about twice the body: the normalized message repeats the text). Measured apart at 1 KiB (2026-12-01): the core call is about three quarters of the whole, of which verification (the hash: about 4 µs in wasm at 1 KiB, where node:crypto takes about 1 µs) is a quarter and the JSON read, normalization and write in wasm the rest; `JSON.parse` of the result costs about as much as node:crypto + `JSON.parse` spends parsing the body once. The untyped path does none of the normalization, so typed, normalized events in wasm compiled for size cannot reach it: the target is missed by the amount above.', '');
 }
 
 if (load) {
@@ -130,6 +131,13 @@ if (workerCpu) {
     `Each Worker handles ${workerCpu.k} distinct signed deliveries in a loop inside workerd (Miniflare ${workerCpu.packages.miniflare}), with KV, Queues and D1 as in-memory stand-ins that cost the same for both, so that what is compared is each handler's own work: reading the body, verifying, parsing, the binding calls as issued, the queue message and the answer. Timed from outside the isolate, minus a request of none; ${workerCpu.reps} interleaved reps, medians. \`node bench/worker-cpu.mjs\` (\`--profile\` for where hookseal's time goes).`, '',
     '| contender | event log | µs per request | vs the JS Worker |', '|---|---|---|---|',
     ...workerCpu.results.map((r) => `| ${r.contender} | ${r.log ? 'on' : 'off'} | ${r.usPerRequest.toFixed(1)} | ${r.ratioToJs.toFixed(2)}x |`), '');
+}
+if (workerProfile) {
+  lines.push('### Where hookseal\'s handler time goes', '',
+    `A CPU profile through workerd's inspector over ${workerProfile.k} deliveries (event log off; the sampler adds its own cost: ${workerProfile.sampledUsPerRequest.toFixed(0)} µs a request sampled). Self time by function; \`Request\` and \`fetch\` are the harness's, \`__wbg_*\` and the one-letter names are the workers-rs glue (minified JS).`, '',
+    '| share | µs a request | function |', '|---|---|---|',
+    ...workerProfile.top.slice(0, 20).map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(1)} | \`${t.name.replace(/\|/g, '\\|').slice(0, 100)}\` |`), '',
+    'No single item dominates: the cost is spread over the crossings between Rust and JS that every binding call makes in workers-rs (each await is a promise, two closures and a microtask: `queueMicrotask`, `future_to_promise`, `wasm-to-js`), the conversion of the request and response, and then the work the JS Worker does not do (typed parsing and the normalized envelope). The changes measured here (one body read, one KV handle, the queue message in one crossing, no URL parse where none is signed, no log line built unless written) took about a fifth off; what remains is mostly the async bridge, which hookseal does not own.', '');
 }
 
 if (verify) {

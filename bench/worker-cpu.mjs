@@ -9,8 +9,10 @@
 // one.
 //
 //   node bench/worker-cpu.mjs [--reps 7] [--k 400]
+//   node bench/worker-cpu.mjs --profile [--k 3000]
 //
-// Needs the Worker and the package built (make worker pkg). Writes bench/results/worker-cpu.json.
+// Needs the Worker and the package built (make worker pkg). Writes bench/results/worker-cpu.json,
+// or with --profile bench/results/worker-profile.json.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,10 +95,11 @@ async function profile() {
     busy += p.timeDeltas[i] ?? 0;
     self.set(name, (self.get(name) ?? 0) + (p.timeDeltas[i] ?? 0));
   });
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, t]) => ({ name, share: t / busy, us: t / K }));
   console.log(`hookseal handler: ${(busy / K).toFixed(1)} µs a request sampled; self time by function:`);
-  for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-    console.log(`${((t / busy) * 100).toFixed(1).padStart(5)} %  ${(t / K).toFixed(1).padStart(6)} µs  ${name.slice(0, 130)}`);
-  }
+  for (const t of top) console.log(`${(t.share * 100).toFixed(1).padStart(5)} %  ${t.us.toFixed(1).padStart(6)} µs  ${t.name.slice(0, 130)}`);
+  mkdirSync(join(bench, 'results'), { recursive: true });
+  writeFileSync(join(bench, 'results/worker-profile.json'), JSON.stringify({ k: K, sampledUsPerRequest: busy / K, top }, null, 1));
 }
 
 const contenders = [{ c: 'floor', log: 0, reps: [] }];
