@@ -2,8 +2,9 @@
 //! Its JS half is `pkg-templates/dist/abi.js`; both have round-trip tests.
 //!
 //! Bytes (bodies) cross as `Uint8Array`s (a string body is encoded by the JS first:
-//! `TextEncoder` is faster than wasm-bindgen's string copy), numbers as numbers. Everything else is a
-//! **field list**: a string of fields, one after another, each either
+//! `TextEncoder` is faster than wasm-bindgen's string copy, which goes a character at a time),
+//! numbers as numbers. Everything else is a **field list**: a string of fields, one after
+//! another, each either
 //!
 //! - `-`: absent (an option not given, a header not sent), or
 //! - `<n>:<text>`: present, `n` being the text's length in UTF-16 code units (as JS counts,
@@ -16,7 +17,7 @@
 //! |---|---|---|
 //! | `new Core` | in | the secrets |
 //! | `info` | out | scheme name, body limit, signs a timestamp (`1`/`0`), signs an id (`1`/`0`), then the header names |
-//! | `run`, `check` | in | the header values in `info`'s order, then method and URL |
+//! | `run`, `check` | in | the header values in `info`'s order, then method and URL (as UTF-8 bytes, encoded by `TextEncoder` for the same reason) |
 //! | `run` (verify) | out | secret index, timestamp, id (to parse, the delivery as JSON text) |
 //!
 //! `check` verifies for a scheme that signs neither a timestamp nor an id and returns the

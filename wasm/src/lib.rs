@@ -81,7 +81,7 @@ impl Core {
     }
 
     /// Verifies `body` against `values`: the header values in `info()`'s order, then the request
-    /// method and URL (given for schemes that sign them), as a field list. With `parse` false,
+    /// method and URL (given for schemes that sign them), as a field list in UTF-8. With `parse` false,
     /// returns everything verification established as a field list: secret index, timestamp,
     /// id (each absent when the scheme does not sign it); with `parse` true, verifies and parses,
     /// and returns the delivery as JSON text (`{ verified, events }`). One entry for both, so the
