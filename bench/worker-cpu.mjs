@@ -13,54 +13,26 @@
 //
 // Needs the Worker and the package built (make worker pkg). Writes bench/results/worker-cpu.json,
 // or with --profile bench/results/worker-profile.json.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { environment } from './env.mjs';
+import { bench, opt, root, startBenchWorker } from './in-workerd.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
 const REPS = opt('reps', 7);
 const K = opt('k', 400);
-const bench = fileURLToPath(new URL('.', import.meta.url));
-const root = join(bench, '..');
-const out = join(root, 'build/bench-worker-cpu');
-
-mkdirSync(out, { recursive: true });
-execFileSync(join(root, 'node_modules/.bin/esbuild'), [join(bench, 'worker-cpu/index.js'), '--bundle', '--format=esm',
-  '--platform=neutral', '--conditions=workerd,worker', '--main-fields=module,main', '--external:node:*',
-  '--external:cloudflare:*', '--external:*.wasm', '--log-level=warning', `--outfile=${join(out, 'index.js')}`], { stdio: 'inherit' });
-copyFileSync(join(root, 'worker/build/index_bg.wasm'), join(out, 'index_bg.wasm'));
-copyFileSync(join(root, 'build/pkg/dist/hookseal_bg.wasm'), join(out, 'hookseal_bg.wasm'));
-
 // `--profile`: a CPU profile of hookseal's handler over K requests (through workerd's inspector),
 // summarised by self time, instead of the timing.
-const PROFILE = args.includes('--profile');
+const PROFILE = process.argv.includes('--profile');
 const INSPECTOR = 9329;
-const mf = new Miniflare(convertV4MiniflareOptions({
-  cf: false,
-  ...(PROFILE ? { inspectorPort: INSPECTOR } : {}),
-  workers: [{
-    name: 'bench', modulesRoot: out, compatibilityDate: '2026-11-01', compatibilityFlags: ['nodejs_compat'],
-    modules: [{ type: 'ESModule', path: join(out, 'index.js') }, { type: 'CompiledWasm', path: join(out, 'index_bg.wasm') },
-      { type: 'CompiledWasm', path: join(out, 'hookseal_bg.wasm') }],
-  }],
-}));
-const base = await mf.ready;
-const call = async (path) => {
-  const t0 = performance.now();
-  const res = await mf.dispatchFetch(new URL(path, base));
-  const json = await res.json();
-  return { ms: performance.now() - t0, json };
-};
+const { call, dispose } = await startBenchWorker(join(bench, 'worker-cpu/index.js'), 'bench-worker-cpu',
+  [join(root, 'worker/build/index_bg.wasm'), join(root, 'build/pkg/dist/hookseal_bg.wasm')],
+  PROFILE ? { inspectorPort: INSPECTOR } : {});
 
 if (PROFILE) {
   try {
     await profile();
   } finally {
-    await mf.dispose();
+    await dispose();
   }
   process.exit(0);
 }
@@ -128,7 +100,7 @@ try {
     console.log(`worker-cpu rep ${r + 1}/${REPS}: ${contenders.map((x) => `${x.c}${x.log ? '+log' : ''} ${x.reps.at(-1).toFixed(1)} µs`).join(', ')}`);
   }
 } finally {
-  await mf.dispose();
+  await dispose();
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };

@@ -8,42 +8,15 @@
 //   node bench/workerd.mjs [--reps 5] [--ms 40]
 //
 // Needs the package built (make pkg). Writes bench/results/workerd.json.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { environment } from './env.mjs';
+import { bench, opt, root, startBenchWorker } from './in-workerd.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
 const REPS = opt('reps', 5);
 const BATCH_MS = opt('ms', 40);
-const bench = fileURLToPath(new URL('.', import.meta.url));
-const root = join(bench, '..');
-const out = join(root, 'build/bench-workerd');
-
-// Bundle the bench Worker as wrangler would; the .wasm stays a module of its own.
-mkdirSync(out, { recursive: true });
-execFileSync(join(root, 'node_modules/.bin/esbuild'), [join(bench, 'workerd/index.js'), '--bundle', '--format=esm',
-  '--platform=neutral', '--conditions=workerd,worker', '--main-fields=module,main', '--external:node:*',
-  '--external:*.wasm', '--log-level=warning', `--outfile=${join(out, 'index.js')}`], { stdio: 'inherit' });
-copyFileSync(join(root, 'build/pkg/dist/hookseal_bg.wasm'), join(out, 'hookseal_bg.wasm'));
-
-const mf = new Miniflare(convertV4MiniflareOptions({
-  cf: false,
-  workers: [{
-    name: 'bench', modulesRoot: out, compatibilityDate: '2026-11-01', compatibilityFlags: ['nodejs_compat'],
-    modules: [{ type: 'ESModule', path: join(out, 'index.js') }, { type: 'CompiledWasm', path: join(out, 'hookseal_bg.wasm') }],
-  }],
-}));
-const base = await mf.ready;
-const call = async (path) => {
-  const t0 = performance.now();
-  const res = await mf.dispatchFetch(new URL(path, base));
-  const json = await res.json();
-  return { ms: performance.now() - t0, json };
-};
+const { call, dispose } = await startBenchWorker(join(bench, 'workerd/index.js'), 'bench-workerd',
+  [join(root, 'build/pkg/dist/hookseal_bg.wasm')]);
 
 const VERIFY = ['hookseal', 'node:crypto', 'webcrypto', '@noble/hashes'];
 const PARSE = ['hookseal parse', 'node:crypto + JSON.parse'];
@@ -85,7 +58,7 @@ try {
     console.log(`workerd rep ${r + 1}/${REPS}`);
   }
 } finally {
-  await mf.dispose();
+  await dispose();
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
