@@ -293,7 +293,7 @@ async fn one(raw: &RawMessage, msg: QueueMessage, env: &Env) {
                 ..msg.clone()
             };
             let requeued = async {
-                let body = serde_wasm_bindgen::to_value(&next)?;
+                let body = next.to_js(true)?;
                 let message = RawMessageBuilder::new(body)
                     .delay_seconds(u32::try_from(delay).unwrap_or(u32::MAX))
                     .build_with_content_type(worker::QueueContentType::V8);

@@ -66,8 +66,7 @@ pub struct QueueMessage {
 }
 
 impl QueueMessage {
-    /// This message without its envelope text (for one that travels by reference, and the
-    /// small fields of any).
+    /// This message without its envelope text.
     fn light(&self) -> Self {
         Self {
             source: self.source.clone(),
@@ -80,6 +79,24 @@ impl QueueMessage {
             log_id: self.log_id,
             horizon_from: self.horizon_from,
         }
+    }
+
+    /// The message as the JS object the queue carries, with its envelope text or (`false`)
+    /// without: the small fields as serde_json's text through `JSON.parse`, then the envelope
+    /// set as it is (converting field by field would cross the boundary once a field; the
+    /// envelope inside the JSON would be escaped and read back).
+    pub fn to_js(&self, with_envelope: bool) -> Result<JsValue> {
+        let fail = |e: String| worker::Error::RustError(format!("queue message: {e}"));
+        let text = serde_json::to_string(&self.light()).map_err(|e| fail(e.to_string()))?;
+        let value = js_sys::JSON::parse(&text).map_err(|e| fail(format!("{e:?}")))?;
+        let event = if with_envelope {
+            self.event.as_str()
+        } else {
+            ""
+        };
+        js_sys::Reflect::set(&value, &"event".into(), &JsValue::from_str(event))
+            .map_err(|e| fail(format!("{e:?}")))?;
+        Ok(value)
     }
 
     /// Whether the envelope stays out of the message: stored in KV, or too large for a message
@@ -758,12 +775,8 @@ pub async fn send_chunks(
         let batch: Result<Vec<_>> = chunk
             .iter()
             .map(|m| {
-                let body = if m.travels_light() {
-                    // The envelope is in KV or the log: the message names where.
-                    message_value(&m.light())
-                } else {
-                    message_value(m)
-                }?;
+                // Light: the envelope is in KV or the log, and the message names where.
+                let body = m.to_js(!m.travels_light())?;
                 Ok(RawMessageBuilder::new(body).build_with_content_type(QueueContentType::V8))
             })
             .collect();
@@ -784,18 +797,6 @@ pub async fn send_chunks(
         }
     }
     (sent, failure)
-}
-
-/// A message as the JS object the queue carries: the small fields as serde_json's text through
-/// `JSON.parse`, then the envelope text set as it is (converting field by field would cross the
-/// boundary once a field; the envelope inside the JSON would be escaped and read back).
-fn message_value(m: &QueueMessage) -> Result<JsValue> {
-    let fail = |e: String| worker::Error::RustError(format!("queue message: {e}"));
-    let text = serde_json::to_string(&m.light()).map_err(|e| fail(e.to_string()))?;
-    let value = js_sys::JSON::parse(&text).map_err(|e| fail(format!("{e:?}")))?;
-    js_sys::Reflect::set(&value, &"event".into(), &JsValue::from_str(&m.event))
-        .map_err(|e| fail(format!("{e:?}")))?;
-    Ok(value)
 }
 
 /// Groups messages into batches of at most [`BATCH_MAX_MESSAGES`] and [`BATCH_MAX_BYTES`]
