@@ -855,11 +855,6 @@ impl Candidates {
     }
 }
 
-/// Parses the signature header into candidates; returns Stripe's `t=` when the layout has it.
-///
-/// Undecodable entries are skipped as long as one decodable entry of the right length remains
-/// (a list may mix versions or carry a stale entry); when none does, the first problem seen is
-/// reported.
 /// Which kinds of signature the verifier's keys can check.
 #[derive(Clone, Copy)]
 struct Kinds {
@@ -867,6 +862,12 @@ struct Kinds {
     ed25519: bool,
 }
 
+/// Parses the signature header into candidates; returns Stripe's `t=` when the layout has it.
+///
+/// Undecodable entries are skipped as long as one decodable entry of the right length remains
+/// (a list may mix versions or carry a stale entry); when none does, the first problem seen is
+/// reported. Entries of a kind no key can check (`v1a,` without a `whpk_` key, `v1,` with only
+/// `whpk_` keys) are passed over.
 fn parse_signatures<'v>(
     spec: &Spec,
     header: &'v str,
