@@ -35,6 +35,10 @@ pub struct Case {
     pub expect: Expect,
     #[serde(default)]
     pub resign: bool,
+    /// The key `resign` signs with, where it is not the first secret (a `whsk_` key whose
+    /// `whpk_` public key is what verifies).
+    #[serde(default)]
+    pub signing_secret: Option<String>,
     /// Cross-library cases: which header carries the signature (for the tampered twin).
     #[serde(default)]
     pub signature_header: Option<String>,
@@ -132,13 +136,15 @@ impl Case {
         }
     }
 
-    /// Signing with the first secret at the same time and id reproduces the headers exactly.
+    /// Signing with the first secret (or `signingSecret`) at the same time and id reproduces the
+    /// headers exactly.
     fn check_resign(&self) -> Result<(), String> {
         let Expect::Ok(ok) = &self.expect else {
             return Err("resign on a failing case".into());
         };
         let scheme = self.scheme().map_err(|e| e.to_string())?;
-        let signer = Signer::new(scheme, &self.secrets[0]).map_err(|e| e.to_string())?;
+        let key = self.signing_secret.as_ref().unwrap_or(&self.secrets[0]);
+        let signer = Signer::new(scheme, key).map_err(|e| e.to_string())?;
         let body = self.body_bytes();
         let mut input = SignInput::new(&body, ok.timestamp.unwrap_or(self.now));
         if let Some(id) = &ok.id {

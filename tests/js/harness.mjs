@@ -41,9 +41,9 @@ export function outcome(api, c, body = bodyOf(c), headers = Object.fromEntries(c
   }
 }
 
-/** Re-signing with the first secret reproduces the vector's headers exactly. */
+/** Re-signing with the first secret (or `signingSecret`) reproduces the vector's headers exactly. */
 export function resign(api, c) {
-  const wh = new api.Webhook(schemeOf(c), c.secrets);
+  const wh = new api.Webhook(schemeOf(c), c.signingSecret ?? c.secrets);
   const ok = c.expect.ok;
   const signed = wh.sign(bodyOf(c), {
     timestamp: ok.timestamp ?? c.now, id: ok.id, method: c.method, url: c.url,

@@ -2,7 +2,9 @@
 """Writes tests/vectors/schemes.json: per-scheme test vectors signed with Python's own hmac.
 
 Every signature here is computed by this script with Python's standard library (hmac, hashlib,
-base64), independently of hookseal's Rust code, from each provider's documented signing rule.
+base64), independently of hookseal's Rust code, from each provider's documented signing rule;
+Standard Webhooks' Ed25519 (`v1a`) signatures come from RFC 8032's own Python (rfc8032.py),
+checked against the RFC's test vectors first.
 The output is committed; `make vectors-check` regenerates it and fails on any difference, so the
 data and the rules below cannot drift apart.
 
@@ -19,6 +21,8 @@ import os
 import re
 import sys
 import urllib.parse
+
+import rfc8032
 
 NOW = 1_760_000_000
 BODY = '{"event":"message.received","data":{"from":"5511999990000","body":"Olá! Preço? 👍"}}'
@@ -372,7 +376,7 @@ def scheme_cases(s):
         out.append(case("several signatures, none valid", s,
                         set_header(h, sig, lambda v: f"{other_sig} v1,{flip_b64(v[3:])}"), BODY,
                         err("signature_mismatch")))
-        out.append(case("only an unsupported version (v1a)", s,
+        out.append(case("only a v1a entry, and no whpk_ key to check it", s,
                         set_header(h, sig, lambda v: "v1a," + v[3:]), BODY,
                         err("malformed_signature")))
         out.append(case("missing id", s, drop_header(h, s.name == "svix" and "svix-id"
@@ -441,6 +445,7 @@ def special_cases():
         case("different method", hs, hh, BODY, err("signature_mismatch"), method="PUT"),
     ]
     out += twilio_cases(by["twilio"]) + bird_cases(by["bird"]) + vonage_cases(by["vonage"])
+    out += v1a_cases(sw)
     for c in out:
         for k in ("method", "url"):
             if c.get(k, "") is None:
@@ -549,6 +554,69 @@ def bird_cases(bd):
     ]
 
 
+# Standard Webhooks v1a: `whsk_` + base64 of the 32-byte Ed25519 seed signs, `whpk_` + base64 of
+# its public key verifies; the signature is `v1a,` + base64 over `{id}.{timestamp}.{body}`.
+V1A_SEEDS = [bytes(range(32)), bytes(range(32, 64))]
+
+
+def whpk(seed):
+    return "whpk_" + base64.b64encode(rfc8032.public_key(seed)).decode()
+
+
+def whsk(seed):
+    return "whsk_" + base64.b64encode(seed).decode()
+
+
+def v1a(seed, body, ts=NOW, id_="msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"):
+    msg = f"{id_}.{ts}.".encode() + body.encode()
+    return "v1a," + base64.b64encode(rfc8032.sign(seed, msg)).decode()
+
+
+def v1a_cases(sw):
+    key, other = V1A_SEEDS
+    pk = [whpk(key)]
+    h = sw.sign(BODY)
+
+    def signed(sig, ts=NOW):
+        return set_header(set_header(h, "webhook-signature", lambda _: sig),
+                          "webhook-timestamp", lambda _: str(ts))
+
+    hmac_sig = h[2][1]
+    good = v1a(key, BODY)
+    return [
+        case("v1a: signed with a whsk_ key, verified with its whpk_ key", sw, signed(good), BODY,
+             ok(sw), secrets=pk, signingSecret=whsk(key), resign=True),
+        case("v1a: non-ASCII and emoji body", sw, signed(v1a(key, EMOJI)), EMOJI, ok(sw),
+             secrets=pk, signingSecret=whsk(key), resign=True),
+        case("v1a: the whsk_ key verifies too", sw, signed(good), BODY, ok(sw),
+             secrets=[whsk(key)]),
+        case("v1a: tampered body", sw, signed(good), tamper_body(BODY), err("signature_mismatch"),
+             secrets=pk),
+        case("v1a: id tampered", sw, set_header(signed(good), "webhook-id", lambda v: v + "x"),
+             BODY, err("signature_mismatch"), secrets=pk),
+        case("v1a: replayed with a fresh timestamp", sw, signed(good, NOW + 1), BODY,
+             err("signature_mismatch"), secrets=pk),
+        case("v1a: signed with another key", sw, signed(v1a(other, BODY)), BODY,
+             err("signature_mismatch"), secrets=pk),
+        case("v1a: signature cut short", sw, signed(good[:-8] + "=="), BODY,
+             err("malformed_signature"), secrets=pk),
+        case("v1a: timestamp -301 s", sw, signed(v1a(key, BODY, NOW - 301), NOW - 301), BODY,
+             err("timestamp_too_old"), secrets=pk),
+        case("v1 and v1a in one header, verified with the whsec_ secret", sw,
+             signed(f"{good} {hmac_sig}"), BODY, ok(sw)),
+        case("v1 and v1a in one header, verified with the whpk_ key", sw,
+             signed(f"{hmac_sig} {good}"), BODY, ok(sw), secrets=pk),
+        case("rotation from whsec_ to whpk_: a v1a signature", sw, signed(good), BODY, ok(sw, 1),
+             secrets=[sw.secret, pk[0]]),
+        case("rotation from whsec_ to whpk_: a v1 signature", sw, h, BODY, ok(sw, 0),
+             secrets=[sw.secret, pk[0]]),
+        case("only a v1 signature, and only a whpk_ key", sw, h, BODY,
+             err("malformed_signature"), secrets=pk),
+        case("a whpk_ key that is not 32 bytes", sw, signed(good), BODY, err("invalid_secret"),
+             secrets=["whpk_" + base64.b64encode(bytes(31)).decode()]),
+    ]
+
+
 def generic_cases():
     out = []
     acme = {"signatureHeader": "X-Acme-Signature", "algorithm": "sha512", "encoding": "base64url",
@@ -617,6 +685,7 @@ def generic_cases():
 
 
 def main():
+    rfc8032.self_test()
     cases = []
     for s in SCHEMES:
         cases += scheme_cases(s)
