@@ -246,6 +246,10 @@ def set_header(headers, name, fn):
     return [[k, fn(v)] if k.lower() == name.lower() else [k, v] for k, v in headers]
 
 
+def h_value(headers, name):
+    return next(v for k, v in headers if k.lower() == name.lower())
+
+
 def drop_header(headers, name):
     return [[k, v] for k, v in headers if k.lower() != name.lower()]
 
@@ -325,6 +329,12 @@ def scheme_cases(s):
         out.append(case("signature not encoded", s,
                         set_header(h, sig, lambda v: v[:len(v) - 44] + "!" * 44), BODY,
                         err("malformed_signature")))
+    if not s.hex_sig and s.name != "vonage":
+        # Signatures keep their padding, as the reference libraries compare the encoded strings.
+        assert h_value(h, sig).endswith("="), "the case needs a padded signature"
+        out.append(case("signature without its base64 padding", s,
+                        set_header(h, sig, lambda v: v.rstrip("=")), BODY,
+                        err("malformed_signature")))
     if s.hex_sig:
         out.append(case("upper-case hex", s, set_header(h, sig, lambda v: v.upper()
                    if s.name in ("moltflow", "mossmoon", "waha") else
@@ -384,6 +394,10 @@ def scheme_cases(s):
                         err("missing_header")))
         out.append(case("secret given without whsec_ prefix", s, h, BODY, ok(s),
                         secrets=[s.secret.removeprefix("whsec_")]))
+        # Secrets pasted without their padding are accepted, as Python's reference library does.
+        assert s.secret.endswith("="), "the case needs a padded secret"
+        out.append(case("secret given without its base64 padding", s, h, BODY, ok(s),
+                        secrets=[s.secret.rstrip("=")]))
         out.append(case("decoded key shorter than 16 bytes", s, h, BODY, err("invalid_secret"),
                         secrets=["whsec_" + base64.b64encode(b"short").decode()]))
         out.append(case("secret is not base64", s, h, BODY, err("invalid_secret"),
@@ -611,6 +625,10 @@ def v1a_cases(sw):
         case("rotation from whsec_ to whpk_: a v1 signature", sw, h, BODY, ok(sw, 0),
              secrets=[sw.secret, pk[0]]),
         case("only a v1 signature, and only a whpk_ key", sw, h, BODY,
+             err("malformed_signature"), secrets=pk),
+        case("v1a: a whpk_ key without its base64 padding", sw, signed(good), BODY, ok(sw),
+             secrets=[pk[0].rstrip("=")]),
+        case("v1a: signature without its base64 padding", sw, signed(good.rstrip("=")), BODY,
              err("malformed_signature"), secrets=pk),
         case("a whpk_ key that is not 32 bytes", sw, signed(good), BODY, err("invalid_secret"),
              secrets=["whpk_" + base64.b64encode(bytes(31)).decode()]),
