@@ -4,6 +4,9 @@
 #                 destination that prints deliveries; installs what is missing first
 #   make send     send signed samples of every event type to the running Worker (the CLI)
 #   make bench    the benchmarks (bench/): writes bench/results/*.json and bench/RESULTS.md
+#   make bench-compare BASE=<rev>
+#                 this checkout's package against <rev>'s, interleaved in one process (a speed
+#                 regression check): writes bench/results/compare.json
 #   make test     every check and test; installs what is missing first
 #   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
 #   make vectors  regenerate tests/vectors/schemes.json
@@ -20,7 +23,7 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json providers
 
-.PHONY: dev send bench worker worker-test browser test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
+.PHONY: dev send bench bench-compare worker worker-test browser test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
 setup:
 	scripts/setup.sh rust node wasm worker
@@ -44,6 +47,11 @@ bench: worker pkg
 	node bench/profile.mjs mossmoon 256
 	node bench/profile.mjs mossmoon 1024 parse
 	node bench/report.mjs
+
+bench-compare: setup pkg
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<rev>" >&2; exit 2; }
+	base=$$(scripts/build-rev.sh "$(BASE)"); \
+	node --expose-gc bench/compare.mjs "$(BASE)=$$base" "working tree=build/pkg"
 
 test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test worker-test
 	@echo "make test: all checks passed"

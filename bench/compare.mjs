@@ -1,0 +1,145 @@
+// Builds of hookseal against each other: the same scenarios, in one process, interleaved (rep 1
+// of every build, then rep 2, ...), each next to node:crypto doing the same work. This is how a
+// change is checked for a speed regression; `make bench-compare BASE=<rev>` builds <rev> in a
+// scratch worktree and runs this with it and the working tree's build.
+//
+//   node --expose-gc bench/compare.mjs [--reps 9] [--ms 60] [label=]DIR ...
+//
+// DIR is a built package (build/pkg of a checkout). Writes bench/results/compare.json and prints
+// per scenario: each build's µs a call, its ratio to node:crypto (higher is faster), and its time
+// against the first build's (below 1.00 is faster).
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { environment } from './env.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args.splice(i, 2)[1]) : dflt;
+};
+const REPS = opt('reps', 9);
+const BATCH_MS = opt('ms', 60);
+if (args.length === 0) {
+  console.error('usage: node --expose-gc bench/compare.mjs [--reps N] [--ms N] [label=]DIR ...');
+  process.exit(2);
+}
+const builds = [];
+for (const arg of args) {
+  const [label, dir] = arg.includes('=') ? arg.split(/=(.*)/s) : [arg, arg];
+  const { Webhook } = await import(pathToFileURL(resolve(dir, 'dist/node.js')).href);
+  builds.push({ label, Webhook });
+}
+
+const SECRET = 'bench-secret-4c7e1a9f2b6d8e0a3f5c';
+const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const lower = (h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+const eqHex = (mac, hex) => {
+  const want = Buffer.from(hex, 'hex');
+  return mac.length === want.length && timingSafeEqual(mac, want);
+};
+
+/** A Mossmoon-like JSON event of exactly `size` bytes (non-ASCII text, then ASCII padding). */
+function body(size) {
+  const doc = (pad) => JSON.stringify({
+    event: 'message.received', id: 'evt_aBcD1234', line_id: 'ln_8KQ9pP2nR',
+    message: { id: 'msg_PfQ8vR2nW', from: '+5511999990000', type: 'text', text: 'Olá! Vocês entregam em São Paulo? 🚚', received_at: '2026-06-12T14:42:11Z' },
+    pad,
+  });
+  const s = doc('x'.repeat(size - Buffer.byteLength(doc(''))));
+  if (Buffer.byteLength(s) !== size) throw new Error(`no ${size}-byte body`);
+  return Buffer.from(s);
+}
+
+/** One verification per scenario: the scheme, the body, what hookseal calls, node:crypto's twin. */
+function hmacScenario(name, scheme, alg, header, size, form = 'bytes') {
+  return {
+    name, scheme, secret: SECRET, size, form,
+    call: (wh) => (b, h) => { wh.verify(b, h); return true; },
+    node: () => {
+      const key = createSecretKey(Buffer.from(SECRET));
+      return (b, h) => eqHex(createHmac(alg, key).update(b).digest(), h[header]);
+    },
+  };
+}
+
+const SCENARIOS = [
+  hmacScenario('HMAC-SHA256 hex (Mossmoon)', 'mossmoon', 'sha256', 'x-mossmoon-signature', 256),
+  hmacScenario('HMAC-SHA256 hex (Mossmoon), string body', 'mossmoon', 'sha256', 'x-mossmoon-signature', 256, 'string'),
+  hmacScenario('HMAC-SHA512 hex (MoltFlow)', 'moltflow', 'sha512', 'x-webhook-hmac', 256),
+  {
+    name: 'Standard Webhooks', scheme: 'standard-webhooks', secret: WHSEC, size: 1024, form: 'bytes',
+    call: (wh) => (b, h) => { wh.verify(b, h); return true; },
+    node: () => {
+      const key = createSecretKey(Buffer.from(WHSEC.slice(6), 'base64'));
+      return (b, h) => {
+        const mac = createHmac('sha256', key).update(`${h['webhook-id']}.${h['webhook-timestamp']}.`).update(b).digest('base64');
+        return h['webhook-signature'].split(' ').some((s) => s === `v1,${mac}`);
+      };
+    },
+  },
+  {
+    name: 'Verify + parse (Mossmoon)', scheme: 'mossmoon', secret: SECRET, size: 1024, form: 'bytes',
+    call: (wh) => (b, h) => wh.parse(b, h).events.length === 1,
+    node: () => {
+      const key = createSecretKey(Buffer.from(SECRET));
+      return (b, h) => eqHex(createHmac('sha256', key).update(b).digest(), h['x-mossmoon-signature'])
+        && JSON.parse(b).event === 'message.received';
+    },
+  },
+];
+
+/** About BATCH_MS of calls; returns µs a call. */
+function batch(fn, b, h) {
+  globalThis.gc?.();
+  let ops = 0;
+  const start = performance.now();
+  const deadline = start + BATCH_MS;
+  while (performance.now() < deadline) {
+    for (let k = 0; k < 32; k++) {
+      if (!fn(b, h)) throw new Error('a valid request failed while timing');
+      ops++;
+    }
+  }
+  return ((performance.now() - start) * 1000) / ops;
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+
+const results = [];
+for (const sc of SCENARIOS) {
+  const valid = body(sc.size);
+  const tampered = Buffer.from(valid);
+  tampered[tampered.length - 2] ^= 1;
+  const headers = lower(new builds[0].Webhook(sc.scheme, sc.secret).sign(valid, { timestamp: Math.floor(Date.now() / 1000), id: 'msg_bench' }));
+  const [b, tb] = sc.form === 'string' ? [valid.toString(), tampered.toString()] : [valid, tampered];
+  const contenders = [...builds.map((x) => [x.label, sc.call(new x.Webhook(sc.scheme, sc.secret))]), ['node:crypto', sc.node()]];
+  for (const [label, fn] of contenders) {
+    let forged;
+    try { forged = fn(tb, headers); } catch { forged = false; }
+    if (!fn(b, headers) || forged) throw new Error(`${sc.name}: ${label} does not tell the valid request from the tampered one`);
+  }
+  const us = Object.fromEntries(contenders.map(([l]) => [l, []]));
+  for (let r = 0; r < REPS; r++) for (const [label, fn] of contenders) us[label].push(batch(fn, b, headers));
+  const node = us['node:crypto'];
+  const first = us[builds[0].label];
+  console.log(`\n${sc.name}, ${sc.size} B${sc.form === 'string' ? ' (string)' : ''}: node:crypto ${median(node).toFixed(2)} µs`);
+  for (const { label } of builds) {
+    const row = {
+      scenario: sc.name, size: sc.size, body: sc.form, build: label,
+      us: median(us[label]),
+      ratioToNode: median(us[label].map((t, i) => node[i] / t)),
+      timeVsFirst: median(us[label].map((t, i) => t / first[i])),
+      nodeUs: median(node),
+    };
+    results.push(row);
+    console.log(`  ${label.padEnd(24)} ${row.us.toFixed(2).padStart(7)} µs  ${row.ratioToNode.toFixed(2)}x node:crypto  time ×${row.timeVsFirst.toFixed(2)} of ${builds[0].label}`);
+  }
+}
+
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/compare.json', import.meta.url), `${JSON.stringify({
+  environment: environment([]), reps: REPS, batchMs: BATCH_MS, builds: builds.map((x) => x.label), results,
+}, null, 1)}\n`);
+console.log('\nwrote bench/results/compare.json');
