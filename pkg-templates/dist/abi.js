@@ -16,6 +16,42 @@ export function encode(values) {
   return out;
 }
 
+const encoder = new TextEncoder();
+/** Reused buffers larger than this are not kept between calls. */
+const KEEP = 64 * 1024;
+let listScratch = new Uint8Array(1024);
+let bodyScratch = new Uint8Array(4096);
+
+/** A buffer of at least `n` bytes: `kept` when it is large enough, else a new one (kept by the caller when small). */
+function room(kept, n) {
+  return n <= kept.length ? kept : new Uint8Array(n);
+}
+
+/**
+ * The field list of `values` as UTF-8 bytes, for a call that crosses to wasm at once (the module
+ * copies them before any user code can run, so the buffer is reused from call to call);
+ * `undefined` when a value holds a line break, which no HTTP header can.
+ */
+export function encodeBytes(values) {
+  const list = encode(values);
+  const buf = room(listScratch, list.length * 3);
+  if (buf !== listScratch && buf.length <= KEEP) listScratch = buf;
+  const written = encoder.encodeInto(list, buf).written;
+  // Searched after `encodeInto`, which leaves the list one flat string (the fastest to search).
+  if (list.includes('\n') || list.includes('\r')) return undefined;
+  return buf.subarray(0, written);
+}
+
+/**
+ * A string body's UTF-8, for a call that crosses to wasm at once (as `encodeBytes`): a small
+ * body is written into a reused buffer, which saves an allocation a call.
+ */
+export function bodyBytes(text) {
+  if (text.length * 3 > KEEP) return encoder.encode(text);
+  bodyScratch = room(bodyScratch, text.length * 3);
+  return bodyScratch.subarray(0, encoder.encodeInto(text, bodyScratch).written);
+}
+
 /** The fields of a list (`undefined` where absent). Throws on a list the format does not allow. */
 export function decode(text) {
   const out = [];

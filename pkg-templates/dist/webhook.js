@@ -2,7 +2,7 @@
 // values here (bodies in their several forms, header maps, options), where reading them is
 // cheap, and calls the core once with bytes, strings and numbers (abi.js says how).
 
-import { decode, encode, fromCore } from './abi.js';
+import { bodyBytes, decode, encode, encodeBytes, fromCore } from './abi.js';
 import { HooksealError, invalidInput, tooLarge } from './errors.js';
 
 /**
@@ -21,14 +21,13 @@ const LINE_BREAK = /[\r\n]/;
 const encoder = new TextEncoder();
 
 /**
- * The body as the bytes the core reads: a view of the caller's bytes (never a copy), or a
- * string's UTF-8 (`TextEncoder` is faster than wasm-bindgen's string copy); refused when it
- * cannot reach the core.
+ * The body as the core can take it: a string, or a view of the caller's bytes (never a copy);
+ * refused when it cannot reach the core. A string is encoded (`bodyBytes`) just before the call.
  */
 function bodyOf(body) {
   if (typeof body === 'string') {
     if (body.length * 3 > MAX_WASM_BODY) throw tooLarge(MAX_WASM_BODY);
-    return encoder.encode(body);
+    return body;
   }
   let b;
   if (body instanceof Uint8Array) {
@@ -49,18 +48,6 @@ function bodyOf(body) {
   if (isDetached(b.buffer)) throw invalidInput(DETACHED_ERROR);
   if (b.byteLength > MAX_WASM_BODY) throw tooLarge(MAX_WASM_BODY);
   return b;
-}
-
-let scratch = new Uint8Array(512);
-
-/**
- * `text` as UTF-8, in a buffer reused from call to call: the call copies it into the module at
- * once, before any user code can run. (`TextEncoder` writes it faster than wasm-bindgen's own
- * string copy, which goes a character at a time.)
- */
-function utf8(text) {
-  if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3);
-  return scratch.subarray(0, encoder.encodeInto(text, scratch).written);
 }
 
 function isDetached(buffer) {
@@ -273,16 +260,16 @@ export function bind(glue) {
       const given = method !== undefined && url !== undefined;
       // The request line (given for schemes that sign it) follows the header values.
       got.push(given ? method : undefined, given ? url : undefined);
-      const list = encode(got);
-      // A plain object can hold what no HTTP header can: refused, never misread (one test of
-      // the whole list, then which field it was).
-      if (LINE_BREAK.test(list)) {
+      // No user code runs from here to the call: the reused buffers cannot be overwritten.
+      const values = encodeBytes(got);
+      // A plain object can hold what no HTTP header can: refused, never misread.
+      if (values === undefined) {
         throw invalidInput(given && LINE_BREAK.test(method + url)
           ? 'options `method` and `url` must be a single line' : 'a header value contains a line break');
       }
-      const values = utf8(list);
+      const bytes = typeof b === 'string' ? bodyBytes(b) : b;
       try {
-        return kind === CHECK ? core.check(b, values, now) : core.run(kind === PARSE, b, values, now);
+        return kind === CHECK ? core.check(bytes, values, now) : core.run(kind === PARSE, bytes, values, now);
       } catch (e) {
         throw fromCore(e);
       }
@@ -298,7 +285,7 @@ export function bind(glue) {
       const b = bodyOf(body);
       let pairs;
       try {
-        pairs = decode(core.sign(b, timestamp, encode([id, method, url])));
+        pairs = decode(core.sign(typeof b === 'string' ? bodyBytes(b) : b, timestamp, encode([id, method, url])));
       } catch (e) {
         throw fromCore(e);
       }

@@ -84,3 +84,29 @@ test('text bodies and long header lists cross as UTF-8, whatever their size', ()
   h['webhook-signature'] = `${stale} ${h['webhook-signature']}`;
   assert.equal(std.verify('{}', h, { now: 1_700_000_000 }).id, 'msg_1');
 });
+
+test('the buffers reused from call to call hold each call\'s own bytes, re-entered or not', () => {
+  const wh = new Webhook('mossmoon', 'secret');
+  const mac = (b) => createHmac('sha256', 'secret').update(Buffer.from(b)).digest('hex');
+  const outer = '{"outer":"Olá, a body longer than the inner one"}';
+  const inner = '{"inner":"😀"}';
+  // A header getter that verifies another string body (and header list) first: the outer call
+  // must still verify its own body and its own signature.
+  let innerRan = false;
+  const headers = {
+    get 'x-mossmoon-signature'() {
+      innerRan = wh.verify(inner, { 'x-mossmoon-signature': mac(inner) }).secretIndex === 0;
+      return mac(outer);
+    },
+  };
+  assert.equal(wh.verify(outer, headers).secretIndex, 0);
+  assert.ok(innerRan);
+  // Bodies and lists of every size in turn, past what the buffers keep and back.
+  for (const n of [10, 100_000, 3, 30_000, 0]) {
+    const body = JSON.stringify({ event: 'webhook.test', id: `evt_${n}`, text: 'é'.repeat(n) });
+    assert.equal(wh.verify(body, { 'x-mossmoon-signature': mac(body) }).secretIndex, 0, `${n}`);
+    assert.equal(wh.parse(body, { 'x-mossmoon-signature': mac(body) }).verified.secretIndex, 0, `${n}`);
+  }
+  const signed = wh.sign('é');
+  assert.equal(signed['X-Mossmoon-Signature'], mac('é'));
+});

@@ -2,7 +2,8 @@
 //! Its JS half is `pkg-templates/dist/abi.js`; both have round-trip tests.
 //!
 //! Bytes (bodies) cross as `Uint8Array`s (a string body is encoded by the JS first:
-//! `TextEncoder` is faster than wasm-bindgen's string copy, which goes a character at a time),
+//! `TextEncoder` is faster than wasm-bindgen's string copy, which goes a character at a time;
+//! a small one into a buffer the JS reuses, which the call copies before any user code runs),
 //! numbers as numbers. Everything else is a **field list**: a string of fields, one after
 //! another, each either
 //!
@@ -19,12 +20,12 @@
 //! | `info` | out | scheme name, body limit, signs a timestamp (`1`/`0`), signs an id (`1`/`0`), then the header names |
 //! | `run`, `check` | in | the header values in `info`'s order, then method and URL (as UTF-8 bytes, encoded by `TextEncoder` for the same reason) |
 //! | `run` (verify) | out | secret index, timestamp, id (to parse, the delivery as JSON text) |
-//!
-//! `check` verifies for a scheme that signs neither a timestamp nor an id and returns the
-//! secret index as a number: no field list to write or decode on the hot path.
 //! | `sign` | in | id, method, URL |
 //! | `sign` | out | name, value, name, value, … |
 //! | any error | out | code, whether the signature verified (`1`/`0`), message |
+//!
+//! `check` verifies for a scheme that signs neither a timestamp nor an id and returns the
+//! secret index as a number: no field list to write or decode on the hot path.
 
 use hookseal::Error;
 use wasm_bindgen::JsValue;
