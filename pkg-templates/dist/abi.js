@@ -22,11 +22,6 @@ const KEEP = 64 * 1024;
 let listScratch = new Uint8Array(1024);
 let bodyScratch = new Uint8Array(4096);
 
-/** A buffer of at least `n` bytes: `kept` when it is large enough, else a new one (kept by the caller when small). */
-function room(kept, n) {
-  return n <= kept.length ? kept : new Uint8Array(n);
-}
-
 /**
  * The field list of `values` as UTF-8 bytes, for a call that crosses to wasm at once (the module
  * copies them before any user code can run, so the buffer is reused from call to call);
@@ -34,8 +29,8 @@ function room(kept, n) {
  */
 export function encodeBytes(values) {
   const list = encode(values);
-  const buf = room(listScratch, list.length * 3);
-  if (buf !== listScratch && buf.length <= KEEP) listScratch = buf;
+  const buf = list.length * 3 <= listScratch.length ? listScratch : new Uint8Array(list.length * 3);
+  if (buf.length <= KEEP) listScratch = buf;
   const written = encoder.encodeInto(list, buf).written;
   // Searched after `encodeInto`, which leaves the list one flat string (the fastest to search).
   if (list.includes('\n') || list.includes('\r')) return undefined;
@@ -48,7 +43,7 @@ export function encodeBytes(values) {
  */
 export function bodyBytes(text) {
   if (text.length * 3 > KEEP) return encoder.encode(text);
-  bodyScratch = room(bodyScratch, text.length * 3);
+  if (text.length * 3 > bodyScratch.length) bodyScratch = new Uint8Array(text.length * 3);
   return bodyScratch.subarray(0, encoder.encodeInto(text, bodyScratch).written);
 }
 
