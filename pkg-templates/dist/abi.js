@@ -22,19 +22,50 @@ const KEEP = 64 * 1024;
 let listScratch = new Uint8Array(1024);
 let bodyScratch = new Uint8Array(4096);
 
+/** A reused buffer of at least `n` bytes for the header list (kept when not too large). */
+function listBuffer(n) {
+  const buf = n <= listScratch.length ? listScratch : new Uint8Array(n);
+  if (buf.length <= KEEP) listScratch = buf;
+  return buf;
+}
+
 /**
  * The field list of `values` as UTF-8 bytes, for a call that crosses to wasm at once (the module
  * copies them before any user code can run, so the buffer is reused from call to call);
  * `undefined` when a value holds a line break, which no HTTP header can.
+ *
+ * Header values are ASCII in practice: they are written a character at a time, which in workerd
+ * costs a third of what one `TextEncoder` call does (measured: 0.4 µs a verification at 256 B).
+ * A value with anything else goes through `encode` and `TextEncoder`.
  */
 export function encodeBytes(values) {
+  let need = 0;
+  for (let i = 0; i < values.length; i++) need += values[i] === undefined ? 1 : values[i].length + 11;
+  const buf = listBuffer(need);
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === undefined) {
+      buf[at++] = 45; // -
+      continue;
+    }
+    const n = String(v.length);
+    for (let k = 0; k < n.length; k++) buf[at++] = n.charCodeAt(k);
+    buf[at++] = 58; // :
+    for (let k = 0; k < v.length; k++) {
+      const c = v.charCodeAt(k);
+      if (c > 127 || c === 10 || c === 13) return encodeText(values);
+      buf[at++] = c;
+    }
+  }
+  return buf.subarray(0, at);
+}
+
+function encodeText(values) {
   const list = encode(values);
-  const buf = list.length * 3 <= listScratch.length ? listScratch : new Uint8Array(list.length * 3);
-  if (buf.length <= KEEP) listScratch = buf;
-  const written = encoder.encodeInto(list, buf).written;
-  // Searched after `encodeInto`, which leaves the list one flat string (the fastest to search).
   if (list.includes('\n') || list.includes('\r')) return undefined;
-  return buf.subarray(0, written);
+  const buf = listBuffer(list.length * 3);
+  return buf.subarray(0, encoder.encodeInto(list, buf).written);
 }
 
 /**

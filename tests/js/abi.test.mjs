@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { Webhook, HooksealError, statusFor } from 'hookseal';
-import { decode, encode, fromCore } from '../../build/pkg/dist/abi.js';
+import { decode, encode, encodeBytes, fromCore } from '../../build/pkg/dist/abi.js';
 import { STATUSES } from '../../build/pkg/dist/codes.js';
 
 test('field lists round-trip any text, and absent fields', () => {
@@ -15,6 +15,17 @@ test('field lists round-trip any text, and absent fields', () => {
   assert.deepEqual(decode(text), fields);
   assert.deepEqual(decode(''), []);
   assert.deepEqual(decode('-1:a'), [undefined, 'a']);
+});
+
+test('a header list crosses as the UTF-8 of its field list, and never with a line break', () => {
+  const utf8 = (list) => [...new TextEncoder().encode(encode(list))];
+  for (const list of [
+    ['sha256=abc', undefined, ''], [undefined, undefined], [], ['x'.repeat(5000), 'é', 'a'],
+    ['ascii first', 'then 😀', undefined], ['1:-', '\u007f', '\u0080'],
+  ]) {
+    assert.deepEqual([...encodeBytes(list)], utf8(list), JSON.stringify(list).slice(0, 40));
+  }
+  for (const list of [['a\nb'], ['ok', 'a\rb'], ['é', 'x\n']]) assert.equal(encodeBytes(list), undefined);
 });
 
 test('a malformed list is refused, never misread', () => {
