@@ -5,8 +5,8 @@
 #   make send     send signed samples of every event type to the running Worker (the CLI)
 #   make bench    the benchmarks (bench/): writes bench/results/*.json and bench/RESULTS.md
 #   make bench-compare BASE=<rev>
-#                 this checkout's package against <rev>'s, interleaved in one process (a speed
-#                 regression check): writes bench/results/compare.json
+#                 this checkout's package against <rev>'s, interleaved, in Node and inside workerd
+#                 (a speed regression check): writes bench/results/compare.json
 #   make test     every check and test; installs what is missing first
 #   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
 #   make vectors  regenerate tests/vectors/schemes.json

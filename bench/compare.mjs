@@ -1,18 +1,20 @@
-// Builds of hookseal against each other: the same scenarios, in one process, interleaved (rep 1
-// of every build, then rep 2, ...), each next to node:crypto doing the same work. This is how a
-// change is checked for a speed regression; `make bench-compare BASE=<rev>` builds <rev> in a
-// scratch worktree and runs this with it and the working tree's build.
+// Builds of hookseal against each other, in Node and inside workerd: the same scenarios, the
+// builds interleaved rep by rep (in Node in one process, each next to node:crypto doing the same
+// work; in workerd in one isolate, each build with its own module). This is how a change is
+// checked for a speed regression; `make bench-compare BASE=<rev>` builds <rev> in a scratch
+// worktree and runs this with it and the working tree's build.
 //
 //   node --expose-gc bench/compare.mjs [--reps 9] [--ms 60] [label=]DIR ...
 //
 // DIR is a built package (build/pkg of a checkout). Writes bench/results/compare.json and prints
-// per scenario: each build's µs a call, its ratio to node:crypto (higher is faster), and its time
-// against the first build's (below 1.00 is faster).
+// per scenario: each build's µs a call, in Node its ratio to node:crypto (higher is faster), and
+// its time against the first build's (below 1.00 is faster).
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { environment } from './env.mjs';
+import { root, startBenchWorker } from './in-workerd.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -29,7 +31,7 @@ const builds = [];
 for (const arg of args) {
   const [label, dir] = arg.includes('=') ? arg.split(/=(.*)/s) : [arg, arg];
   const { Webhook } = await import(pathToFileURL(resolve(dir, 'dist/node.js')).href);
-  builds.push({ label, Webhook });
+  builds.push({ label, dir: resolve(dir), Webhook });
 }
 
 const SECRET = 'bench-secret-4c7e1a9f2b6d8e0a3f5c';
@@ -127,7 +129,7 @@ for (const sc of SCENARIOS) {
   console.log(`\n${sc.name}, ${sc.size} B${sc.form === 'string' ? ' (string)' : ''}: node:crypto ${median(node).toFixed(2)} µs`);
   for (const { label } of builds) {
     const row = {
-      scenario: sc.name, size: sc.size, body: sc.form, build: label,
+      runtime: 'node', scenario: sc.name, size: sc.size, body: sc.form, build: label,
       us: median(us[label]),
       ratioToNode: median(us[label].map((t, i) => node[i] / t)),
       timeVsFirst: median(us[label].map((t, i) => t / first[i])),
@@ -138,8 +140,74 @@ for (const sc of SCENARIOS) {
   }
 }
 
+// ---- inside workerd ------------------------------------------------------------------------
+// Each build's package is copied with its .wasm renamed (a Worker's modules need distinct names),
+// one Worker imports them all, and each batch of K calls is timed from outside, minus K=0.
+
+const stage = join(root, 'build/compare-workerd');
+rmSync(stage, { recursive: true, force: true });
+const wasmFiles = builds.map((x, i) => {
+  cpSync(x.dir, join(stage, `b${i}`), { recursive: true, dereference: true });
+  const dist = join(stage, `b${i}`, 'dist');
+  renameSync(join(dist, 'hookseal_bg.wasm'), join(dist, `hookseal_b${i}_bg.wasm`));
+  const entry = join(dist, 'workerd.js');
+  writeFileSync(entry, readFileSync(entry, 'utf8').replace('./hookseal_bg.wasm', `./hookseal_b${i}_bg.wasm`));
+  return join(dist, `hookseal_b${i}_bg.wasm`);
+});
+const WORKERD = SCENARIOS.filter((sc) => sc.form === 'bytes');
+const inputs = WORKERD.map((sc) => {
+  const b = body(sc.size);
+  const h = lower(new builds[0].Webhook(sc.scheme, sc.secret).sign(b, { timestamp: Math.floor(Date.now() / 1000), id: 'msg_bench' }));
+  return { scheme: sc.scheme, secret: sc.secret, body: b.toString(), headers: h, parse: sc.name.startsWith('Verify + parse') };
+});
+writeFileSync(join(stage, 'entry.js'), `${builds.map((_, i) => `import { Webhook as W${i} } from './b${i}/dist/workerd.js';`).join('\n')}
+const INPUTS = ${JSON.stringify(inputs)};
+const enc = new TextEncoder();
+const cases = INPUTS.map((c) => ({ ...c, bytes: enc.encode(c.body), whs: [${builds.map((_, i) => `W${i}`).join(', ')}].map((W) => new W(c.scheme, c.secret)) }));
+export default {
+  async fetch(req) {
+    const q = new URL(req.url).searchParams;
+    const c = cases[Number(q.get('s'))];
+    const wh = c.whs[Number(q.get('b'))];
+    const k = Number(q.get('k'));
+    let n = 0;
+    for (let i = 0; i < k; i++) n += c.parse ? wh.parse(c.bytes, c.headers).events.length : 1 + wh.verify(c.bytes, c.headers).secretIndex;
+    return Response.json({ n });
+  },
+};
+`);
+const { call, dispose } = await startBenchWorker(join(stage, 'entry.js'), 'compare-workerd-bundle', wasmFiles);
+try {
+  for (const [s, sc] of WORKERD.entries()) {
+    const k = sc.size > 1000 ? 20_000 : 50_000;
+    const us = builds.map(() => []);
+    for (const [b] of builds.entries()) {
+      const { json } = await call(`/run?s=${s}&b=${b}&k=100`);
+      if (json.n !== 100) throw new Error(`workerd, ${sc.name}: build ${builds[b].label} failed a valid request`);
+    }
+    for (let r = 0; r < REPS; r++) {
+      for (const [b] of builds.entries()) {
+        const zero = await call(`/run?s=${s}&b=${b}&k=0`);
+        const t = await call(`/run?s=${s}&b=${b}&k=${k}`);
+        us[b].push(((t.ms - zero.ms) * 1000) / k);
+      }
+    }
+    console.log(`\ninside workerd: ${sc.name}, ${sc.size} B`);
+    for (const [b, { label }] of builds.entries()) {
+      const row = {
+        runtime: 'workerd', scenario: sc.name, size: sc.size, body: sc.form, build: label,
+        us: median(us[b]), timeVsFirst: median(us[b].map((t, i) => t / us[0][i])),
+      };
+      results.push(row);
+      console.log(`  ${label.padEnd(24)} ${row.us.toFixed(2).padStart(7)} µs  time ×${row.timeVsFirst.toFixed(2)} of ${builds[0].label}`);
+    }
+  }
+} finally {
+  await dispose();
+}
+
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('results/compare.json', import.meta.url), `${JSON.stringify({
-  environment: environment([]), reps: REPS, batchMs: BATCH_MS, builds: builds.map((x) => x.label), results,
+  environment: environment(['miniflare']), reps: REPS, batchMs: BATCH_MS, builds: builds.map((x) => x.label), results,
 }, null, 1)}\n`);
 console.log('\nwrote bench/results/compare.json');
