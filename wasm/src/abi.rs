@@ -18,7 +18,7 @@
 //! |---|---|---|
 //! | `new Core` | in | the secrets |
 //! | `info` | out | scheme name, body limit, signs a timestamp (`1`/`0`), signs an id (`1`/`0`), then the header names |
-//! | `run`, `check` | in | the header values in `info`'s order, then method and URL (as UTF-8 bytes, encoded by `TextEncoder` for the same reason) |
+//! | `run`, `check` | in | the header values in `info`'s order, then method and URL, as UTF-8 bytes (an ASCII list written by the JS a character at a time, anything else by `TextEncoder`) |
 //! | `run` (verify) | out | secret index, timestamp, id (to parse, the delivery as JSON text) |
 //! | `sign` | in | id, method, URL |
 //! | `sign` | out | name, value, name, value, … |
