@@ -389,7 +389,10 @@ impl Scheme {
             .find(|b| b.name == n || b.aliases.contains(&n.as_str()))
             .map(Self::Builtin)
             .ok_or(Error::UnknownScheme {
-                len: name.bytes().filter(|b| b & 0xC0 != 0x80).count(),
+                len: name
+                    .bytes()
+                    .filter(|&b| crate::json::starts_char(b))
+                    .count(),
             })
     }
 
