@@ -267,7 +267,7 @@ export function bind(glue) {
         throw invalidInput(given && LINE_BREAK.test(method + url)
           ? 'options `method` and `url` must be a single line' : 'a header value contains a line break');
       }
-      const bytes = typeof b === 'string' ? bodyBytes(b) : b;
+      const bytes = bodyBytes(b);
       try {
         return kind === CHECK ? core.check(bytes, values, now) : core.run(kind === PARSE, bytes, values, now);
       } catch (e) {
@@ -285,7 +285,7 @@ export function bind(glue) {
       const b = bodyOf(body);
       let pairs;
       try {
-        pairs = decode(core.sign(typeof b === 'string' ? bodyBytes(b) : b, timestamp, encode([id, method, url])));
+        pairs = decode(core.sign(bodyBytes(b), timestamp, encode([id, method, url])));
       } catch (e) {
         throw fromCore(e);
       }
