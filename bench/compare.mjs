@@ -13,6 +13,7 @@ import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { eventBody, median } from './common.mjs';
 import { environment } from './env.mjs';
 import { root, startBenchWorker } from './in-workerd.mjs';
 
@@ -41,18 +42,6 @@ const eqHex = (mac, hex) => {
   const want = Buffer.from(hex, 'hex');
   return mac.length === want.length && timingSafeEqual(mac, want);
 };
-
-/** A Mossmoon-like JSON event of exactly `size` bytes (non-ASCII text, then ASCII padding). */
-function body(size) {
-  const doc = (pad) => JSON.stringify({
-    event: 'message.received', id: 'evt_aBcD1234', line_id: 'ln_8KQ9pP2nR',
-    message: { id: 'msg_PfQ8vR2nW', from: '+5511999990000', type: 'text', text: 'Olá! Vocês entregam em São Paulo? 🚚', received_at: '2026-06-12T14:42:11Z' },
-    pad,
-  });
-  const s = doc('x'.repeat(size - Buffer.byteLength(doc(''))));
-  if (Buffer.byteLength(s) !== size) throw new Error(`no ${size}-byte body`);
-  return Buffer.from(s);
-}
 
 /** One verification per scenario: the scheme, the body, what hookseal calls, node:crypto's twin. */
 function hmacScenario(name, scheme, alg, header, size, form = 'bytes') {
@@ -107,11 +96,9 @@ function batch(fn, b, h) {
   return ((performance.now() - start) * 1000) / ops;
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
-
 const results = [];
 for (const sc of SCENARIOS) {
-  const valid = body(sc.size);
+  const valid = Buffer.from(eventBody(sc.size));
   const tampered = Buffer.from(valid);
   tampered[tampered.length - 2] ^= 1;
   const headers = lower(new builds[0].Webhook(sc.scheme, sc.secret).sign(valid, { timestamp: Math.floor(Date.now() / 1000), id: 'msg_bench' }));
@@ -156,7 +143,7 @@ const wasmFiles = builds.map((x, i) => {
 });
 const WORKERD = SCENARIOS.filter((sc) => sc.form === 'bytes');
 const inputs = WORKERD.map((sc) => {
-  const b = body(sc.size);
+  const b = Buffer.from(eventBody(sc.size));
   const h = lower(new builds[0].Webhook(sc.scheme, sc.secret).sign(b, { timestamp: Math.floor(Date.now() / 1000), id: 'msg_bench' }));
   return { scheme: sc.scheme, secret: sc.secret, body: b.toString(), headers: h, parse: sc.name.startsWith('Verify + parse') };
 });

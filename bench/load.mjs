@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { environment } from './env.mjs';
+import { median } from './common.mjs';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 15;
 const require = createRequire(import.meta.url);
@@ -25,7 +26,6 @@ const t2 = performance.now();
 console.log(JSON.stringify({ importMs: t1 - t0, firstCallMs: t2 - t1 }));
 `;
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const measure = (kind) => {
   const samples = [];
   for (let i = 0; i < runs; i++) {

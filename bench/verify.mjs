@@ -15,6 +15,7 @@ import { Webhook as SvixWebhook } from 'svix';
 import Stripe from 'stripe';
 import { Webhook } from 'hookseal';
 import { environment } from './env.mjs';
+import { median } from './common.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -216,7 +217,6 @@ async function batch(fn, b, h, isAsync) {
   return { opsPerSec: ops / ((performance.now() - start) / 1000), lat };
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 
 const results = [];

@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environment } from './env.mjs';
 import { bench, opt, root, startBenchWorker } from './in-workerd.mjs';
+import { median } from './common.mjs';
 
 const REPS = opt('reps', 7);
 const K = opt('k', 400);
@@ -103,7 +104,6 @@ try {
   await dispose();
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const NAMES = { hookseal: 'hookseal (Rust Worker)', js: 'hand-written JS (WebCrypto)', floor: 'floor: read the body, answer 202' };
 const results = contenders.map((x) => {
   const js = contenders.find((y) => y.c === 'js' && y.log === x.log);

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { environment } from './env.mjs';
 import { Webhook } from 'hookseal';
+import { median } from './common.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
@@ -145,7 +146,6 @@ try {
   for (const c of contenders) c.worker.stop();
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const out = {
   ...environment(['wrangler', 'miniflare']), requests: REQUESTS, concurrency: CONCURRENCY, reps: REPS, date: new Date().toISOString(),
   results: contenders.map((c) => ({

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environment } from './env.mjs';
 import { bench, opt, root, startBenchWorker } from './in-workerd.mjs';
+import { median } from './common.mjs';
 
 const REPS = opt('reps', 5);
 const BATCH_MS = opt('ms', 40);
@@ -61,7 +62,6 @@ try {
   await dispose();
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
 const results = [];
 for (const sc of scenarios) {
   const baseline = sc.kind === 'verify' ? 'node:crypto' : 'node:crypto + JSON.parse';

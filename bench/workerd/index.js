@@ -5,6 +5,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { Webhook } from 'hookseal';
+import { eventBody } from '../common.mjs';
 
 const SECRET = 'bench-secret-4c7e1a9f2b6d8e0a3f5c';
 const enc = new TextEncoder();
@@ -14,15 +15,6 @@ const headerFor = { sha256: 'x-mossmoon-signature', sha512: 'x-webhook-hmac' };
 const nobleHash = { sha256, sha512 };
 const webcryptoKeys = {};
 
-/** A Mossmoon-like event of exactly `size` bytes (non-ASCII text, then an ASCII pad). */
-function body(size) {
-  const base = { event: 'message.received', id: 'evt_aBcD1234', line_id: 'ln_8KQ9pP2nR',
-    message: { id: 'msg_PfQ8vR2nW', from: '+5511999990000', type: 'text', text: 'Olá! Vocês entregam em São Paulo? 🚚', received_at: '2026-06-12T14:42:11Z' }, pad: '' };
-  const empty = enc.encode(JSON.stringify(base)).length;
-  base.pad = 'x'.repeat(size - empty);
-  return enc.encode(JSON.stringify(base));
-}
-
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const fromHex = (h) => Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
 
@@ -30,7 +22,7 @@ const cases = new Map();
 function caseFor(alg, size) {
   const k = `${alg}:${size}`;
   if (!cases.has(k)) {
-    const b = body(size);
+    const b = eventBody(size);
     const sig = hex(createHmac(alg, SECRET).update(b).digest());
     const tampered = b.slice();
     tampered[tampered.length - 2] ^= 1;

@@ -1,0 +1,16 @@
+// What several benchmarks share: the sized test body and the statistic they report. Plain
+// JavaScript with no Node API, so a bench Worker bundled for workerd imports it too.
+
+/** A Mossmoon-like event of exactly `size` bytes (non-ASCII text, then an ASCII pad). */
+export function eventBody(size) {
+  const enc = new TextEncoder();
+  const base = { event: 'message.received', id: 'evt_aBcD1234', line_id: 'ln_8KQ9pP2nR',
+    message: { id: 'msg_PfQ8vR2nW', from: '+5511999990000', type: 'text', text: 'Olá! Vocês entregam em São Paulo? 🚚', received_at: '2026-06-12T14:42:11Z' }, pad: '' };
+  const empty = enc.encode(JSON.stringify(base)).length;
+  if (size < empty) throw new Error(`no ${size}-byte body: the smallest is ${empty}`);
+  base.pad = 'x'.repeat(size - empty);
+  return enc.encode(JSON.stringify(base));
+}
+
+/** The median (the lower middle value of an even count). */
+export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
