@@ -470,10 +470,10 @@ async fn verify(
         None
     };
     let now = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX);
-    let request = match &target {
-        Some((method, url)) => hookseal::Request::new(body, &headers).with_target(method, url),
-        None => hookseal::Request::new(body, &headers),
-    };
+    let mut request = hookseal::Request::new(body, &headers);
+    if let Some((method, url)) = &target {
+        request = request.with_target(method, url);
+    }
     match src.verifier.verify_and_parse(&request, now) {
         Ok(delivery) => Ok(delivery.events),
         Err(e) if e.signature_verified() => Ok(vec![src.verifier.unparsed_event(body, &e)]),
