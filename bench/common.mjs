@@ -1,4 +1,4 @@
-// What several benchmarks share: the sized test body and the statistic they report. Plain
+// What several benchmarks share: their test bodies and the statistic they report. Plain
 // JavaScript with no Node API, so a bench Worker bundled for workerd imports it too.
 
 /** A Mossmoon-like event of exactly `size` bytes (non-ASCII text, then an ASCII pad). */
@@ -10,6 +10,12 @@ export function eventBody(size) {
   if (size < empty) throw new Error(`no ${size}-byte body: the smallest is ${empty}`);
   base.pad = 'x'.repeat(size - empty);
   return enc.encode(JSON.stringify(base));
+}
+
+/** The body of one Mossmoon `message.received` delivery with event id `id`, as the Worker
+ * benchmarks send it (each delivery a distinct id, so none is a duplicate). */
+export function deliveryBody(id) {
+  return JSON.stringify({ event: 'message.received', id, line_id: 'ln_bench', message: { id: `msg_${id}`, from: '+15559876543', type: 'text', text: 'Olá! Tem em azul? 💙', received_at: '2026-11-22T17:00:00Z' } });
 }
 
 /** The median (the lower middle value of an even count). */

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { environment } from './env.mjs';
 import { Webhook } from 'hookseal';
-import { median } from './common.mjs';
+import { deliveryBody, median } from './common.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
@@ -88,7 +88,7 @@ let serial = 0;
 function requests(n) {
   return Array.from({ length: n }, () => {
     const id = `evt_bench_${process.pid}_${serial++}`;
-    const body = JSON.stringify({ event: 'message.received', id, line_id: 'ln_bench', message: { id: `msg_${id}`, from: '+15559876543', type: 'text', text: 'Olá! Tem em azul? 💙', received_at: '2026-11-22T17:00:00Z' } });
+    const body = deliveryBody(id);
     return { body, headers: signer.sign(body) };
   });
 }

@@ -7,6 +7,7 @@
 import Hookseal from '../../worker/build/index.js';
 import js from '../js-worker/index.js';
 import { Webhook } from 'hookseal';
+import { deliveryBody } from '../common.mjs';
 
 const SECRET = 'bench-worker-secret-9d2f4b7a1c3e';
 const signer = new Webhook('mossmoon', SECRET);
@@ -81,7 +82,7 @@ let serial = 0;
 function deliveries(k) {
   return Array.from({ length: k }, () => {
     const id = `evt_cpu_${serial++}`;
-    const body = JSON.stringify({ event: 'message.received', id, line_id: 'ln_bench', message: { id: `msg_${id}`, from: '+15559876543', type: 'text', text: 'Olá! Tem em azul? 💙', received_at: '2026-11-22T17:00:00Z' } });
+    const body = deliveryBody(id);
     // With the Content-Length senders send (a Request made here would have none).
     return { body, headers: { ...signer.sign(body), 'content-length': String(new TextEncoder().encode(body).length) } };
   });
