@@ -1,4 +1,5 @@
-// What several benchmarks share: their test bodies and the statistic they report. Plain
+// What several benchmarks share: their test bodies, the median they report, and the reading
+// of a CPU profile. Plain
 // JavaScript with no Node API, so a bench Worker bundled for workerd imports it too.
 
 /** A Mossmoon-like event of exactly `size` bytes (non-ASCII text, then an ASCII pad). */
@@ -20,3 +21,14 @@ export function deliveryBody(id) {
 
 /** The median (the lower middle value of an even count). */
 export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
+
+/** Self time by function name in a V8 CPU profile (µs, largest first; Rust symbol hashes cut). */
+export function selfTimes(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  profile.samples.forEach((id, i) => {
+    const name = (byId.get(id).callFrame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '');
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return [...self].sort((a, b) => b[1] - a[1]);
+}

@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { selfTimes } from './common.mjs';
 
 const [scheme = 'mossmoon', bytes = '256', call = 'verify'] = process.argv.slice(2);
 if (call !== 'verify' && call !== 'parse') throw new Error(`unknown call ${call}`);
@@ -37,16 +38,9 @@ console.log(Number(process.hrtime.bigint() - t) / 300000 / 1000);
 `);
   const usPerOp = Number(execFileSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', work, join(work, 'loop.cjs')], { encoding: 'utf8' }));
   const profile = JSON.parse(readFileSync(join(work, readdirSync(work).find((f) => f.endsWith('.cpuprofile'))), 'utf8'));
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  profile.samples.forEach((id, i) => {
-    const f = byId.get(id).callFrame;
-    const name = (f.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '');
-    self.set(name, (self.get(name) ?? 0) + profile.timeDeltas[i]);
-  });
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)
-    .map(([name, t]) => ({ name, share: t / total, us: (t / total) * usPerOp }));
+  const times = selfTimes(profile);
+  const total = times.reduce((a, [, t]) => a + t, 0);
+  const top = times.slice(0, 20).map(([name, t]) => ({ name, share: t / total, us: (t / total) * usPerOp }));
   const out = { scheme, bytes: Number(bytes), call, node: process.version, usPerOp, top };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, `bench/results/${call === 'verify' ? 'profile' : 'profile-parse'}.json`), JSON.stringify(out, null, 1));

@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environment } from './env.mjs';
 import { bench, opt, root, startBenchWorker } from './in-workerd.mjs';
-import { median } from './common.mjs';
+import { median, selfTimes } from './common.mjs';
 
 const REPS = opt('reps', 7);
 const K = opt('k', 400);
@@ -58,17 +58,9 @@ async function profile() {
   await call(`/run?${q}&k=${K}`);
   const { result } = await cdp('Profiler.stop');
   ws.close();
-  const p = result.profile;
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  let busy = 0;
-  p.samples.forEach((sid, i) => {
-    const name = (byId.get(sid).callFrame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '');
-    if (name === '(idle)') return;
-    busy += p.timeDeltas[i] ?? 0;
-    self.set(name, (self.get(name) ?? 0) + (p.timeDeltas[i] ?? 0));
-  });
-  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, t]) => ({ name, share: t / busy, us: t / K }));
+  const times = selfTimes(result.profile).filter(([name]) => name !== '(idle)');
+  const busy = times.reduce((a, [, t]) => a + t, 0);
+  const top = times.slice(0, 25).map(([name, t]) => ({ name, share: t / busy, us: t / K }));
   console.log(`hookseal handler: ${(busy / K).toFixed(1)} µs a request sampled; self time by function:`);
   for (const t of top) console.log(`${(t.share * 100).toFixed(1).padStart(5)} %  ${t.us.toFixed(1).padStart(6)} µs  ${t.name.slice(0, 130)}`);
   mkdirSync(join(bench, 'results'), { recursive: true });
