@@ -1,6 +1,6 @@
-// What several benchmarks share: their test bodies, the median they report, and the reading
-// of a CPU profile. Plain
-// JavaScript with no Node API, so a bench Worker bundled for workerd imports it too.
+// What several benchmarks share: their test bodies, the median they report, and the reading of
+// a CPU profile. Plain JavaScript with no Node API, so a bench Worker bundled for workerd
+// imports it too.
 
 /** A Mossmoon-like event of exactly `size` bytes (non-ASCII text, then an ASCII pad). */
 export function eventBody(size) {
