@@ -16,6 +16,9 @@ const workerCpu = read('worker-cpu.json');
 const workerProfile = read('worker-profile.json');
 const kb = (n) => (n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+/** A profile's top functions as a table: share, time (`digits` decimals, `unit`) and name. */
+const profileTable = (top, unit, digits) => [`| share | ${unit} | function |`, '|---|---|---|',
+  ...top.map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(digits)} | \`${t.name.replace(/\|/g, '\\|').slice(0, 100)}\` |`)];
 const lines = ['# hookseal benchmarks', ''];
 
 const env = verify ?? load ?? worker;
@@ -88,17 +91,15 @@ lines.push('## Targets', '', '| target | measured | wanted | |', '|---|---|---|-
 if (profile) {
   lines.push('## Where the time of a small verification goes', '',
     `CPU profile of \`verify\` in a loop (${profile.scheme}, ${profile.bytes} B body, Node ${profile.node}): ${profile.usPerOp.toFixed(2)} µs per call. Self time by function (\`node bench/profile.mjs\`):`, '',
-    '| share | µs | function |', '|---|---|---|',
-    ...profile.top.map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(3)} | \`${t.name.replace(/\|/g, '\\|')}\` |`), '',
-    'The hash (`compress256`: six 64-byte blocks for a 256-byte body, the keyed state prepared once) is the largest single item, and it is a floor: wasm has no SHA instructions, while node:crypto uses the CPU\'s. A call crosses the JS/wasm boundary once: the body and the header values go in as bytes (`passArray8ToWasm0`, `encodeInto`), and for a scheme that signs neither a timestamp nor an id the secret index comes back as a number. What remains is the core\'s own work (finding the header, decoding the signature, the constant-time compare, copying the keyed state), compiled for size (`opt-level = "z"`). Measured on 2026-12-01 with every scheme in, by A/B builds of the core call at 256 B: the binding crate at `opt-level = 2` takes about 9 % off for 1.2 KB more gzipped, and the verification path inlined into it at `opt-level = 2` about 25 % for 6.6 KB more; at `opt-level = 3` everywhere the module is 89.6 KB gzipped. With the module within about 300 bytes of the 70 KB gzipped budget, the release stays compiled for size, and only the hash crates (sha2, hmac, digest) are compiled at `opt-level = 3`, faster and, measured, smaller for them. Even with no overhead at all, the software hash alone allows about 2x node:crypto at 256 B and less than 1x at 1 KiB in Node; inside workerd, where node:crypto costs more per call, hookseal is ahead at small bodies (see *Inside workerd*).', '');
+    ...profileTable(profile.top, 'µs', 3), '',
+    'The hash (`compress256`: six 64-byte blocks for a 256-byte body, the keyed state prepared once) is the largest single item, and it is a floor: wasm has no SHA instructions, while node:crypto uses the CPU\'s. A call crosses the JS/wasm boundary once: the body and the header values go in as bytes (`passArray8ToWasm0`; `encodeBytes` writes the header list), and for a scheme that signs neither a timestamp nor an id the secret index comes back as a number. What remains is the core\'s own work (finding the header, decoding the signature, the constant-time compare, copying the keyed state), compiled for size (`opt-level = "z"`). Measured on 2026-12-01 with every scheme in, by A/B builds of the core call at 256 B: the binding crate at `opt-level = 2` takes about 9 % off for 1.2 KB more gzipped, and the verification path inlined into it at `opt-level = 2` about 25 % for 6.6 KB more; at `opt-level = 3` everywhere the module is 89.6 KB gzipped. With the module within about 300 bytes of the 70 KB gzipped budget, the release stays compiled for size, and only the hash crates (sha2, hmac, digest) are compiled at `opt-level = 3`, faster and, measured, smaller for them. Even with no overhead at all, the software hash alone allows about 2x node:crypto at 256 B and less than 1x at 1 KiB in Node; inside workerd, where node:crypto costs more per call, hookseal is ahead at small bodies (see *Inside workerd*).', '');
 }
 
 if (profileParse) {
   const p = profileParse;
   lines.push('## Where the time of verify + parse goes', '',
     `CPU profile of \`parse\` in a loop (${p.scheme} \`message.received\`, ${p.bytes} B body): ${p.usPerOp.toFixed(2)} µs per call (\`node bench/profile.mjs ${p.scheme} ${p.bytes} parse\`):`, '',
-    '| share | µs | function |', '|---|---|---|',
-    ...p.top.slice(0, 10).map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(3)} | \`${t.name.replace(/\|/g, '\\|')}\` |`), '',
+    ...profileTable(p.top.slice(0, 10), 'µs', 3), '',
     '`parse` is the JS method; its self time is mostly `JSON.parse` of the typed delivery the core returns (about twice the body: the normalized message repeats the text). Measured apart at 1 KiB (2026-12-01): the core call is about three quarters of the whole, of which verification (the hash: about 4 µs in wasm at 1 KiB, where node:crypto takes about 1 µs) is a quarter and the JSON read, normalization and write in wasm the rest; `JSON.parse` of the result costs about as much as node:crypto + `JSON.parse` spends parsing the body once. The untyped path does none of the normalization, so typed, normalized events in wasm compiled for size cannot reach it: the target is missed by the amount above.', '');
 }
 
@@ -135,8 +136,7 @@ if (workerCpu) {
 if (workerProfile) {
   lines.push('### Where hookseal\'s handler time goes', '',
     `A CPU profile through workerd's inspector over ${workerProfile.k} deliveries (event log off; the sampler adds its own cost: ${workerProfile.sampledUsPerRequest.toFixed(0)} µs a request sampled). Self time by function; \`Request\` and \`fetch\` are the harness's, \`__wbg_*\` and the one-letter names are the workers-rs glue (minified JS).`, '',
-    '| share | µs a request | function |', '|---|---|---|',
-    ...workerProfile.top.slice(0, 20).map((t) => `| ${(t.share * 100).toFixed(1)} % | ${t.us.toFixed(1)} | \`${t.name.replace(/\|/g, '\\|').slice(0, 100)}\` |`), '',
+    ...profileTable(workerProfile.top.slice(0, 20), 'µs a request', 1), '',
     'No single item dominates: the cost is spread over the crossings between Rust and JS that every binding call makes in workers-rs (each await is a promise, two closures and a microtask: `queueMicrotask`, `future_to_promise`, `wasm-to-js`), the conversion of the request and response, and then the work the JS Worker does not do (typed parsing and the normalized envelope). The changes measured here (one body read, one KV handle, the queue message in one crossing, no URL parse where none is signed, no log line built unless written) took about a fifth off; what remains is mostly the async bridge, which hookseal does not own.', '');
 }
 
