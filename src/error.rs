@@ -205,6 +205,13 @@ pub enum ConfigProblem {
     UnsignedHeader(&'static str),
     /// A tolerance that bounds one side and leaves the other out.
     IncompleteTolerance,
+    /// A route's filter cannot mean anything (an unknown operator, a wrong type, a malformed
+    /// `$regex`): where, and why.
+    BadFilter(String),
+    /// A destination's body template cannot be used: where, and why.
+    BadBodyTemplate(String),
+    /// A path into the event (`orderBy`, a template's `{{ … }}`) is malformed.
+    BadPath(String),
 }
 
 impl Error {
@@ -508,6 +515,14 @@ impl fmt::Display for FieldProblem {
     }
 }
 
+/// A message built from configuration (never from a request), cut to a readable length.
+fn cut(s: &str) -> &str {
+    match s.char_indices().nth(400) {
+        Some((at, _)) => s.get(..at).unwrap_or(s),
+        None => s,
+    }
+}
+
 /// Field paths come from the body (a Meta `type` names a key): keep them short and printable.
 fn sanitise_path(p: &str) -> String {
     if p.len() <= 64 && p.bytes().all(|b| b.is_ascii_graphic()) {
@@ -543,6 +558,9 @@ impl fmt::Display for ConfigProblem {
             Self::IncompleteTolerance => f.write_str(
                 "a tolerance object needs both `past` and `future` (seconds, or null for unbounded)",
             ),
+            Self::BadFilter(why) => write!(f, "filter: {}", cut(why)),
+            Self::BadBodyTemplate(why) => write!(f, "body template: {}", cut(why)),
+            Self::BadPath(why) => write!(f, "path {}", cut(why)),
         }
     }
 }

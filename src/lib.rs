@@ -10,15 +10,19 @@ mod base64;
 mod config;
 mod error;
 pub mod event;
+mod filter;
 mod form;
 mod handshake;
 mod headers;
 mod json;
 mod jwt;
 mod mac;
+mod path;
+mod regex;
 mod scheme;
 mod secret;
 mod spec;
+mod template;
 mod verify;
 
 pub use error::{
@@ -26,12 +30,15 @@ pub use error::{
     SecretProblem, SignatureProblem, status_of,
 };
 pub use event::{Event, EventData, InboundMessage, MessageKind, Provider};
+pub use filter::{Document, Filter};
 pub use handshake::meta_handshake;
 pub use headers::{HeaderName, Headers};
 pub use mac::{Algorithm, Encoding};
+pub use path::Path;
 pub use scheme::{BUILTINS, Builtin, Scheme, scheme_names};
 pub use secret::SecretEncoding;
 pub use spec::{DEFAULT_MAX_BODY, GenericScheme, TimestampUnit, Tolerance};
+pub use template::Template;
 pub use verify::{
     Delivery, MAX_SECRETS, MAX_SIGNATURES, Request, SignInput, Signer, Verified, Verifier,
 };
@@ -40,5 +47,14 @@ pub use verify::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::json::canonical as json_canonical;
+
+    /// Whether `pattern` (as a filter's `$regex` reads it) occurs in `text`; `None` when the
+    /// pattern is refused.
+    #[must_use]
+    pub fn regex_is_match(pattern: &str, text: &str) -> Option<bool> {
+        crate::regex::Regex::new(pattern)
+            .ok()
+            .map(|r| r.is_match(text))
+    }
     pub use crate::verify::signer_with_raw_key;
 }
