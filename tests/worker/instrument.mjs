@@ -1,0 +1,189 @@
+// An instrumented entry for the built Worker under Miniflare, shared by the end-to-end tests
+// (failure injection) and the cost benchmark (counting). It is a module placed in front of
+// worker/build/index.js: it hands the Worker its real bindings wrapped, so that
+//
+// - every binding call is counted: KV reads, writes, deletes and lists (a bulk read counts one
+//   read a key, as Cloudflare bills it), D1 statements with D1's own `rows_read` and
+//   `rows_written` (from each result's `meta`), Queue messages written, read, acknowledged and
+//   retried, R2 and Durable Object calls, outbound `fetch` (subrequests), and invocations by
+//   handler; `GET /__instrument/counts` answers them, `POST /__instrument/reset` zeroes them;
+// - chosen calls fail: `faults` such as 'kv.get:1' or 'queue.send:2,d1.update:1' make the n-th
+//   call of that kind throw (counted from 1 per kind; `queue.send` counts `send` and
+//   `sendBatch`; `d1.insert` is a statement that inserts events, `d1.update` one that updates,
+//   `d1.other` any other; `fetch` an outbound request). `*` instead of a number fails every call
+//   of that kind. `POST /__instrument/faults` with a JSON string replaces the plan at run time
+//   (and restarts the call counts).
+// - `POST /__instrument/die-after-answer` makes the next fetch invocation "die" once it has
+//   answered: from then on every binding call and outbound fetch throws, until the next
+//   scheduled or queue invocation. What was left for after the answer (`ctx.waitUntil`) is thus
+//   lost, as when an isolate is evicted.
+//
+// The wrapper classes carry the constructor names workers-rs checks (`WorkerQueue`,
+// `D1Database`, `R2Bucket`, …).
+
+/** The module source of the instrumented entry, importing the Worker from `./index.js`, with
+ * the fault plan `faults` to start with. */
+export function instrumentedEntry(faults = '') {
+  return `import { WorkerEntrypoint } from 'cloudflare:workers';
+import Worker from './index.js';
+export * from './index.js';
+
+const counts = {};
+const bump = (k, n = 1) => { counts[k] = (counts[k] ?? 0) + n; };
+let plan = new Map();
+let calls = new Map();
+let dead = false;
+let dieNext = false;
+function setPlan(text) {
+  plan = new Map(String(text || '').split(',').filter(Boolean).map((f) => f.split(':')).map(([k, n]) => [k, n === '*' ? '*' : Number(n)]));
+  calls = new Map();
+}
+function maybeFail(kind) {
+  if (dead) throw new Error('injected: the isolate is gone (' + kind + ')');
+  const n = (calls.get(kind) ?? 0) + 1;
+  calls.set(kind, n);
+  const p = plan.get(kind);
+  if (p === '*' || p === n) throw new Error('injected failure of ' + kind + ' #' + n);
+}
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = async function (input, init) {
+  bump('subrequests');
+  maybeFail('fetch');
+  return realFetch(input, init);
+};
+
+const kindOf = (sql) => /^\\s*INSERT\\s+INTO\\s+events\\b/i.test(sql) ? 'd1.insert' : /^\\s*UPDATE\\b/i.test(sql) ? 'd1.update' : 'd1.other';
+function meter(result) {
+  bump('d1.statements');
+  bump('d1.rowsRead', result?.meta?.rows_read ?? 0);
+  bump('d1.rowsWritten', result?.meta?.rows_written ?? 0);
+  return result;
+}
+class D1PreparedStatement {
+  constructor(inner, sql) { this.inner = inner; this.sql = sql; }
+  bind(...values) { return new D1PreparedStatement(this.inner.bind(...values), this.sql); }
+  async first(column) {
+    maybeFail(kindOf(this.sql));
+    const r = meter(await this.inner.all());
+    const row = r.results?.[0] ?? null;
+    return column === undefined || row === null ? row : row[column] ?? null;
+  }
+  async run() { maybeFail(kindOf(this.sql)); return meter(await this.inner.run()); }
+  async all() { maybeFail(kindOf(this.sql)); return meter(await this.inner.all()); }
+  async raw(options) {
+    maybeFail(kindOf(this.sql));
+    const r = meter(await this.inner.all());
+    const rows = (r.results ?? []).map((o) => Object.values(o));
+    return options?.columnNames ? [Object.keys(r.results?.[0] ?? {}), ...rows] : rows;
+  }
+}
+class D1Database {
+  constructor(real) { this.real = real; }
+  prepare(sql) { return new D1PreparedStatement(this.real.prepare(sql), sql); }
+  async batch(statements) {
+    const kinds = new Set(statements.map((s) => kindOf(s.sql)));
+    for (const k of ['d1.insert', 'd1.update', 'd1.other']) if (kinds.has(k)) maybeFail(k);
+    bump('d1.batches');
+    return (await this.real.batch(statements.map((s) => s.inner))).map(meter);
+  }
+  exec(query) { return this.real.exec(query); }
+  withSession(...a) { return this.real.withSession(...a); }
+  dump() { return this.real.dump(); }
+}
+class WorkerQueue {
+  constructor(real, name) { this.real = real; this.name = name; }
+  async send(body, options) { maybeFail('queue.send'); bump('queue.written'); return this.real.send(body, options); }
+  async sendBatch(batch, options) { maybeFail('queue.send'); bump('queue.written', batch.length); return this.real.sendBatch(batch, options); }
+}
+class KvNamespace {
+  constructor(real) { this.real = real; }
+  async get(key, options) { maybeFail('kv.get'); bump('kv.reads', Array.isArray(key) ? key.length : 1); return this.real.get(key, options); }
+  async getWithMetadata(key, options) { maybeFail('kv.get'); bump('kv.reads', Array.isArray(key) ? key.length : 1); return this.real.getWithMetadata(key, options); }
+  async put(...a) { maybeFail('kv.put'); bump('kv.writes'); return this.real.put(...a); }
+  async delete(key) { maybeFail('kv.delete'); bump('kv.deletes'); return this.real.delete(key); }
+  async list(options) { maybeFail('kv.list'); bump('kv.lists'); return this.real.list(options); }
+}
+class R2Bucket {
+  constructor(real) { this.real = real; }
+  async head(...a) { maybeFail('r2.head'); bump('r2.classB'); return this.real.head(...a); }
+  async get(...a) { maybeFail('r2.get'); bump('r2.classB'); return this.real.get(...a); }
+  async put(...a) { maybeFail('r2.put'); bump('r2.classA'); return this.real.put(...a); }
+  async delete(...a) { maybeFail('r2.delete'); bump('r2.deletes'); return this.real.delete(...a); }
+  async list(...a) { maybeFail('r2.list'); bump('r2.classA'); return this.real.list(...a); }
+  createMultipartUpload(...a) { bump('r2.classA'); return this.real.createMultipartUpload(...a); }
+  resumeMultipartUpload(...a) { return this.real.resumeMultipartUpload(...a); }
+}
+class DurableObjectStub {
+  constructor(real) { this.real = real; this.id = real.id; this.name = real.name; }
+  async fetch(...a) { maybeFail('do.fetch'); bump('do.requests'); return this.real.fetch(...a); }
+}
+class DurableObjectNamespace {
+  constructor(real) { this.real = real; }
+  idFromName(n) { return this.real.idFromName(n); }
+  idFromString(s) { return this.real.idFromString(s); }
+  newUniqueId(o) { return this.real.newUniqueId(o); }
+  get(id, o) { return new DurableObjectStub(this.real.get(id, o)); }
+  getByName(n, o) { return new DurableObjectStub(this.real.getByName(n, o)); }
+  jurisdiction(j) { return new DurableObjectNamespace(this.real.jurisdiction(j)); }
+}
+
+function wrap(env) {
+  const out = { ...env };
+  for (const [name, b] of Object.entries(env)) {
+    if (!b || typeof b !== 'object') continue;
+    const c = b.constructor?.name ?? '';
+    if (typeof b.prepare === 'function' && typeof b.batch === 'function') out[name] = new D1Database(b);
+    else if (typeof b.sendBatch === 'function') out[name] = new WorkerQueue(b, name);
+    else if (typeof b.getWithMetadata === 'function') out[name] = new KvNamespace(b);
+    else if (typeof b.createMultipartUpload === 'function') out[name] = new R2Bucket(b);
+    else if (typeof b.idFromName === 'function') out[name] = new DurableObjectNamespace(b);
+    else void c;
+  }
+  return out;
+}
+
+function meteredBatch(batch) {
+  bump('queue.read', batch.messages.length);
+  const messages = batch.messages.map((m) => ({
+    id: m.id, timestamp: m.timestamp, body: m.body, attempts: m.attempts,
+    ack() { bump('queue.acked'); return m.ack(); },
+    retry(o) { bump('queue.retried'); return m.retry(o); },
+  }));
+  return {
+    queue: batch.queue, messages,
+    ackAll() { bump('queue.acked', messages.length); return batch.ackAll(); },
+    retryAll(o) { bump('queue.retried', messages.length); return batch.retryAll(o); },
+  };
+}
+
+const json = (v) => new Response(JSON.stringify(v), { headers: { 'content-type': 'application/json' } });
+
+export default class extends WorkerEntrypoint {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === '/__instrument/counts') return json(counts);
+    if (url.pathname === '/__instrument/reset') { for (const k of Object.keys(counts)) delete counts[k]; return json({}); }
+    if (url.pathname === '/__instrument/faults') { setPlan(await request.json()); return json({}); }
+    if (url.pathname === '/__instrument/die-after-answer') { dieNext = true; return json({}); }
+    bump('invocations.fetch');
+    const die = dieNext;
+    dieNext = false;
+    const res = await new Worker(this.ctx, wrap(this.env)).fetch(request);
+    if (die) dead = true;
+    return res;
+  }
+  async queue(batch) {
+    dead = false;
+    bump('invocations.queue');
+    return new Worker(this.ctx, wrap(this.env)).queue(meteredBatch(batch));
+  }
+  async scheduled(controller) {
+    dead = false;
+    bump('invocations.scheduled');
+    return new Worker(this.ctx, wrap(this.env)).scheduled(controller);
+  }
+}
+setPlan(${JSON.stringify(faults)});
+`;
+}
