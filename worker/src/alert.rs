@@ -1,43 +1,41 @@
-//! A short signed notice to `ALERT_URL` when events go dead: at most one per source per
+//! A short signed notice to `ALERT_URL` when deliveries go dead: at most one per source per
 //! `ALERT_INTERVAL_SECONDS` (default 1 h), with the count and the last reason. Signed with
-//! Standard Webhooks and `DELIVERY_SECRET`, like deliveries. Never a body or a secret.
+//! Standard Webhooks under `ALERT_SECRET`, a key of its own: whoever verifies alerts cannot
+//! forge deliveries. Never a body or a secret.
 
 use serde_json::json;
 use worker::Env;
 
-use crate::config::{self, DEDUP_KV, DELIVERY_SECRET};
-use crate::deliver::{PostError, post_signed};
-use crate::eventlog;
-use crate::log::{self, now_ms};
+use crate::config::Config;
+use crate::kv;
+use crate::log;
+use crate::outbound::{self, Delivery};
+use crate::state::Outcome;
+use crate::store;
 
-const INTERVAL_SECONDS: u64 = 3600;
-
-/// `count` events of `source` just went dead, the last for `reason`.
-pub async fn dead(env: &Env, source: &str, count: u64, reason: &str) {
-    let Some(url) = config::secret(env, "ALERT_URL").or_else(|| {
-        env.var("ALERT_URL")
-            .ok()
-            .map(|v| v.to_string())
-            .filter(|s| !s.is_empty())
-    }) else {
+/// `count` deliveries of `source` just went dead, the last for `reason`.
+pub async fn dead(env: &Env, cfg: &Config, source: &str, count: u64, reason: &str, now: u64) {
+    let Some(dest) = &cfg.alert else {
         return;
     };
-    let interval = config::number(env, "ALERT_INTERVAL_SECONDS", INTERVAL_SECONDS)
-        .unwrap_or(INTERVAL_SECONDS)
-        .max(60);
-    let Ok(kv) = env.kv(DEDUP_KV) else { return };
-    let gate = format!("hookseal:alert/{source}");
-    if matches!(kv.get(&gate).text().await, Ok(Some(_))) {
+    let interval = cfg.settings.alert_interval;
+    let Ok(store_kv) = kv::open(env) else { return };
+    let gate = kv::alert_key(source);
+    if matches!(store_kv.get(&gate).text().await, Ok(Some(_))) {
         log::line(
             "alert_suppressed",
             json!({ "source": source, "count": count }),
         );
         return;
     }
-    let now = now_ms();
-    // With the log, the count covers the whole interval, not only this batch.
-    let count = match eventlog::open(env) {
-        Some(db) => eventlog::dead_since(&db, source, now.saturating_sub(interval * 1000))
+    // With the log, the count covers the whole interval, not only this invocation's.
+    let log_name = cfg.source(source).and_then(Result::ok).map_or_else(
+        || crate::config::binding::EVENT_LOG.to_owned(),
+        |s| s.log.clone(),
+    );
+    let count = match store::open(env, &log_name) {
+        Some(log) => log
+            .dead_since(source, now.saturating_sub(interval * 1000))
             .await
             .unwrap_or(count)
             .max(count),
@@ -48,26 +46,26 @@ pub async fn dead(env: &Env, source: &str, count: u64, reason: &str) {
         "lastReason": reason, "at": now,
     })
     .to_string();
-    let sent = post_signed(
-        env,
-        DELIVERY_SECRET,
-        &url,
-        &body,
-        &format!("alert:{source}:{now}"),
-    )
-    .await;
-    match sent {
-        Ok(status) => {
+    let id = format!("alert:{source}:{now}");
+    let d = Delivery {
+        source,
+        received_at: now,
+        attempt: 1,
+        webhook_id: &id,
+        envelope: "{}",
+    };
+    let now_s = i64::try_from(now / 1000).unwrap_or(i64::MAX);
+    match outbound::post(dest, &d, &body, now_s, dest.timeout).await {
+        Outcome::Delivered { http } => {
             log::line(
                 "alert",
-                json!({ "source": source, "count": count, "status": status }),
+                json!({ "source": source, "count": count, "status": http }),
             );
-            if let Ok(put) = kv.put(&gate, now.to_string()) {
-                let _ = put.expiration_ttl(interval).execute().await;
-            }
+            let _ = kv::put_all(&store_kv, &[(gate, now.to_string())], Some(interval)).await;
         }
-        Err(PostError::Config(e) | PostError::Network(e)) => {
-            log::line("alert_failed", json!({ "source": source, "error": e }));
-        }
+        other => log::line(
+            "alert_failed",
+            json!({ "source": source, "error": other.error(), "status": other.http() }),
+        ),
     }
 }

@@ -1,66 +1,90 @@
-//! Sources, read from the `SOURCES` variable (a table in `wrangler.toml`) and the Worker's
-//! secrets. A source names its secrets; their values are Worker secrets, never plain vars.
+//! Every setting, read from the Worker's vars and secrets once per isolate and validated then:
+//! the scalar settings, `SOURCES` (with their routes and filters) and `DESTINATIONS`. A source or
+//! destination that cannot work carries its problem, reported at its requests, in the log and on
+//! `/health`, while every other keeps working. A misspelt key in a table is a problem, never
+//! ignored; a var whose name is one or two letters from a setting's is reported as a likely typo.
+//!
+//! A Worker isolate's vars and secrets cannot change while it lives (a deployment or a new secret
+//! starts new isolates), so the parsed configuration, the verifiers with their keyed HMAC states,
+//! and the delivery signers are built once and serve every request.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use hookseal::{Scheme, Tolerance, Verifier};
+use hookseal::{Filter, Scheme, SignInput, Signer, Template, Tolerance, Verifier};
 use serde::Deserialize;
+use serde_json::Value;
 use worker::Env;
 
+use crate::log::Level;
+
 /// Binding names, as declared in `wrangler.toml`.
-pub const SOURCES_VAR: &str = "SOURCES";
-/// KV namespace for dedup marks.
-pub const DEDUP_KV: &str = "DEDUP";
-/// The queue this Worker consumes and delivers from.
-pub const EVENTS_QUEUE: &str = "EVENTS";
-/// The queue for sources without a destination: left for the user's own consumer.
-pub const OUTBOX_QUEUE: &str = "OUTBOX";
-/// Where deliveries that cannot succeed end up.
-pub const DEAD_LETTER_QUEUE: &str = "DEAD_LETTER";
-/// The D1 event log (optional: without it, dedup is KV alone and there is no admin API).
-pub const EVENT_LOG: &str = "EVENT_LOG";
-/// The Worker secret that opens the admin API (without it, the admin routes answer 404).
-pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
-/// The default secret that signs deliveries (Standard Webhooks, `whsec_…`).
-pub const DELIVERY_SECRET: &str = "DELIVERY_SECRET";
-
-/// One source as configured.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SourceConfig {
-    /// A built-in scheme name, or `{ "generic": { … } }`.
-    pub scheme: serde_json::Value,
-    /// Names of the Worker secrets that hold this source's signing secrets (two during a
-    /// rotation). A name whose secret is not set is skipped; at least one must be set.
-    pub secrets: Vec<String>,
-    /// Seconds both ways, `false`, or `{ "past": s, "future": s }`; default: the scheme's own.
-    #[serde(default)]
-    pub tolerance: Option<serde_json::Value>,
-    /// Where the queue consumer delivers events, re-signed with Standard Webhooks. Without one,
-    /// events go to the OUTBOX queue for your own consumer.
-    #[serde(default)]
-    pub destination: Option<String>,
-    /// The secret that signs deliveries to `destination` (default `DELIVERY_SECRET`).
-    #[serde(default)]
-    pub delivery_secret: Option<String>,
-    /// For Meta sources: the name of the secret holding the verify token of the `GET` handshake.
-    #[serde(default)]
-    pub verify_token: Option<String>,
-    /// This source's body limit in bytes, instead of `MAX_BODY_BYTES`.
-    #[serde(default)]
-    pub max_body_bytes: Option<u64>,
+pub mod binding {
+    /// KV: dedup marks (event log off), large envelopes, dead letters (log off), alert gates.
+    pub const KV: &str = "DEDUP";
+    /// The queue this Worker consumes: first attempts of bulk events, retries, carried events.
+    pub const EVENTS: &str = "EVENTS";
+    /// Events for the user's own consumer (the `outbox` destination).
+    pub const OUTBOX: &str = "OUTBOX";
+    /// Where deliveries that cannot succeed go, with the reason; consumed by this Worker.
+    pub const DEAD_LETTER: &str = "DEAD_LETTER";
+    /// The D1 event log (optional). A source may name another (`log`).
+    pub const EVENT_LOG: &str = "EVENT_LOG";
+    /// The Rate Limiting binding that throttles failed admin sign-ins (optional).
+    pub const ADMIN_LIMIT: &str = "ADMIN_LIMIT";
+    /// The R2 bucket media is archived into (optional).
+    #[expect(dead_code, reason = "the media archive lands next")]
+    pub const MEDIA: &str = "MEDIA";
 }
 
-/// A source ready to verify.
-pub struct Source {
-    pub config: SourceConfig,
-    pub verifier: Verifier,
+/// Secrets the Worker reads by these names.
+pub mod secret_name {
+    /// Opens the admin API: at least [`super::ADMIN_TOKEN_MIN`] characters.
+    pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+    /// Signs deliveries (Standard Webhooks, `whsec_…`) unless a destination names its own.
+    pub const DELIVERY_SECRET: &str = "DELIVERY_SECRET";
+    /// Signs alerts to `ALERT_URL` (its own key: whoever verifies alerts cannot forge deliveries).
+    pub const ALERT_SECRET: &str = "ALERT_SECRET";
+    /// Signs the media links the Worker serves.
+    pub const MEDIA_LINK_SECRET: &str = "MEDIA_LINK_SECRET";
 }
 
-/// A configuration problem, reported at the request and in the logs, never as a crash.
-#[derive(Debug)]
+/// The admin API stays closed with a shorter token.
+pub const ADMIN_TOKEN_MIN: usize = 32;
+/// The destination that puts events on the `OUTBOX` queue; a source without routes uses it.
+pub const OUTBOX: &str = "outbox";
+/// Routes per source at most (each a bit of the event's row).
+pub const MAX_ROUTES: usize = 32;
+
+/// Every scalar setting, with what it is.
+const SETTINGS: &[&str] = &[
+    "SOURCES",
+    "DESTINATIONS",
+    "MAX_BODY_BYTES",
+    "DEDUP_TTL_SECONDS",
+    "DELIVERY_BACKOFF_SECONDS",
+    "DELIVERY_MAX_DELAY_SECONDS",
+    "DELIVERY_HORIZON_SECONDS",
+    "DELIVERY_MAX_ATTEMPTS",
+    "DELIVERY_TIMEOUT_SECONDS",
+    "EVENT_RETENTION_DAYS",
+    "ALERT_URL",
+    "ALERT_INTERVAL_SECONDS",
+    "LOG_LEVEL",
+    "LEASE_SECONDS",
+    "JOB_LEASE_SECONDS",
+    "INLINE_DELIVERIES",
+    "DEAD_LETTER_KV_DAYS",
+    "MEDIA_LINK_SECONDS",
+    secret_name::ADMIN_TOKEN,
+    secret_name::DELIVERY_SECRET,
+    secret_name::ALERT_SECRET,
+    secret_name::MEDIA_LINK_SECRET,
+];
+
+/// A configuration problem, reported at the request (as a code), in the log and on `/health`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError(pub String);
 
 impl ConfigError {
@@ -69,45 +93,245 @@ impl ConfigError {
     }
 }
 
-/// The Worker's settings from its vars.
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The retry schedule of a destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// The first retry's delay; each next one doubles, up to `max_delay`.
+    pub backoff: u64,
+    pub max_delay: u64,
+    /// Attempts go on until this long after receipt (or the last replay).
+    pub horizon: u64,
+    /// An optional cap on attempts, on top of the horizon.
+    pub max_attempts: Option<u64>,
+}
+
+/// Queues delay a message by at most 12 h.
+const QUEUES_MAX_DELAY: u64 = 12 * 3600;
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            backoff: 60,
+            max_delay: 6 * 3600,
+            horizon: 26 * 3600,
+            max_attempts: None,
+        }
+    }
+}
+
+impl Schedule {
+    /// The delay before the attempt after `attempts_made` failed ones, or `None` when the
+    /// horizon (`elapsed` seconds since it started) or the attempt cap is reached.
+    pub fn next_delay(&self, attempts_made: u32, elapsed: u64) -> Option<u64> {
+        if elapsed >= self.horizon {
+            return None;
+        }
+        if self
+            .max_attempts
+            .is_some_and(|max| u64::from(attempts_made) >= max)
+        {
+            return None;
+        }
+        let exp = attempts_made.saturating_sub(1).min(30);
+        Some(self.backoff.saturating_mul(1u64 << exp).min(self.max_delay))
+    }
+}
+
+/// The Worker's scalar settings.
+#[derive(Clone, Debug)]
 pub struct Settings {
-    pub log_level: crate::log::Level,
+    pub log_level: Level,
     /// `MAX_BODY_BYTES`, when set (otherwise each scheme's documented maximum).
     pub max_body: Option<u64>,
+    /// How long a dedup mark lives in KV (the event log off).
     pub dedup_ttl: u64,
-    pub schedule: crate::deliver::Schedule,
+    /// The default retry schedule (`DELIVERY_*`).
+    pub schedule: Schedule,
+    /// `DELIVERY_TIMEOUT_SECONDS`: how long an attempt may take by default.
+    pub timeout: u64,
+    pub retention_days: u64,
+    pub alert_url: Option<String>,
+    pub alert_interval: u64,
+    /// How long a first attempt after the answer holds its claim before the sweep takes it, ms.
+    pub lease_ms: u64,
+    /// How long work handed to the queue holds its claim (its attempts may take a destination's
+    /// whole timeout, its media a download), ms.
+    pub job_lease_ms: u64,
+    /// How many deliveries a request attempts itself after answering; more go to the queue.
+    pub inline_deliveries: usize,
+    /// How long a dead letter is kept in KV when the event log is off, seconds.
+    pub dead_letter_kv_ttl: u64,
+    #[expect(dead_code, reason = "read by the media links, which land next")]
+    pub media_link_seconds: u64,
 }
 
-/// Default dedup window: longer than the senders' 24 h retry horizon.
-const DEDUP_TTL_SECONDS: u64 = 72 * 3600;
+/// A header a destination gets, its value literal or from a secret.
+pub struct HeaderValue {
+    pub name: String,
+    /// The value, resolved from its secret when the configuration was read.
+    pub value: String,
+}
+
+/// How a destination wants its body.
+pub enum Kind {
+    /// The delivery body `{"source","receivedAt","attempt","event"}`, signed with Standard
+    /// Webhooks.
+    Webhook { signer: Box<Signer> },
+    /// A Slack incoming webhook's `{"text", "blocks"}`.
+    Slack,
+    /// A JSON template rendered from the event.
+    Template(Box<Template>),
+    /// The `OUTBOX` queue, for the user's own consumer.
+    Outbox,
+}
+
+impl Kind {
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Webhook { .. } => "webhook",
+            Self::Slack => "slack",
+            Self::Template(_) => "template",
+            Self::Outbox => "outbox",
+        }
+    }
+}
+
+/// One destination, ready to deliver to. Holds secrets (its URL may be one): it has no `Debug`.
+pub struct Destination {
+    pub kind: Kind,
+    /// Resolved from its secret when the configuration was read; empty for the outbox.
+    pub url: String,
+    pub headers: Vec<HeaderValue>,
+    /// Seconds an attempt may take.
+    pub timeout: u64,
+    pub schedule: Schedule,
+}
+
+impl Destination {
+    /// What may be shown of the URL: its scheme and host.
+    pub fn shown_url(&self) -> String {
+        if self.url.is_empty() {
+            "the OUTBOX queue".to_owned()
+        } else {
+            crate::redact::url(&self.url)
+        }
+    }
+}
+
+/// One route of a source: a destination, and the filter an event must match to take it.
+pub struct Route {
+    pub to: String,
+    pub filter: Option<Filter>,
+}
+
+/// How a source archives media (`media = { … }`).
+#[derive(Clone, Debug)]
+#[expect(dead_code, reason = "read by the media archive, which lands next")]
+pub struct Media {
+    /// The provider's token, for providers that need one (Meta), resolved from its secret.
+    pub access_token: Option<String>,
+    pub graph_url: String,
+    /// Origins media may be fetched from (`https://host`); empty: the provider's own.
+    pub hosts: Vec<String>,
+    pub max_bytes: u64,
+    /// Whether an event goes dead when its media cannot be archived.
+    pub required: bool,
+}
+
+/// A source ready to verify and route.
+pub struct Source {
+    pub name: String,
+    pub verifier: Verifier,
+    /// The Meta handshake's verify token, resolved from its secret.
+    pub verify_token: Option<String>,
+    pub max_body: Option<u64>,
+    /// In order; a source without routes has one, to the outbox.
+    pub routes: Vec<Route>,
+    /// The D1 binding of its event log.
+    pub log: String,
+    #[expect(dead_code, reason = "read by the media archive, which lands next")]
+    pub media: Option<Media>,
+}
+
+/// The whole configuration.
+pub struct Config {
+    pub settings: Settings,
+    /// Each source, or why it cannot work.
+    pub sources: BTreeMap<String, Result<Rc<Source>, ConfigError>>,
+    /// Each destination, or why it cannot work.
+    pub destinations: BTreeMap<String, Result<Rc<Destination>, ConfigError>>,
+    /// Problems of the whole configuration that stop nothing (a likely typo in a var's name).
+    pub warnings: Vec<String>,
+    /// The admin token, when it is set and long enough.
+    pub admin_token: Result<String, String>,
+    /// Where dead letters are announced (`ALERT_URL`, signed with `ALERT_SECRET`), if anywhere.
+    pub alert: Option<Rc<Destination>>,
+}
+
+impl Config {
+    /// The source `name`: `None` if there is none; its problem if it cannot work.
+    pub fn source(&self, name: &str) -> Option<Result<Rc<Source>, ConfigError>> {
+        self.sources.get(name).cloned()
+    }
+
+    pub fn destination(&self, name: &str) -> Result<Rc<Destination>, ConfigError> {
+        self.destinations.get(name).cloned().unwrap_or_else(|| {
+            Err(ConfigError::new(format!(
+                "destination `{name}` is no longer configured"
+            )))
+        })
+    }
+
+    /// Every problem: the sources', the destinations' and the warnings.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .sources
+            .values()
+            .filter_map(|s| s.as_ref().err().map(|e| e.0.clone()))
+            .collect();
+        out.extend(
+            self.destinations
+                .values()
+                .filter_map(|d| d.as_ref().err().map(|e| e.0.clone())),
+        );
+        out.extend(self.warnings.iter().cloned());
+        out
+    }
+
+    /// The D1 bindings that hold event logs: `EVENT_LOG` and every source's own.
+    pub fn logs(&self) -> Vec<String> {
+        let mut out = vec![binding::EVENT_LOG.to_owned()];
+        for s in self.sources.values().flatten() {
+            if !out.contains(&s.log) {
+                out.push(s.log.clone());
+            }
+        }
+        out
+    }
+}
 
 thread_local! {
-    /// The settings, read once per isolate like `SOURCES` (see below); errors are not cached.
-    static SETTINGS: RefCell<Option<Rc<Settings>>> = const { RefCell::new(None) };
-    /// The parsed `SOURCES`, and each source built once. A Worker isolate's vars and secrets
-    /// cannot change while it lives (a new deployment or secret starts new isolates), so parsing
-    /// the configuration and preparing the keyed HMAC states once serves every request. Errors
-    /// are not cached: they are reported on every request until fixed.
-    static SOURCES_CACHE: RefCell<Option<Rc<BTreeMap<String, SourceConfig>>>> = const { RefCell::new(None) };
-    static BUILT: RefCell<BTreeMap<String, Rc<Source>>> = const { RefCell::new(BTreeMap::new()) };
+    static LOADED: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
 }
 
-/// All configured sources, by name.
-pub fn sources(env: &Env) -> Result<Rc<BTreeMap<String, SourceConfig>>, ConfigError> {
-    if let Some(cached) = SOURCES_CACHE.with(|c| c.borrow().clone()) {
-        return Ok(cached);
+/// The configuration, read on first use in this isolate. `Err` only when nothing can work (the
+/// settings or a table is malformed); a broken source or destination is kept as its problem.
+pub fn load(env: &Env) -> Result<Rc<Config>, ConfigError> {
+    if let Some(c) = LOADED.with(|l| l.borrow().clone()) {
+        return Ok(c);
     }
-    let parsed = Rc::new(
-        env.object_var::<BTreeMap<String, SourceConfig>>(SOURCES_VAR)
-            .map_err(|e| {
-                ConfigError::new(format!("`{SOURCES_VAR}` is missing or malformed: {e}"))
-            })?,
-    );
-    SOURCES_CACHE.with(|c| *c.borrow_mut() = Some(Rc::clone(&parsed)));
-    Ok(parsed)
+    let config = Rc::new(read(env)?);
+    LOADED.with(|l| *l.borrow_mut() = Some(Rc::clone(&config)));
+    Ok(config)
 }
 
-/// The secret `name`, if it is set.
+/// A secret (or var) `name`, if it is set and not empty.
 pub fn secret(env: &Env, name: &str) -> Option<String> {
     env.secret(name)
         .ok()
@@ -115,68 +339,28 @@ pub fn secret(env: &Env, name: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The source `name`, with its verifier (built on first use, then cached).
-pub fn source(env: &Env, name: &str) -> Result<Option<Rc<Source>>, ConfigError> {
-    if let Some(built) = BUILT.with(|b| b.borrow().get(name).cloned()) {
-        return Ok(Some(built));
+/// A var that holds a table (`SOURCES`), as JSON: `None` when unset.
+fn table(env: &Env, name: &str) -> Result<Option<Value>, ConfigError> {
+    let raw = js_sys::Reflect::get(env.as_ref(), &name.into()).unwrap_or_default();
+    if raw.is_undefined() || raw.is_null() {
+        return Ok(None);
     }
-    let Some(built) = build(env, name)? else {
-        return Ok(None);
-    };
-    let built = Rc::new(built);
-    BUILT.with(|b| b.borrow_mut().insert(name.to_owned(), Rc::clone(&built)));
-    Ok(Some(built))
-}
-
-fn build(env: &Env, name: &str) -> Result<Option<Source>, ConfigError> {
-    let Some(config) = sources(env)?.get(name).cloned() else {
-        return Ok(None);
-    };
-    let scheme = Scheme::from_config_json(&config.scheme.to_string())
-        .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
-    let secrets: Vec<String> = config
-        .secrets
-        .iter()
-        .filter_map(|s| secret(env, s))
-        .collect();
-    if secrets.is_empty() {
+    let text = js_sys::JSON::stringify(&raw)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| ConfigError::new(format!("`{name}` is not a table")))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| ConfigError::new(format!("`{name}` is malformed: {e}")))?;
+    if !value.is_object() {
         return Err(ConfigError::new(format!(
-            "source `{name}`: none of its secrets ({}) is set: `wrangler secret put {}` (or .dev.vars locally)",
-            config.secrets.join(", "),
-            config.secrets.first().map_or("NAME", String::as_str),
+            "`{name}` must be a table (`[vars.{name}.<name>]` in wrangler.toml)"
         )));
     }
-    let mut verifier = Verifier::new(scheme, &secrets)
-        .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
-    if let Some(t) = &config.tolerance {
-        let t = Tolerance::from_json(&t.to_string())
-            .map_err(|e| ConfigError::new(format!("source `{name}`: {e}")))?;
-        verifier = verifier.with_tolerance(t);
-    }
-    Ok(Some(Source { config, verifier }))
+    Ok(Some(value))
 }
 
-/// The settings, read from the vars on first use in this isolate.
-pub fn settings(env: &Env) -> Result<Rc<Settings>, ConfigError> {
-    if let Some(cached) = SETTINGS.with(|c| c.borrow().clone()) {
-        return Ok(cached);
-    }
-    let max_body = match env.var("MAX_BODY_BYTES") {
-        Err(_) => None,
-        Ok(_) => Some(number(env, "MAX_BODY_BYTES", 0)?),
-    };
-    let settings = Rc::new(Settings {
-        log_level: crate::log::level(env)?,
-        max_body,
-        dedup_ttl: number(env, "DEDUP_TTL_SECONDS", DEDUP_TTL_SECONDS)?,
-        schedule: crate::deliver::Schedule::from_env(env)?,
-    });
-    SETTINGS.with(|c| *c.borrow_mut() = Some(Rc::clone(&settings)));
-    Ok(settings)
-}
-
-/// A numeric variable, or its default when unset. A malformed value is a configuration error.
-pub fn number(env: &Env, name: &str, default: u64) -> Result<u64, ConfigError> {
+/// A whole-number var, or its default when unset.
+fn number(env: &Env, name: &str, default: u64) -> Result<u64, ConfigError> {
     match env.var(name) {
         Err(_) => Ok(default),
         Ok(v) => v
@@ -184,5 +368,631 @@ pub fn number(env: &Env, name: &str, default: u64) -> Result<u64, ConfigError> {
             .trim()
             .parse()
             .map_err(|_| ConfigError::new(format!("`{name}` must be a whole number"))),
+    }
+}
+
+fn settings(env: &Env) -> Result<Settings, ConfigError> {
+    let d = Schedule::default();
+    let max_body = match env.var("MAX_BODY_BYTES") {
+        Err(_) => None,
+        Ok(_) => Some(number(env, "MAX_BODY_BYTES", 0)?),
+    };
+    let log_level = match env.var("LOG_LEVEL") {
+        Err(_) => Level::Info,
+        Ok(v) => Level::parse(&v.to_string())
+            .ok_or_else(|| ConfigError::new("`LOG_LEVEL` must be \"info\" or \"warn\""))?,
+    };
+    Ok(Settings {
+        log_level,
+        max_body,
+        dedup_ttl: number(env, "DEDUP_TTL_SECONDS", 72 * 3600)?.max(60),
+        schedule: Schedule {
+            backoff: number(env, "DELIVERY_BACKOFF_SECONDS", d.backoff)?,
+            max_delay: number(env, "DELIVERY_MAX_DELAY_SECONDS", d.max_delay)?
+                .min(QUEUES_MAX_DELAY),
+            horizon: number(env, "DELIVERY_HORIZON_SECONDS", d.horizon)?,
+            max_attempts: Some(number(env, "DELIVERY_MAX_ATTEMPTS", 0)?).filter(|n| *n > 0),
+        },
+        timeout: number(env, "DELIVERY_TIMEOUT_SECONDS", 30)?.clamp(1, 900),
+        retention_days: number(env, "EVENT_RETENTION_DAYS", 30)?,
+        alert_url: secret(env, "ALERT_URL"),
+        alert_interval: number(env, "ALERT_INTERVAL_SECONDS", 3600)?.max(60),
+        lease_ms: number(env, "LEASE_SECONDS", 60)?.saturating_mul(1000),
+        job_lease_ms: number(env, "JOB_LEASE_SECONDS", 960)?.saturating_mul(1000),
+        inline_deliveries: usize::try_from(number(env, "INLINE_DELIVERIES", 8)?)
+            .unwrap_or(usize::MAX),
+        dead_letter_kv_ttl: number(env, "DEAD_LETTER_KV_DAYS", 30)?
+            .max(1)
+            .saturating_mul(86_400),
+        media_link_seconds: number(env, "MEDIA_LINK_SECONDS", 7 * 86_400)?.max(60),
+    })
+}
+
+fn read(env: &Env) -> Result<Config, ConfigError> {
+    let settings = settings(env)?;
+    let sources_table = table(env, "SOURCES")?.ok_or_else(|| {
+        ConfigError::new("`SOURCES` is not set: add `[vars.SOURCES.<name>]` to wrangler.toml")
+    })?;
+    let destinations_table =
+        table(env, "DESTINATIONS")?.unwrap_or(Value::Object(serde_json::Map::default()));
+    let mut destinations = BTreeMap::new();
+    if let Value::Object(map) = &destinations_table {
+        for (name, v) in map {
+            destinations.insert(name.clone(), destination(env, &settings, name, v));
+        }
+    }
+    let mut sources = BTreeMap::new();
+    let mut referenced: Vec<String> = Vec::new();
+    if let Value::Object(map) = &sources_table {
+        for (name, v) in map {
+            let built = source(env, &settings, name, v, &mut destinations);
+            if let Ok(s) = &built {
+                referenced.extend(s.routes.iter().map(|r| r.to.clone()));
+            }
+            sources.insert(name.clone(), built);
+        }
+    }
+    let warnings = typos(env);
+    let admin_token = match secret(env, secret_name::ADMIN_TOKEN) {
+        None => Err("ADMIN_TOKEN is not set".to_owned()),
+        Some(t) if t.chars().count() < ADMIN_TOKEN_MIN => Err(format!(
+            "ADMIN_TOKEN has fewer than {ADMIN_TOKEN_MIN} characters: the admin API stays \
+             closed (`openssl rand -hex 32` makes a good one)"
+        )),
+        Some(t) => Ok(t),
+    };
+    let mut warnings = warnings;
+    let alert = match &settings.alert_url {
+        None => None,
+        Some(url) => match alert(env, &settings, url) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                warnings.push(e.0);
+                None
+            }
+        },
+    };
+    Ok(Config {
+        settings,
+        sources,
+        destinations,
+        warnings,
+        admin_token,
+        alert,
+    })
+}
+
+/// The alert destination: `ALERT_URL`, signed with its own key, `ALERT_SECRET`.
+fn alert(env: &Env, settings: &Settings, url: &str) -> Result<Rc<Destination>, ConfigError> {
+    let what = "ALERT_URL";
+    check_url(url, what)?;
+    Ok(Rc::new(Destination {
+        kind: Kind::Webhook {
+            signer: Box::new(signer(env, secret_name::ALERT_SECRET, what)?),
+        },
+        url: url.to_owned(),
+        headers: Vec::new(),
+        timeout: settings.timeout,
+        schedule: settings.schedule,
+    }))
+}
+
+/// Vars whose name is one or two letters from a setting's: almost always a typo, which would
+/// otherwise leave the setting at its default without a word.
+fn typos(env: &Env) -> Vec<String> {
+    let env_obj: &wasm_bindgen::JsValue = env.as_ref();
+    let keys = js_sys::Object::keys(&js_sys::Object::from(env_obj.clone()));
+    let mut out = Vec::new();
+    for k in keys.iter().filter_map(|k| k.as_string()) {
+        if SETTINGS.contains(&k.as_str()) || k.len() < 6 {
+            continue;
+        }
+        if let Some(near) = SETTINGS
+            .iter()
+            .find(|s| distance(s, &k) <= 2 && s.len() > 6)
+        {
+            out.push(format!(
+                "unknown setting `{k}`: did you mean `{near}`? (it is ignored)"
+            ));
+        }
+    }
+    out
+}
+
+/// The edit distance of two ASCII names, at most 3 (more is "far").
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > 2 {
+        return 3;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(c) = cur.get_mut(j + 1) {
+                *c = sub.min(del).min(ins);
+            }
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0).min(3)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SourceConfig {
+    scheme: Value,
+    secrets: Vec<String>,
+    #[serde(default)]
+    tolerance: Option<Value>,
+    #[serde(default)]
+    destination: Option<String>,
+    #[serde(default)]
+    delivery_secret: Option<String>,
+    #[serde(default)]
+    verify_token: Option<String>,
+    #[serde(default)]
+    max_body_bytes: Option<u64>,
+    #[serde(default)]
+    routes: Option<Vec<RouteConfig>>,
+    #[serde(default)]
+    log: Option<String>,
+    #[serde(default)]
+    media: Option<MediaConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteConfig {
+    to: String,
+    #[serde(default)]
+    filter: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MediaConfig {
+    archive: bool,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    graph_url: Option<String>,
+    #[serde(default)]
+    hosts: Option<Vec<String>>,
+    #[serde(default)]
+    max_bytes: Option<u64>,
+    #[serde(default)]
+    required: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DestinationConfig {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    url_secret: Option<String>,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, Value>,
+    #[serde(default)]
+    body: Option<Value>,
+    #[serde(default)]
+    timeout_seconds: Option<u64>,
+    #[serde(default)]
+    backoff_seconds: Option<u64>,
+    #[serde(default)]
+    max_delay_seconds: Option<u64>,
+    #[serde(default)]
+    horizon_seconds: Option<u64>,
+    #[serde(default)]
+    max_attempts: Option<u64>,
+}
+
+/// A required secret's value, or a problem naming it and how to set it.
+fn required_secret(env: &Env, name: &str, what: &str) -> Result<String, ConfigError> {
+    secret(env, name).ok_or_else(|| {
+        ConfigError::new(format!(
+            "{what}: the secret `{name}` is not set: `wrangler secret put {name}` (or .dev.vars \
+             locally)"
+        ))
+    })
+}
+
+fn check_url(url: &str, what: &str) -> Result<(), ConfigError> {
+    let parsed = worker::Url::parse(url)
+        .map_err(|_| ConfigError::new(format!("{what}: the URL is not a valid URL")))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(ConfigError::new(format!(
+            "{what}: the URL must be http or https"
+        )));
+    }
+    Ok(())
+}
+
+/// A webhook destination's signer under the secret `name`.
+fn signer(env: &Env, name: &str, what: &str) -> Result<Signer, ConfigError> {
+    let secret = required_secret(env, name, what)?;
+    let scheme = Scheme::from_name("standard-webhooks")
+        .map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    let s = Signer::new(scheme, &secret)
+        .map_err(|e| ConfigError::new(format!("{what}: `{name}`: {e}")))?;
+    // Signing needs an id: checked once here rather than at each delivery.
+    s.sign(&SignInput::new(b"{}", 0).with_id("check"))
+        .map_err(|e| ConfigError::new(format!("{what}: `{name}`: {e}")))?;
+    Ok(s)
+}
+
+fn destination(
+    env: &Env,
+    settings: &Settings,
+    name: &str,
+    v: &Value,
+) -> Result<Rc<Destination>, ConfigError> {
+    let what = format!("destination `{name}`");
+    if name == OUTBOX {
+        return Err(ConfigError::new(format!(
+            "{what}: the name `{OUTBOX}` is reserved (a source without routes delivers to the \
+             OUTBOX queue)"
+        )));
+    }
+    let c: DestinationConfig =
+        serde_json::from_value(v.clone()).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    let url = match (&c.url, &c.url_secret) {
+        (Some(u), None) => u.clone(),
+        (None, Some(s)) => required_secret(env, s, &what)?,
+        _ => {
+            return Err(ConfigError::new(format!(
+                "{what}: give `url` or `urlSecret` (one of the two)"
+            )));
+        }
+    };
+    check_url(&url, &what)?;
+    let kind = match c.kind.as_deref().unwrap_or("webhook") {
+        "webhook" => Kind::Webhook {
+            signer: Box::new(signer(
+                env,
+                c.secret.as_deref().unwrap_or(secret_name::DELIVERY_SECRET),
+                &what,
+            )?),
+        },
+        "slack" => Kind::Slack,
+        "template" => {
+            let body = c.body.as_ref().ok_or_else(|| {
+                ConfigError::new(format!("{what}: a template destination needs `body`"))
+            })?;
+            Kind::Template(Box::new(
+                Template::from_json(&body.to_string())
+                    .map_err(|e| ConfigError::new(format!("{what}: {e}")))?,
+            ))
+        }
+        other => {
+            return Err(ConfigError::new(format!(
+                "{what}: unknown kind `{other}` (webhook, slack or template)"
+            )));
+        }
+    };
+    if c.body.is_some() && !matches!(kind, Kind::Template(_)) {
+        return Err(ConfigError::new(format!(
+            "{what}: `body` is for template destinations"
+        )));
+    }
+    if c.secret.is_some() && !matches!(kind, Kind::Webhook { .. }) {
+        return Err(ConfigError::new(format!(
+            "{what}: `secret` signs webhook destinations only"
+        )));
+    }
+    let mut headers = Vec::new();
+    for (h, v) in &c.headers {
+        headers.push(header(env, &what, h, v)?);
+    }
+    let d = settings.schedule;
+    Ok(Rc::new(Destination {
+        kind,
+        url,
+        headers,
+        timeout: c.timeout_seconds.unwrap_or(settings.timeout).clamp(1, 900),
+        schedule: Schedule {
+            backoff: c.backoff_seconds.unwrap_or(d.backoff),
+            max_delay: c
+                .max_delay_seconds
+                .unwrap_or(d.max_delay)
+                .min(QUEUES_MAX_DELAY),
+            horizon: c.horizon_seconds.unwrap_or(d.horizon),
+            max_attempts: c.max_attempts.or(d.max_attempts).filter(|n| *n > 0),
+        },
+    }))
+}
+
+/// `Name = "value"` or `Name = { secret = "NAME", prefix = "Bearer " }`.
+fn header(env: &Env, what: &str, name: &str, v: &Value) -> Result<HeaderValue, ConfigError> {
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        return Err(ConfigError::new(format!(
+            "{what}: `{name}` is not a header name"
+        )));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("webhook-") || lower == "content-type" || lower == "content-length" {
+        return Err(ConfigError::new(format!(
+            "{what}: the header `{name}` is set by hookseal"
+        )));
+    }
+    let value = match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => {
+            let unknown: Vec<&String> = o
+                .keys()
+                .filter(|k| *k != "secret" && *k != "prefix")
+                .collect();
+            if let Some(k) = unknown.first() {
+                return Err(ConfigError::new(format!(
+                    "{what}: header `{name}`: unknown field `{k}`, expected `secret` or `prefix`"
+                )));
+            }
+            let secret = o.get("secret").and_then(Value::as_str).ok_or_else(|| {
+                ConfigError::new(format!(
+                    "{what}: header `{name}`: `secret` (a secret's name) is required"
+                ))
+            })?;
+            let prefix = match o.get("prefix") {
+                None => "",
+                Some(Value::String(p)) => p,
+                Some(_) => {
+                    return Err(ConfigError::new(format!(
+                        "{what}: header `{name}`: `prefix` must be text"
+                    )));
+                }
+            };
+            format!("{prefix}{}", required_secret(env, secret, what)?)
+        }
+        _ => {
+            return Err(ConfigError::new(format!(
+                "{what}: header `{name}` must be text or {{ secret, prefix }}"
+            )));
+        }
+    };
+    if value.contains(['\r', '\n']) {
+        return Err(ConfigError::new(format!(
+            "{what}: header `{name}` holds a line break"
+        )));
+    }
+    Ok(HeaderValue {
+        name: name.to_owned(),
+        value,
+    })
+}
+
+fn source(
+    env: &Env,
+    settings: &Settings,
+    name: &str,
+    v: &Value,
+    destinations: &mut BTreeMap<String, Result<Rc<Destination>, ConfigError>>,
+) -> Result<Rc<Source>, ConfigError> {
+    let what = format!("source `{name}`");
+    let c: SourceConfig =
+        serde_json::from_value(v.clone()).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    let scheme = Scheme::from_config_json(&c.scheme.to_string())
+        .map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    let secrets: Vec<String> = c.secrets.iter().filter_map(|s| secret(env, s)).collect();
+    if secrets.is_empty() {
+        return Err(ConfigError::new(format!(
+            "{what}: none of its secrets ({}) is set: `wrangler secret put {}` (or .dev.vars locally)",
+            c.secrets.join(", "),
+            c.secrets.first().map_or("NAME", String::as_str),
+        )));
+    }
+    let mut verifier =
+        Verifier::new(scheme, &secrets).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    if let Some(t) = &c.tolerance {
+        let t = Tolerance::from_json(&t.to_string())
+            .map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+        verifier = verifier.with_tolerance(t);
+    }
+    let verify_token = match &c.verify_token {
+        Some(n) => Some(required_secret(env, n, &format!("{what}'s verifyToken"))?),
+        None => None,
+    };
+    let routes = routes(env, settings, &what, name, &c, destinations)?;
+    let log = c
+        .log
+        .clone()
+        .unwrap_or_else(|| binding::EVENT_LOG.to_owned());
+    if c.log.is_some() && env.d1(&log).is_err() {
+        return Err(ConfigError::new(format!(
+            "{what}: `log = \"{log}\"` names no D1 binding: add a [[d1_databases]] with \
+             binding = \"{log}\" to wrangler.toml"
+        )));
+    }
+    let media = match c.media {
+        None => None,
+        Some(m) if !m.archive => None,
+        Some(m) => Some(media(env, &what, m, verifier.scheme_name())?),
+    };
+    Ok(Rc::new(Source {
+        name: name.to_owned(),
+        verifier,
+        verify_token,
+        max_body: c.max_body_bytes,
+        routes,
+        log,
+        media,
+    }))
+}
+
+/// A source's routes: `routes`, or the `destination` shorthand, or the outbox.
+fn routes(
+    env: &Env,
+    settings: &Settings,
+    what: &str,
+    name: &str,
+    c: &SourceConfig,
+    destinations: &mut BTreeMap<String, Result<Rc<Destination>, ConfigError>>,
+) -> Result<Vec<Route>, ConfigError> {
+    if c.destination.is_some() && c.routes.is_some() {
+        return Err(ConfigError::new(format!(
+            "{what}: give `destination` (one URL) or `routes`, not both"
+        )));
+    }
+    if c.delivery_secret.is_some() && c.destination.is_none() {
+        return Err(ConfigError::new(format!(
+            "{what}: `deliverySecret` goes with `destination`; a named destination has `secret`"
+        )));
+    }
+    if let Some(url) = &c.destination {
+        // The shorthand: one webhook destination named after the source.
+        if destinations.contains_key(name) {
+            return Err(ConfigError::new(format!(
+                "{what}: its `destination` shorthand makes a destination named `{name}`, and \
+                 DESTINATIONS has one: use `routes = [{{ to = \"{name}\" }}]`"
+            )));
+        }
+        let built = (|| {
+            check_url(url, what)?;
+            let secret = c
+                .delivery_secret
+                .as_deref()
+                .unwrap_or(secret_name::DELIVERY_SECRET);
+            Ok(Rc::new(Destination {
+                kind: Kind::Webhook {
+                    signer: Box::new(signer(env, secret, what)?),
+                },
+                url: url.clone(),
+                headers: Vec::new(),
+                timeout: settings.timeout,
+                schedule: settings.schedule,
+            }))
+        })();
+        destinations.insert(name.to_owned(), built);
+        return Ok(vec![Route {
+            to: name.to_owned(),
+            filter: None,
+        }]);
+    }
+    let Some(list) = &c.routes else {
+        destinations.entry(OUTBOX.to_owned()).or_insert_with(|| {
+            Ok(Rc::new(Destination {
+                kind: Kind::Outbox,
+                url: String::new(),
+                headers: Vec::new(),
+                timeout: 30,
+                schedule: Schedule::default(),
+            }))
+        });
+        return Ok(vec![Route {
+            to: OUTBOX.to_owned(),
+            filter: None,
+        }]);
+    };
+    if list.len() > MAX_ROUTES {
+        return Err(ConfigError::new(format!(
+            "{what}: {} routes, at most {MAX_ROUTES}",
+            list.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, r) in list.iter().enumerate() {
+        if !destinations.contains_key(&r.to) {
+            return Err(ConfigError::new(format!(
+                "{what}: route {} goes to `{}`, which DESTINATIONS does not have",
+                i + 1,
+                r.to
+            )));
+        }
+        if out.iter().any(|o: &Route| o.to == r.to) {
+            return Err(ConfigError::new(format!(
+                "{what}: two routes go to `{}`: join their filters with $or",
+                r.to
+            )));
+        }
+        let filter = match &r.filter {
+            None => None,
+            Some(f) => Some(Filter::from_json(&f.to_string()).map_err(|e| {
+                ConfigError::new(format!("{what}: route {} (to `{}`): {e}", i + 1, r.to))
+            })?),
+        };
+        out.push(Route {
+            to: r.to.clone(),
+            filter,
+        });
+    }
+    Ok(out)
+}
+
+fn media(env: &Env, what: &str, m: MediaConfig, scheme: &str) -> Result<Media, ConfigError> {
+    let access_token = match &m.access_token {
+        Some(n) => Some(required_secret(env, n, &format!("{what}'s media"))?),
+        None if scheme == "meta" => {
+            return Err(ConfigError::new(format!(
+                "{what}: Meta media needs `accessToken` (the secret with the business's access \
+                 token)"
+            )));
+        }
+        None => None,
+    };
+    let graph_url = m
+        .graph_url
+        .unwrap_or_else(|| "https://graph.facebook.com/v21.0".to_owned());
+    check_url(&graph_url, &format!("{what}'s media graphUrl"))?;
+    let hosts = m.hosts.unwrap_or_default();
+    for h in &hosts {
+        check_url(h, &format!("{what}'s media hosts"))?;
+    }
+    Ok(Media {
+        access_token,
+        graph_url: graph_url.trim_end_matches('/').to_owned(),
+        hosts: hosts
+            .iter()
+            .map(|h| h.trim_end_matches('/').to_owned())
+            .collect(),
+        max_bytes: m.max_bytes.unwrap_or(100 * 1024 * 1024),
+        required: m.required,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schedule_outlasts_the_senders() {
+        let s = Schedule::default();
+        let (mut at, mut attempts) = (0u64, 1u32);
+        while let Some(d) = s.next_delay(attempts, at) {
+            at += d;
+            attempts += 1;
+        }
+        assert!(at >= 26 * 3600, "last attempt at {at} s");
+        assert!(at < 26 * 3600 + s.max_delay);
+        assert_eq!(s.next_delay(1, 0), Some(60));
+        assert_eq!(s.next_delay(2, 60), Some(120));
+        assert_eq!(s.next_delay(20, 3600), Some(s.max_delay));
+        let capped = Schedule {
+            max_attempts: Some(4),
+            ..s
+        };
+        assert_eq!(capped.next_delay(3, 0), Some(240));
+        assert_eq!(capped.next_delay(4, 0), None);
+    }
+
+    #[test]
+    fn near_misses_are_near() {
+        assert_eq!(
+            distance("DELIVERY_BACKOFF_SECONDS", "DELIVERY_BACKOF_SECONDS"),
+            1
+        );
+        assert_eq!(distance("LOG_LEVEL", "LOG_LEVLE"), 2);
+        assert_eq!(distance("SOURCES", "SOURCE"), 1);
+        assert_eq!(distance("MOSSMOON_SECRET", "DELIVERY_SECRET"), 3);
     }
 }

@@ -1,5 +1,6 @@
-//! One JSON line per request and per delivery: source, event type, dedup key, outcome, latency.
-//! Never a secret, never a body.
+//! One JSON line per request, per delivery and per sweep: source, event type, dedup key,
+//! outcome, latency. Never a secret, never a body. And the clock: entry points read it once and
+//! pass `now` on.
 
 use serde_json::{Map, Value, json};
 
@@ -12,17 +13,13 @@ pub enum Level {
     Info,
 }
 
-/// The configured level. An unknown value is a configuration error, reported like the others.
-pub fn level(env: &worker::Env) -> Result<Level, crate::config::ConfigError> {
-    let Ok(v) = env.var("LOG_LEVEL") else {
-        return Ok(Level::Info);
-    };
-    match v.to_string().trim() {
-        "info" => Ok(Level::Info),
-        "warn" => Ok(Level::Warn),
-        _ => Err(crate::config::ConfigError(
-            "`LOG_LEVEL` must be \"info\" or \"warn\"".to_owned(),
-        )),
+impl Level {
+    pub fn parse(v: &str) -> Option<Self> {
+        match v.trim() {
+            "info" => Some(Self::Info),
+            "warn" => Some(Self::Warn),
+            _ => None,
+        }
     }
 }
 

@@ -1,0 +1,287 @@
+//! The wire format of the queues, and sending within their limits.
+//!
+//! The `EVENTS` queue carries [`Job`]s for this Worker's consumer, tagged by `kind`:
+//!
+//! | kind | fields | sent by |
+//! |---|---|---|
+//! | `first` | `log`, `ids`, `lease` | ingest (a bulk body, media to archive) and the sweep (a first attempt whose claim lapsed): attempt each event's owed deliveries |
+//! | `retry` | `log`, `id`, `destination`, `attempt` | a failed attempt: the next one, with a delay |
+//! | `carry` | the event itself (`source`, `destination`, `attempt`, `receivedAt`, `horizonFrom`, `dedupKey`, `type`, `event`, `eventRef`) | the event log off: each event travels to each destination in its message |
+//!
+//! The `DEAD_LETTER` queue carries `{"kind":"dead","reason","at","job"}`; the consumer records
+//! each (the log's delivery goes `dead`; without the log, KV keeps the letter). The consumer
+//! dispatches on a message's shape, never on the queue's name, so a renamed queue cannot make
+//! letters go round: a `dead` letter is recorded, never sent on.
+//!
+//! The `OUTBOX` queue carries [`OutboxMessage`] for the user's own consumer.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+use worker::{Env, QueueContentType, RawMessageBuilder, Result};
+
+/// Cloudflare Queues' limits: 100 messages and 256 KB per `sendBatch`, 128 KB per message. The
+/// sizes below are estimates of a message's serialized size (see [`wire_size`]) with a margin.
+const BATCH_MAX_MESSAGES: usize = 100;
+const BATCH_MAX_BYTES: usize = 240_000;
+/// An envelope larger than this does not travel in a message: it is stored and named.
+pub const INLINE_MAX_BYTES: usize = 100_000;
+/// Events per `first` job: what one consumer invocation attempts for it.
+pub const FIRST_PER_JOB: usize = 20;
+
+/// What this Worker's consumer is asked to do.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Job {
+    /// Attempt the owed first deliveries of these logged events, still held by the claim that
+    /// sent the job (`lease`: the claim's end, as the events' rows hold it; an event claimed
+    /// again since is left to its newer job).
+    First {
+        log: String,
+        ids: Vec<i64>,
+        lease: u64,
+    },
+    /// The next attempt of one logged delivery (`attempt`: the attempt to make, 1-based).
+    Retry {
+        log: String,
+        id: i64,
+        destination: String,
+        attempt: u32,
+    },
+    /// The event log off: the event itself, to one destination.
+    Carry(Carried),
+    /// A delivery that cannot succeed: recorded as dead.
+    Dead {
+        reason: String,
+        at: u64,
+        job: Box<Job>,
+    },
+}
+
+/// An event travelling in its message (the event log off).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Carried {
+    pub source: String,
+    pub destination: String,
+    /// The attempt to make, 1-based.
+    pub attempt: u32,
+    pub received_at: u64,
+    /// When the delivery horizon started: the receipt, or the last replay.
+    pub horizon_from: u64,
+    pub dedup_key: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The envelope's JSON text; empty when it is stored in KV under `event_ref`.
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ref: Option<String>,
+}
+
+/// What the `OUTBOX` queue carries: an event for your own consumer. `event` is the envelope's
+/// JSON text; a large one is stored in KV under `eventRef` and `event` is empty.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxMessage {
+    pub source: String,
+    pub attempt: u32,
+    pub received_at: u64,
+    pub dedup_key: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ref: Option<String>,
+    /// The event's row in the event log, when the log is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<i64>,
+}
+
+/// The message an earlier version put on `EVENTS` (one per event, no `kind`): read during an
+/// upgrade, so that nothing in flight is lost.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Legacy {
+    source: String,
+    attempt: u32,
+    received_at: u64,
+    dedup_key: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    event: String,
+    #[serde(default)]
+    event_ref: Option<String>,
+    #[serde(default)]
+    log_id: Option<i64>,
+    #[serde(default)]
+    horizon_from: Option<u64>,
+}
+
+impl Job {
+    /// A job from a message body: this version's, or an earlier version's.
+    pub fn from_js(body: JsValue) -> std::result::Result<Self, String> {
+        match serde_wasm_bindgen::from_value::<Self>(body.clone()) {
+            Ok(job) => Ok(job),
+            Err(e) => match serde_wasm_bindgen::from_value::<Legacy>(body) {
+                // The earlier version's destination was named after its source.
+                Ok(l) => Ok(match l.log_id {
+                    Some(id) => Self::Retry {
+                        log: crate::config::binding::EVENT_LOG.to_owned(),
+                        id,
+                        destination: l.source,
+                        attempt: l.attempt + 1,
+                    },
+                    None => Self::Carry(Carried {
+                        destination: l.source.clone(),
+                        source: l.source,
+                        attempt: l.attempt + 1,
+                        received_at: l.received_at,
+                        horizon_from: l.horizon_from.unwrap_or(l.received_at),
+                        dedup_key: l.dedup_key,
+                        event_type: l.event_type,
+                        event: l.event,
+                        event_ref: l.event_ref,
+                    }),
+                }),
+                Err(_) => Err(format!("not a hookseal message: {e}")),
+            },
+        }
+    }
+}
+
+/// A value as the JS object a queue carries: serde_json's text through `JSON.parse` (a plain
+/// object; converting field by field would cross the boundary once a field, and a serde map
+/// would become a JS `Map`, which the queue's structured clone empties).
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| worker::Error::RustError(format!("queue message: {e}")))?;
+    js_sys::JSON::parse(&text)
+        .map_err(|e| worker::Error::RustError(format!("queue message: {e:?}")))
+}
+
+/// A conservative estimate of a message's size on the queue: V8 serializes a string one byte a
+/// character when it is Latin-1, else two bytes a UTF-16 unit (at most two per UTF-8 byte).
+fn wire_size(text_len: usize, ascii: bool) -> usize {
+    96 + if ascii { text_len } else { 2 * text_len }
+}
+
+/// Sends `messages` (any serializable) to `queue` in chunks within Queues' limits, after
+/// `delay` seconds. Returns how many of the first messages were sent (a prefix: the chunks go
+/// in order and the first failure stops it), and that failure.
+pub async fn send<T: Serialize>(
+    env: &Env,
+    queue: &str,
+    messages: &[T],
+    delay: Option<u32>,
+) -> (usize, Option<String>) {
+    let q = match env.queue(queue) {
+        Ok(q) => q,
+        Err(e) => return (0, Some(e.to_string())),
+    };
+    let mut sent = 0;
+    let mut chunk: Vec<JsValue> = Vec::new();
+    let mut bytes = 0;
+    let build = |body: JsValue| {
+        let b = RawMessageBuilder::new(body);
+        match delay {
+            Some(d) => b.delay_seconds(d),
+            None => b,
+        }
+        .build_with_content_type(QueueContentType::V8)
+    };
+    let flush = |mut chunk: Vec<JsValue>| {
+        let q = &q;
+        async move {
+            if chunk.len() == 1 {
+                // One message: a plain send, the cheapest call.
+                match chunk.pop() {
+                    Some(one) => q.send_raw(build(one)).await,
+                    None => Ok(()),
+                }
+            } else {
+                q.send_raw_batch(chunk.into_iter().map(build).collect::<Vec<_>>())
+                    .await
+            }
+        }
+    };
+    for m in messages {
+        let text = match serde_json::to_string(m) {
+            Ok(t) => t,
+            Err(e) => return (sent, Some(e.to_string())),
+        };
+        let size = wire_size(text.len(), text.is_ascii());
+        if !chunk.is_empty()
+            && (chunk.len() >= BATCH_MAX_MESSAGES || bytes + size > BATCH_MAX_BYTES)
+        {
+            let n = chunk.len();
+            if let Err(e) = flush(std::mem::take(&mut chunk)).await {
+                return (sent, Some(e.to_string()));
+            }
+            sent += n;
+            bytes = 0;
+        }
+        match to_js(m) {
+            Ok(v) => chunk.push(v),
+            Err(e) => return (sent, Some(e.to_string())),
+        }
+        bytes += size;
+    }
+    if !chunk.is_empty() {
+        let n = chunk.len();
+        if let Err(e) = flush(chunk).await {
+            return (sent, Some(e.to_string()));
+        }
+        sent += n;
+    }
+    (sent, None)
+}
+
+/// Sends one message, after `delay` seconds.
+pub async fn send_one<T: Serialize>(
+    env: &Env,
+    queue: &str,
+    message: &T,
+    delay: Option<u32>,
+) -> Result<()> {
+    match send(env, queue, std::slice::from_ref(message), delay).await {
+        (1, _) => Ok(()),
+        (_, e) => Err(worker::Error::RustError(
+            e.unwrap_or_else(|| "not sent".to_owned()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_read_back_as_written() {
+        let job = Job::Retry {
+            log: "EVENT_LOG".into(),
+            id: 7,
+            destination: "crm".into(),
+            attempt: 2,
+        };
+        let text = serde_json::to_string(&job).unwrap();
+        assert_eq!(
+            text,
+            r#"{"kind":"retry","log":"EVENT_LOG","id":7,"destination":"crm","attempt":2}"#
+        );
+        assert_eq!(serde_json::from_str::<Job>(&text).unwrap(), job);
+        let dead = Job::Dead {
+            reason: "HTTP 410".into(),
+            at: 1,
+            job: Box::new(job),
+        };
+        let text = serde_json::to_string(&dead).unwrap();
+        assert!(
+            text.starts_with(r#"{"kind":"dead","reason":"HTTP 410","at":1,"job":{"kind":"retry""#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn sizes_count_non_ascii_double() {
+        assert_eq!(wire_size(10, true) + 10, wire_size(10, false));
+    }
+}
