@@ -13,9 +13,9 @@
 //   `d1.other` any other; `fetch` an outbound request). `*` instead of a number fails every call
 //   of that kind. `POST /__instrument/faults` with a JSON string replaces the plan at run time
 //   (and restarts the call counts).
-// - `POST /__instrument/die-after-answer` makes the next fetch invocation "die" once it has
-//   answered: from then on every binding call and outbound fetch throws, until the next
-//   scheduled or queue invocation. What was left for after the answer (`ctx.waitUntil`) is thus
+// - `POST /__instrument/die-after-answer` makes the next fetch invocation "die" as it hands work
+//   over for after its answer (`ctx.waitUntil`): from then on every binding call and outbound
+//   fetch throws, until the next invocation starts. What was left for after the answer is thus
 //   lost, as when an isolate is evicted.
 //
 // The wrapper classes carry the constructor names workers-rs checks (`WorkerQueue`,
@@ -167,11 +167,18 @@ export default class extends WorkerEntrypoint {
     if (url.pathname === '/__instrument/faults') { setPlan(await request.json()); return json({}); }
     if (url.pathname === '/__instrument/die-after-answer') { dieNext = true; return json({}); }
     bump('invocations.fetch');
-    const die = dieNext;
-    dieNext = false;
-    const res = await new Worker(this.ctx, wrap(this.env)).fetch(request);
-    if (die) dead = true;
-    return res;
+    dead = false;
+    let ctx = this.ctx;
+    if (dieNext) {
+      dieNext = false;
+      const real = this.ctx;
+      ctx = {
+        waitUntil(p) { dead = true; real.waitUntil(Promise.resolve(p).catch(() => {})); },
+        passThroughOnException() { real.passThroughOnException(); },
+        props: real.props,
+      };
+    }
+    return new Worker(ctx, wrap(this.env)).fetch(request);
   }
   async queue(batch) {
     dead = false;

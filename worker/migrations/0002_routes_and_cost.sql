@@ -39,6 +39,7 @@ CREATE TABLE deliveries_next (
   attempts INTEGER NOT NULL DEFAULT 0,
   next_at INTEGER,                       -- ms: when the next attempt is due; NULL when final
   horizon_from INTEGER NOT NULL,         -- ms: retries go on until the horizon after this
+  horizon_attempts INTEGER NOT NULL DEFAULT 0, -- attempts made before it (a replay's start)
   last_attempt_at INTEGER,
   last_status INTEGER,                   -- the destination's last HTTP status
   last_error TEXT,

@@ -396,13 +396,14 @@ pub async fn retry(
     now: u64,
 ) -> Result<(), String> {
     let lease_until = now + cfg.settings.job_lease_ms;
-    let Some((attempt, horizon_from)) = log
+    let Some(claimed) = log
         .claim(id, destination, attempt.saturating_sub(1), lease_until, now)
         .await
         .map_err(|e| e.to_string())?
     else {
         return Ok(()); // another copy has it, or it is final
     };
+    let (attempt, horizon_from) = (claimed.attempts, claimed.horizon_from);
     let Some(row) = log.event(id).await.map_err(|e| e.to_string())? else {
         return Ok(()); // purged
     };
@@ -439,11 +440,13 @@ pub async fn retry(
         cfg,
         now,
     );
+    // The schedule counts the attempts since the horizon started (a replay's, or the receipt).
     let elapsed = now.saturating_sub(horizon_from) / 1000;
+    let since_horizon = attempt.saturating_sub(claimed.horizon_attempts);
     let next = dest
         .as_ref()
         .ok()
-        .and_then(|d| next_delay(d, &outcome, attempt, elapsed));
+        .and_then(|d| next_delay(d, &outcome, since_horizon, elapsed));
     let status = match (&outcome, next) {
         (Outcome::Delivered { .. }, _) => DeliveryStatus::Delivered,
         (_, Some(_)) => DeliveryStatus::Retrying,

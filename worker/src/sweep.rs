@@ -27,8 +27,6 @@ use crate::store::{self, Log};
 const CLAIM_MAX: u32 = 500;
 /// Overdue retries given a new job per run, at most.
 const DUE_MAX: u32 = 200;
-/// How late a retry's job may be before the sweep sends another, ms.
-const DUE_GRACE_MS: u64 = 120_000;
 /// Events counted per run, at most (the cursor catches up over later runs).
 const COUNT_MAX: i64 = 50_000;
 /// Retention's batch, and batches per run.
@@ -103,7 +101,8 @@ async fn reclaim(env: &Env, cfg: &Config, log: &Log, from: i64, now: u64) -> wor
 /// Deliveries whose next attempt is overdue: a new job each (its claim makes one attempt of
 /// the two, should the first job turn up after all).
 async fn overdue(env: &Env, cfg: &Config, log: &Log, now: u64) -> worker::Result<usize> {
-    let due = log.due(now.saturating_sub(DUE_GRACE_MS), DUE_MAX).await?;
+    // A job more than a lease late is taken for lost.
+    let due = log.due(now.saturating_sub(cfg.settings.lease_ms), DUE_MAX).await?;
     if due.is_empty() {
         return Ok(0);
     }

@@ -97,7 +97,8 @@ pub const PUT_ATTEMPT: &str = "INSERT INTO attempts (event_id, destination, atte
 /// copies of one job (a retry and the sweep's, a replay pressed twice) make one attempt.
 pub const CLAIM: &str = "UPDATE deliveries SET attempts = attempts + 1, next_at = ?4, \
      updated_at = ?5 WHERE event_id = ?1 AND destination = ?2 AND attempts = ?3 \
-     AND status IN (?6, ?7) RETURNING attempts, horizon_from AS horizonFrom";
+     AND status IN (?6, ?7) RETURNING attempts, horizon_from AS horizonFrom, \
+     horizon_attempts AS horizonAttempts";
 
 /// A destination's last attempt for a source, for the console.
 pub const PUT_LATEST: &str = "INSERT INTO latest (source, destination, at, ok, status, error) \
@@ -262,7 +263,7 @@ impl Log {
     }
 
     /// Claims a delivery's attempt number `attempts_made + 1`; `None` when another copy of the
-    /// job has it (or the delivery is final). Returns the claimed attempt and its horizon start.
+    /// job has it (or the delivery is final).
     pub async fn claim(
         &self,
         id: i64,
@@ -270,13 +271,7 @@ impl Log {
         attempts_made: u32,
         lease_until: u64,
         now: u64,
-    ) -> Result<Option<(u32, u64)>> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Claimed {
-            attempts: u32,
-            horizon_from: u64,
-        }
+    ) -> Result<Option<Claimed>> {
         let row = self
             .db
             .prepare(CLAIM)
@@ -291,8 +286,20 @@ impl Log {
             ])?
             .first::<Claimed>(None)
             .await?;
-        Ok(row.map(|c| (c.attempts, c.horizon_from)))
+        Ok(row)
     }
+}
+
+/// A claimed attempt: its number, and where its horizon started (a replay starts one afresh).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Claimed {
+    /// The attempt claimed, 1-based, counted across replays.
+    pub attempts: u32,
+    /// ms.
+    pub horizon_from: u64,
+    /// Attempts made before the horizon started.
+    pub horizon_attempts: u32,
 }
 
 /// What one delivery's attempt leaves in the log.

@@ -82,9 +82,10 @@ pub const DEAD_SINCE: &str = "SELECT COUNT(*) AS n FROM deliveries d JOIN events
 /// Owes a delivery again (a replay) unless it is already owed (queued or retrying): a second
 /// press, or a replay of an event in flight, adds no copy. Returns the attempts made.
 pub const REPLAY: &str = "INSERT INTO deliveries (event_id, destination, status, attempts, \
-     next_at, horizon_from, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5) \
+     next_at, horizon_from, horizon_attempts, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?4, ?5) \
      ON CONFLICT (event_id, destination) DO UPDATE SET status = excluded.status, \
-     next_at = excluded.next_at, horizon_from = excluded.horizon_from, last_error = NULL, \
+     next_at = excluded.next_at, horizon_from = excluded.horizon_from, \
+     horizon_attempts = deliveries.attempts, last_error = NULL, \
      updated_at = excluded.updated_at WHERE deliveries.status NOT IN (?6, ?7) \
      RETURNING attempts";
 
