@@ -348,6 +348,9 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("log_off", 501, Raiser::Worker),
     code("invalid_query", 400, Raiser::Worker),
     code("invalid_body", 400, Raiser::Worker),
+    code("invalid_filter", 400, Raiser::Worker),
+    code("too_many_requests", 429, Raiser::Worker),
+    code("forbidden", 403, Raiser::Worker),
 ];
 
 /// The HTTP status of an error code in [`ERROR_CODES`].

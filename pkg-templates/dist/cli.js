@@ -38,12 +38,16 @@ Signs and POSTs a sample of TYPE (fresh ids and timestamps unless --as-is), or F
 the answer. --all sends a sample of every type, then one of them again (a retry) and a forgery,
 and prints a summary. Exits 1 when an answer is not what a healthy receiver gives (2xx, and 401
 for the forgery). The secret is HOOKSEAL_SECRET.`,
-  events: `Usage: hookseal events --url BASE [--source S] [--status queued|retrying|delivered|dead] [--type T] [--key K] [--limit N] [--json]
+  events: `Usage: hookseal events --url BASE [--source S] [--destination D] [--status S] [--type T] [--key K] [--limit N] [--cursor C] [--json]
 
-Lists the events a hookseal Worker at BASE logged, newest first. Token: HOOKSEAL_ADMIN_TOKEN.`,
-  replay: `Usage: hookseal replay --url BASE (--id N | --dead [--source S])
+Lists the events a hookseal Worker at BASE logged, newest first, each with its deliveries.
+--status is one of the Worker's statuses (it names them when given another). What a sender
+wrote is printed with control characters escaped. Token: HOOKSEAL_ADMIN_TOKEN.`,
+  replay: `Usage: hookseal replay --url BASE (--id N [--destination D] | --dead [--source S] [--destination D])
 
-Enqueues one event again, or every dead one (of a source). Token: HOOKSEAL_ADMIN_TOKEN.`,
+Delivers one event again (to one of its destinations, or each), or every dead delivery (of a
+source, to a destination). A delivery already on its way is not sent twice.
+Token: HOOKSEAL_ADMIN_TOKEN.`,
 };
 
 class Usage extends Error {}
@@ -57,9 +61,19 @@ const SPECS = {
   sign: { scheme: { type: 'string' }, id: { type: 'string' }, timestamp: { type: 'string' }, method: { type: 'string' }, url: { type: 'string' }, 'secret-stdin': { type: 'boolean' } },
   verify: { scheme: { type: 'string' }, header: { type: 'string', short: 'H', multiple: true }, now: { type: 'string' }, method: { type: 'string' }, url: { type: 'string' }, 'secret-stdin': { type: 'boolean' } },
   send: { scheme: { type: 'string' }, url: { type: 'string' }, event: { type: 'string' }, all: { type: 'boolean' }, 'list-events': { type: 'boolean' }, 'as-is': { type: 'boolean' }, id: { type: 'string' } },
-  events: { url: { type: 'string' }, source: { type: 'string' }, status: { type: 'string' }, type: { type: 'string' }, key: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
-  replay: { url: { type: 'string' }, id: { type: 'string' }, dead: { type: 'boolean' }, source: { type: 'string' } },
+  events: { url: { type: 'string' }, source: { type: 'string' }, destination: { type: 'string' }, status: { type: 'string' }, type: { type: 'string' }, key: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, json: { type: 'boolean' } },
+  replay: { url: { type: 'string' }, id: { type: 'string' }, dead: { type: 'boolean' }, source: { type: 'string' }, destination: { type: 'string' } },
 };
+
+/**
+ * Text a sender (or a receiver) controls, safe to print: control characters, including line
+ * breaks, escape sequences and bidirectional overrides, written as \uXXXX.
+ */
+function safe(text) {
+  // eslint-disable-next-line no-control-regex
+  return String(text).replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 function readStdin() {
   return readFileSync(0);
@@ -175,7 +189,7 @@ async function send(values, positionals) {
   const one = async (label, body, headers) => {
     const r = await post(url, body, headers);
     results.push({ label, ...r });
-    console.log(`${r.status}  ${label.padEnd(34)} ${r.text}`);
+    console.log(`${r.status}  ${safe(label).padEnd(34)} ${safe(r.text)}`);
     return r;
   };
   if (values.all) {
@@ -216,7 +230,7 @@ async function adminCall(values, path, init = {}) {
   });
   const json = await res.json().catch(() => ({}));
   if (!res.ok) {
-    console.error(`${res.status} ${json.error ?? ''}${json.message ? `: ${json.message}` : ''}`);
+    console.error(safe(`${res.status} ${json.error ?? ''}${json.message ? `: ${json.message}` : ''}`));
     return null;
   }
   return json;
@@ -224,7 +238,7 @@ async function adminCall(values, path, init = {}) {
 
 async function events(values) {
   const q = new URLSearchParams();
-  for (const k of ['source', 'status', 'type', 'key', 'limit']) if (values[k] !== undefined) q.set(k, values[k]);
+  for (const k of ['source', 'destination', 'status', 'type', 'key', 'limit', 'cursor']) if (values[k] !== undefined) q.set(k, values[k]);
   const json = await adminCall(values, `events?${q}`);
   if (!json) return 1;
   if (values.json) {
@@ -234,20 +248,23 @@ async function events(values) {
   if (!json.events.length) console.log('no events');
   for (const e of json.events) {
     const at = new Date(e.receivedAt).toISOString();
+    const deliveries = (e.deliveries ?? []).map((d) => `${d.destination}:${d.status}`).join(',');
     console.log([String(e.id).padStart(6), e.status.padEnd(9), at, e.source, e.type, e.dedupKey, `attempts=${e.attempts}`,
-      e.lastError ? `lastError=${JSON.stringify(e.lastError)}` : ''].filter(Boolean).join('  '));
+      deliveries ? `to=${deliveries}` : '', e.lastError ? `lastError=${JSON.stringify(e.lastError)}` : ''].filter(Boolean).map(safe).join('  '));
   }
-  if (json.cursor !== null) console.log(`(more: the next page starts below id ${json.cursor})`);
+  if (json.cursor !== null) console.log(`(more: --cursor ${json.cursor} for the next page)`);
   return 0;
 }
 
 async function replay(values) {
   if ((values.id === undefined) === (values.dead !== true)) fail('give either --id N or --dead');
   const json = values.id !== undefined
-    ? await adminCall(values, `events/${encodeURIComponent(values.id)}/replay`, { method: 'POST' })
-    : await adminCall(values, 'replay', { method: 'POST', body: JSON.stringify({ source: values.source, status: 'dead' }) });
+    ? await adminCall(values, `events/${encodeURIComponent(values.id)}/replay`, { method: 'POST', body: values.destination ? JSON.stringify({ destination: values.destination }) : undefined })
+    : await adminCall(values, 'replay', { method: 'POST', body: JSON.stringify({ source: values.source, destination: values.destination, status: 'dead' }) });
   if (!json) return 1;
   console.log(`replayed ${json.replayed}${json.more ? ' (more remain: run it again)' : ''}`);
+  if (json.inFlight) console.log(`${json.inFlight} already on their way: not sent twice`);
+  if (json.note) console.log(safe(json.note));
   return 0;
 }
 
