@@ -74,7 +74,7 @@ consumer-test: pkg browser
 # The built Worker under workerd (Miniflare) with real KV, Queues and D1 and a local destination;
 # the console in Chromium (Debian's, installed on first use); the CLI against both.
 worker-test: worker pkg browser
-	node --test tests/worker/worker.test.mjs
+	node --test tests/worker/*.test.mjs
 
 browser:
 	scripts/setup.sh browser

@@ -3,6 +3,9 @@
 'use strict';
 
 const TOKEN_KEY = 'hookseal.adminToken';
+// The statuses, as the Worker names them (states.js, generated from its code).
+const STATES = window.HOOKSEAL_STATES ?? { events: [], deliveries: [], named: {} };
+const S = STATES.named;
 const POLL_MS = 5000;
 const $ = (id) => document.getElementById(id);
 
@@ -88,7 +91,7 @@ function failed(e) {
 }
 
 async function refresh() {
-  await Promise.all([loadSources(), loadEvents()]);
+  await Promise.all([loadSources(), loadDestinations(), loadEvents()]);
   if (state.open !== null) await openEvent(state.open, false);
   $('live').textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${POLL_MS / 1000} s`;
 }
@@ -105,6 +108,31 @@ async function loadSources() {
   box.replaceChildren(...sources.map(sourceCard));
 }
 
+async function loadDestinations() {
+  const { destinations } = await api('destinations');
+  const select = $('f-destination');
+  const chosen = select.value;
+  select.replaceChildren(el('option', { value: '' }, 'All destinations'), ...destinations.map((d) => el('option', { value: d.name }, d.name)));
+  select.value = chosen;
+  $('destinations').replaceChildren(...destinations.map(destinationCard));
+}
+
+function destinationCard(d) {
+  const t = d.last24h;
+  const count = (n, label) => el('div', {}, el('b', {}, n), el('span', {}, label));
+  const last = d.lastDelivery;
+  return el('article', { class: 'card source', 'data-destination': d.name },
+    el('h3', {}, d.name, d.problem ? badge('problem') : el('span', { class: 'badge ok' }, d.kind)),
+    el('div', { class: 'muted small' }, d.host ?? '', d.sources.length ? ` · from ${d.sources.join(', ')}` : ' · no route yet'),
+    d.problem ? el('p', { class: 'error' }, d.problem) : null,
+    el('div', { class: 'counts' },
+      count(t.delivered, S.DELIVERED), count(t.retrying, S.RETRYING), count(t.dead, S.DEAD)),
+    t.queued ? el('div', { class: 'muted small' }, `${t.queued} queued, not attempted yet`) : null,
+    el('div', { class: 'small' }, 'Last delivery: ',
+      last ? [badge(last.status), ' ', when(last.at), last.httpStatus ? ` · HTTP ${last.httpStatus}` : '', last.error ? ` · ${last.error}` : '']
+        : el('span', { class: 'muted' }, 'none yet')));
+}
+
 function sourceCard(s) {
   const t = s.last24h;
   const refused = Object.entries(t.refused || {});
@@ -113,12 +141,13 @@ function sourceCard(s) {
   const last = t.lastDelivery;
   return el('article', { class: 'card source', 'data-source': s.name },
     el('h3', {}, s.name, s.problem ? badge('problem') : el('span', { class: 'badge ok' }, 'ok')),
-    el('div', { class: 'muted small' }, `${s.scheme}${s.destination ? ` → ${s.destination}` : ' → outbox queue'}`),
+    el('div', { class: 'muted small' }, `${s.scheme} → ${s.routes.map((r) => r.to + (r.filtered ? ' (filtered)' : '')).join(', ') || 'nowhere'}`),
     s.problem ? el('p', { class: 'error' }, s.problem) : null,
     el('div', { class: 'counts' },
       count(t.accepted, 'accepted'), count(t.duplicates, 'duplicates'), count(refusedTotal, 'refused'),
-      count(t.delivered, 'delivered'), count(t.retrying, 'retrying'), count(t.dead, 'dead')),
+      count(t.delivered, S.DELIVERED), count(t.retrying, S.RETRYING), count(t.dead, S.DEAD)),
     t.queued ? el('div', { class: 'muted small' }, `${t.queued} queued, not attempted yet`) : null,
+    t.filtered ? el('div', { class: 'muted small' }, `${t.filtered} taken by no route (filtered)`) : null,
     refused.length ? el('div', { class: 'muted small' }, `Refused: ${refused.map(([c, n]) => `${c} ${n}`).join(', ')}`) : null,
     el('div', { class: 'small' }, 'Last delivery: ',
       last ? [badge(last.status), ' ', when(last.at), last.httpStatus ? ` · HTTP ${last.httpStatus}` : '', last.error ? ` · ${last.error}` : '']
@@ -128,7 +157,7 @@ function sourceCard(s) {
 
 function filters() {
   const q = new URLSearchParams();
-  for (const [k, id] of [['source', 'f-source'], ['status', 'f-status'], ['type', 'f-type'], ['key', 'f-key']]) {
+  for (const [k, id] of [['source', 'f-source'], ['destination', 'f-destination'], ['status', 'f-status'], ['type', 'f-type'], ['key', 'f-key']]) {
     const v = $(id).value.trim();
     if (v) q.set(k, v);
   }
@@ -149,14 +178,17 @@ async function loadEvents() {
     el('td', { class: 'key' }, e.dedupKey),
     el('td', {}, badge(e.status)),
     el('td', {}, e.attempts),
-    el('td', {}, e.status === 'dead'
+    el('td', {}, e.status === S.DEAD
       ? el('button', { type: 'button', onclick: (ev) => { ev.stopPropagation(); replayOne(e.id); } }, 'Replay')
       : ''))));
+  const more = cursor !== null;
   const filtered = [...q.keys()].some((k) => k !== 'limit' && k !== 'cursor');
+  // A page reads a window of the log: an empty page with more behind it says so.
   $('events-message').textContent = events.length ? ''
-    : filtered ? 'No events match these filters.'
-      : state.cursor !== null ? 'No older events.'
-        : 'No events yet. Point a provider at /webhooks/<source>, or send a signed sample with `npx hookseal send`.';
+    : filtered && more ? 'No events match these filters among the newest: Older looks further back.'
+      : filtered ? 'No events match these filters.'
+        : state.cursor !== null ? 'No older events.'
+          : 'No events yet. Point a provider at /webhooks/<source>, or send a signed sample with `npx hookseal send`.';
   $('older').hidden = cursor === null;
   $('newest').hidden = state.cursor === null;
 }
@@ -169,7 +201,14 @@ async function openEvent(id, scroll = true) {
   const facts = [['Id', e.id], ['Dedup key', e.dedupKey], ['Status', badge(e.status)], ['Attempts', e.attempts],
     ['Received', when(e.receivedAt)], ['Delivered', when(e.deliveredAt)], ['Last error', e.lastError || '—']];
   $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
-  const rows = e.history.map((a) => el('tr', {}, el('td', {}, a.attempt), el('td', {}, when(a.at)), el('td', {}, a.status ?? '—'), el('td', {}, a.error || '')));
+  const deliveries = e.deliveries.map((d) => el('tr', { 'data-destination': d.destination },
+    el('td', {}, d.destination), el('td', {}, badge(d.status)), el('td', {}, d.attempts), el('td', {}, when(d.lastAttemptAt)),
+    el('td', {}, d.lastError || ''),
+    el('td', {}, d.status === S.QUEUED || d.status === S.RETRYING ? ''
+      : el('button', { type: 'button', onclick: () => replayOne(e.id, d.destination) }, 'Replay'))));
+  $('deliveries').tBodies[0].replaceChildren(...deliveries);
+  $('deliveries-empty').hidden = deliveries.length > 0;
+  const rows = e.history.map((a) => el('tr', {}, el('td', {}, a.destination), el('td', {}, a.attempt), el('td', {}, when(a.at)), el('td', {}, a.status ?? '—'), el('td', {}, a.error || '')));
   $('attempts').tBodies[0].replaceChildren(...rows);
   $('attempts-empty').hidden = rows.length > 0;
   $('envelope').textContent = JSON.stringify(e.envelope, null, 2);
@@ -179,11 +218,13 @@ async function openEvent(id, scroll = true) {
   }
 }
 
-async function replayOne(id) {
-  if (!confirm(`Deliver event ${id} again now? The destination receives it once more.`)) return;
+async function replayOne(id, destination) {
+  const to = destination ? ` to ${destination}` : '';
+  if (!confirm(`Deliver event ${id} again now${to}? The destination receives it once more.`)) return;
   try {
-    const r = await api(`events/${id}/replay`, { method: 'POST' });
-    $('detail-message').textContent = r.replayed ? `Replayed: event ${id} is queued again.` : 'Nothing was replayed.';
+    const r = await api(`events/${id}/replay`, { method: 'POST', body: destination ? JSON.stringify({ destination }) : undefined });
+    $('detail-message').textContent = r.replayed ? `Replayed: event ${id} is queued again${to}.`
+      : r.inFlight ? 'Already on its way: nothing was added.' : 'Nothing was replayed.';
     $('live').textContent = `Replayed event ${id}`;
     await refresh();
   } catch (e) {
@@ -195,7 +236,7 @@ async function replayOne(id) {
 async function replayAll(source, dead) {
   if (!confirm(`Deliver all ${dead} dead events of ${source} again now?`)) return;
   try {
-    const r = await api('replay', { method: 'POST', body: JSON.stringify({ source, status: 'dead' }) });
+    const r = await api('replay', { method: 'POST', body: JSON.stringify({ source, status: S.DEAD }) });
     alert(`${r.replayed} events of ${source} are queued again${r.more ? '; more remain, replay again' : ''}.`);
     await refresh();
   } catch (e) {
@@ -203,7 +244,35 @@ async function replayAll(source, dead) {
   }
 }
 
+async function testFilter() {
+  const out = $('filter-result');
+  out.className = '';
+  let filter;
+  try {
+    filter = JSON.parse($('filter-text').value);
+  } catch (e) {
+    out.className = 'error';
+    out.textContent = `Not JSON: ${e.message}`;
+    return;
+  }
+  try {
+    const r = await api('filters/test', { method: 'POST', body: JSON.stringify({ filter, eventId: state.open }) });
+    out.className = r.matches ? 'matches' : 'nomatch';
+    out.textContent = r.matches ? 'Matches: a route with this filter takes this event.' : 'No match: a route with this filter leaves this event.';
+  } catch (e) {
+    if (e instanceof Unauthorized) return failed(e);
+    out.className = 'error';
+    out.textContent = e.message;
+  }
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  const statuses = $('f-status');
+  statuses.append(...STATES.events.map((s) => el('option', { value: s }, s)));
+  $('filter-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    testFilter();
+  });
   $('signin-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     signIn($('token').value.trim());

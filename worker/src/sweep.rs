@@ -102,7 +102,9 @@ async fn reclaim(env: &Env, cfg: &Config, log: &Log, from: i64, now: u64) -> wor
 /// the two, should the first job turn up after all).
 async fn overdue(env: &Env, cfg: &Config, log: &Log, now: u64) -> worker::Result<usize> {
     // A job more than a lease late is taken for lost.
-    let due = log.due(now.saturating_sub(cfg.settings.lease_ms), DUE_MAX).await?;
+    let due = log
+        .due(now.saturating_sub(cfg.settings.lease_ms), DUE_MAX)
+        .await?;
     if due.is_empty() {
         return Ok(0);
     }

@@ -325,7 +325,20 @@ impl Log {
     pub fn record(&self, r: &Recorded<'_>) -> Result<Vec<D1PreparedStatement>> {
         let http = r.http.map(u64::from);
         let delivered = r.status == DeliveryStatus::Delivered;
-        Ok(vec![
+        let mut out = Vec::with_capacity(4);
+        // A delivery made by a retry is counted here (the first attempts' by the sweep).
+        if delivered
+            && let Some(s) = self.add_tallies(&[(
+                r.at - r.at % 3_600_000,
+                r.source.to_owned(),
+                r.destination.to_owned(),
+                "delivered".to_owned(),
+                1,
+            )])?
+        {
+            out.push(s);
+        }
+        out.extend([
             self.db.prepare(PUT_DELIVERY).bind(&[
                 int(r.id),
                 text(r.destination),
@@ -347,7 +360,8 @@ impl Log {
                 opt_text(r.error),
             ])?,
             self.latest(r.source, r.destination, r.at, delivered, http, r.error)?,
-        ])
+        ]);
+        Ok(out)
     }
 
     /// The statement that makes `destination` the last one attempted for `source`.
