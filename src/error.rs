@@ -108,6 +108,10 @@ pub enum FieldProblem {
     WrongType,
     /// The field has the right type but an unusable value (a bad date, a time out of range).
     Invalid,
+    /// The field is missing, or not in its documented shape, where that shape is what makes the
+    /// body unambiguous: a signed form body re-split into other parameters (Twilio signs them
+    /// joined without separators). Such a body is refused, never kept as an unparsed event.
+    Reshaped,
 }
 
 /// What is wrong with a signature header.
@@ -169,6 +173,9 @@ pub enum SecretProblem {
     BadEd25519Key,
     /// A `whpk_` public key was given to sign with: only its `whsk_` secret key can.
     PublicKeyCannotSign,
+    /// A `whpk_` public key of small order (the identity, the all-zero encoding, another
+    /// torsion point) or in a non-canonical encoding: with it, anyone could forge signatures.
+    WeakEd25519Key,
 }
 
 /// What is wrong with a configuration.
@@ -273,6 +280,21 @@ impl Error {
             self,
             Self::InvalidUtf8 { .. } | Self::MalformedJson { .. } | Self::InvalidEvent { .. }
         )
+    }
+
+    /// Whether a receiver should keep the body as an unparsed event (it verified, and is only
+    /// not the documented event), rather than refuse it: not when its shape is what was forged
+    /// ([`FieldProblem::Reshaped`]), since keeping it would make a replayed body a "new" event.
+    #[must_use]
+    pub const fn keeps_as_unparsed(&self) -> bool {
+        self.signature_verified()
+            && !matches!(
+                self,
+                Self::InvalidEvent {
+                    problem: FieldProblem::Reshaped,
+                    ..
+                }
+            )
     }
 }
 
@@ -494,6 +516,10 @@ impl fmt::Display for SecretProblem {
             }
             Self::BadEd25519Key => f.write_str("not an Ed25519 key (base64 of 32 bytes)"),
             Self::PublicKeyCannotSign => f.write_str("a `whpk_` key cannot sign: use `whsk_`"),
+            Self::WeakEd25519Key => f.write_str(
+                "a small-order or non-canonical Ed25519 public key: anyone could forge signatures \
+                 it accepts",
+            ),
         }
     }
 }
@@ -514,6 +540,10 @@ impl fmt::Display for FieldProblem {
             Self::Missing => "is missing",
             Self::WrongType => "has the wrong type",
             Self::Invalid => "has an invalid value",
+            Self::Reshaped => {
+                "is missing or not in its documented shape (a signed form body re-split into \
+                 other parameters?)"
+            }
         })
     }
 }

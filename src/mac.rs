@@ -1,5 +1,6 @@
 //! Keyed HMAC state prepared once, tags, and the signature encodings.
 
+use crate::error::SecretProblem;
 use core::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -231,23 +232,30 @@ impl PreparedKey {
     }
 
     /// An Ed25519 key from a `whpk_` (public) or `whsk_` (secret) key's decoded bytes.
-    pub(crate) fn ed25519(public: bool, bytes: &[u8]) -> Option<Self> {
+    pub(crate) fn ed25519(public: bool, bytes: &[u8]) -> Result<Self, SecretProblem> {
         if public {
-            let bytes: &[u8; 32] = bytes.try_into().ok()?;
-            let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).ok()?;
-            return Some(Self::Ed25519Public(Box::new(key)));
+            let bytes: &[u8; 32] = bytes.try_into().map_err(|_| SecretProblem::BadEd25519Key)?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
+                .map_err(|_| SecretProblem::BadEd25519Key)?;
+            // A small-order key (the identity, the all-zero encoding, the other torsion points)
+            // verifies forged signatures; a non-canonical encoding is another key's in disguise.
+            if key.is_weak() || key.to_edwards().compress().to_bytes() != *bytes {
+                return Err(SecretProblem::WeakEd25519Key);
+            }
+            return Ok(Self::Ed25519Public(Box::new(key)));
         }
+        let bad = SecretProblem::BadEd25519Key;
         let (seed, public) = match bytes.len() {
             32 => (bytes, None),
-            64 => (bytes.get(..32)?, bytes.get(32..)),
-            _ => return None,
+            64 => (bytes.get(..32).ok_or(bad)?, bytes.get(32..)),
+            _ => return Err(bad),
         };
-        let key = ed25519_dalek::SigningKey::from_bytes(seed.try_into().ok()?);
+        let key = ed25519_dalek::SigningKey::from_bytes(seed.try_into().map_err(|_| bad)?);
         // Seed and public key together must be one key pair.
         if public.is_some_and(|p| p != key.verifying_key().as_bytes()) {
-            return None;
+            return Err(bad);
         }
-        Some(Self::Ed25519Secret(Box::new(key)))
+        Ok(Self::Ed25519Secret(Box::new(key)))
     }
 
     /// The public key that checks this key's signatures, when it is an Ed25519 key.

@@ -352,13 +352,12 @@ impl Verifier {
                         feed(spec, &fields, &mut |chunk| m.extend_from_slice(chunk));
                         m
                     });
-                    // RFC 8032 verification. `verify_strict` would also refuse small-order keys
-                    // and malleable signatures; here the key is the receiver's own trusted
-                    // configuration and no signature bytes ever key anything, so the 0.4 KB it
-                    // costs buys nothing.
+                    // Strict verification: small-order keys (refused when the key was read,
+                    // too) and small-order or non-canonical `R` are refused, so that no
+                    // signature verifies for a key that would take any.
                     asymmetric.iter().any(|sig| {
                         let sig = ed25519_dalek::Signature::from_bytes(sig);
-                        ed25519_dalek::Verifier::verify(&public, msg, &sig).is_ok()
+                        public.verify_strict(msg, &sig).is_ok()
                     })
                 }
             })
@@ -613,9 +612,9 @@ fn prepare(spec: &Spec, secret: &[u8]) -> Result<PreparedKey, Error> {
         for (prefix, public) in [(&b"whpk_"[..], true), (&b"whsk_"[..], false)] {
             if let Some(b64) = secret.strip_prefix(prefix) {
                 let mut buf = [0u8; 66];
-                return crate::mac::decode_base64(b64, &mut buf)
-                    .and_then(|bytes| PreparedKey::ed25519(public, bytes))
-                    .ok_or(Error::InvalidSecret(SecretProblem::BadEd25519Key));
+                let bytes = crate::mac::decode_base64(b64, &mut buf)
+                    .ok_or(Error::InvalidSecret(SecretProblem::BadEd25519Key))?;
+                return PreparedKey::ed25519(public, bytes).map_err(Error::InvalidSecret);
             }
         }
     }

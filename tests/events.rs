@@ -47,6 +47,9 @@ struct ErrorCase {
     error: String,
     #[serde(default)]
     field: Option<String>,
+    /// `false` when the body must be refused rather than kept as an unparsed event.
+    #[serde(default)]
+    kept: Option<bool>,
 }
 
 fn dir() -> PathBuf {
@@ -276,6 +279,12 @@ fn bad_bodies_get_clear_codes() {
             .expect_err(&e.name);
         assert_eq!(err.code(), e.error, "{}: {err}", e.name);
         assert!(err.signature_verified(), "{}", e.name);
+        assert_eq!(
+            err.keeps_as_unparsed(),
+            e.kept.unwrap_or(true),
+            "{}",
+            e.name
+        );
         if let Some(field) = &e.field {
             match &err {
                 hookseal::Error::InvalidEvent { field: got, .. } => {
@@ -350,4 +359,37 @@ fn verify_and_parse_gives_the_same_events() {
         let direct = parse(&c.scheme, &b, &headers);
         assert_eq!(via_verify, direct, "{}", c.name);
     }
+}
+
+/// Twilio signs its parameters joined without separators: a captured body re-split into other
+/// parameters carries the same signature. Its signature verifies; its events are refused, so it
+/// never becomes a "new" event with a new dedup key.
+#[test]
+fn a_resplit_twilio_body_verifies_but_is_refused() {
+    use hookseal::{Request, SignInput, Signer, Verifier};
+    let url = "https://hooks.example.com/webhooks/twilio";
+    let sid = "SM1f0e7d1a2b3c4d5e6f708192a3b4c5d6";
+    let original = format!("Body=Hi&From=whatsapp%3A%2B15559876543&MessageSid={sid}&NumMedia=0");
+    let resplit = format!("Body=Hi&From=whatsapp%3A%2B15559876543&MessageSid={sid}NumMedia0");
+    let scheme = Scheme::from_name("twilio").unwrap();
+    let headers = Signer::new(scheme.clone(), "twilio-auth-token-0123")
+        .unwrap()
+        .sign(&SignInput::new(original.as_bytes(), 0).with_target("POST", url))
+        .unwrap();
+    let v = Verifier::new(scheme, ["twilio-auth-token-0123"]).unwrap();
+    let ok = v
+        .verify_and_parse(
+            &Request::new(original.as_bytes(), &headers).with_target("POST", url),
+            0,
+        )
+        .unwrap();
+    assert_eq!(ok.events[0].dedup_key, format!("twilio:message:{sid}"));
+    let forged = Request::new(resplit.as_bytes(), &headers).with_target("POST", url);
+    assert!(
+        v.verify(&forged, 0).is_ok(),
+        "the same signature covers the re-split body"
+    );
+    let err = v.verify_and_parse(&forged, 0).unwrap_err();
+    assert_eq!(err.code(), "invalid_event");
+    assert!(!err.keeps_as_unparsed());
 }

@@ -3,6 +3,7 @@
 
 use super::message::{InboundMessage, MediaRef, MessageKind, address};
 use super::{Ctx, Event, EventData, Events, WriteJson, object};
+use crate::error::{Error, FieldProblem};
 use crate::json::Writer;
 
 /// A Twilio inbound message (`message.received`): the form parameters Twilio documents for
@@ -88,10 +89,67 @@ pub(crate) static EVENTS: Events = Events {
         if matches!(first, Some(b'{' | b'[')) {
             return super::other::untyped_json(ctx);
         }
-        Ok(vec![parse(ctx, &crate::form::parse(ctx.body))])
+        let params = crate::form::parse(ctx.body);
+        check_shape(&params)?;
+        Ok(vec![parse(ctx, &params)])
     },
     headers: &[],
 };
+
+/// The statuses Twilio documents for `MessageStatus`.
+const STATUSES: &[&str] = &[
+    "accepted",
+    "scheduled",
+    "canceled",
+    "queued",
+    "sending",
+    "sent",
+    "failed",
+    "delivered",
+    "undelivered",
+    "receiving",
+    "received",
+    "read",
+    "partially_delivered",
+];
+
+/// Whether `v` has a Twilio SID's shape: two capital letters and 32 lower-case hex digits.
+fn is_sid(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 34
+        && b.iter().take(2).all(u8::is_ascii_uppercase)
+        && b.iter()
+            .skip(2)
+            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Twilio signs the parameters joined without separators, so a captured body can be re-split
+/// into other parameters with the same signature (`MessageSid=SM…NumMedia0` for
+/// `MessageSid=SM…&NumMedia=0`). What the dedup key is made of must therefore have its
+/// documented shape, or the body is refused: every `…Sid` a SID, `MessageSid` present, and
+/// `MessageStatus` one of Twilio's statuses.
+fn check_shape(params: &[(String, String)]) -> Result<(), Error> {
+    let reshaped = |field: &str| {
+        Err(Error::InvalidEvent {
+            field: field.to_owned(),
+            problem: FieldProblem::Reshaped,
+        })
+    };
+    for (k, v) in params {
+        if k.ends_with("Sid") && !v.is_empty() && !is_sid(v) {
+            return reshaped(k);
+        }
+    }
+    if get(params, "MessageSid").is_none() {
+        return reshaped("MessageSid");
+    }
+    if let Some(status) = get(params, "MessageStatus")
+        && !STATUSES.contains(&status.to_ascii_lowercase().as_str())
+    {
+        return reshaped("MessageStatus");
+    }
+    Ok(())
+}
 
 /// The first value of the parameter `name`, when not empty.
 fn get<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
@@ -108,9 +166,8 @@ fn own(v: Option<&str>) -> Option<String> {
 
 fn parse(ctx: &Ctx<'_>, params: &[(String, String)]) -> Event {
     let p = |name| get(params, name);
-    let (Some(sid), Some(from)) = (p("MessageSid"), p("From")) else {
-        return unknown(ctx);
-    };
+    let sid = p("MessageSid").unwrap_or("");
+    let from = p("From").unwrap_or("");
     if let Some(status) = p("MessageStatus") {
         let status = status.to_ascii_lowercase();
         return Event {
@@ -202,21 +259,6 @@ fn parse(ctx: &Ctx<'_>, params: &[(String, String)]) -> Event {
             replied_to: own(p("OriginalRepliedMessageSid")),
         })),
         message: Some(message),
-    }
-}
-
-/// A form body that is neither an inbound message nor a status callback: its type `unknown`,
-/// keyed by the body's hash, and like Slack's form bodies its data `null` (the caller has the
-/// body).
-fn unknown(ctx: &Ctx<'_>) -> Event {
-    Event {
-        provider: ctx.provider,
-        event_type: "unknown".to_owned(),
-        id: None,
-        occurred_at: None,
-        dedup_key: ctx.body_key(),
-        data: EventData::Unknown("null".to_owned()),
-        message: None,
     }
 }
 

@@ -632,6 +632,47 @@ def v1a_cases(sw):
              err("malformed_signature"), secrets=pk),
         case("a whpk_ key that is not 32 bytes", sw, signed(good), BODY, err("invalid_secret"),
              secrets=["whpk_" + base64.b64encode(bytes(31)).decode()]),
+    ] + weak_key_cases(sw, signed(good))
+
+
+# The eight points of small order (the identity, (0, -1), the two of order 4 and the four of
+# order 8), canonically encoded: with any of them as the public key, signatures can be forged.
+SMALL_ORDER = [
+    ("the identity point", "01" + "00" * 31),
+    ("the all-zero encoding (a point of order 4)", "00" * 32),
+    ("the point of order 4 with the sign bit", "00" * 31 + "80"),
+    ("the point of order 2, (0, -1)", "ec" + "ff" * 30 + "7f"),
+    ("a point of order 8", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    ("a point of order 8, sign bit set", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa"),
+    ("the other point of order 8", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+    ("the other point of order 8, sign bit set", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"),
+]
+
+
+def non_canonical():
+    """Encodings with y >= p of points that exist (y = y0 + p for a small y0 on the curve), each
+    another point's key in disguise: the identity's (y0 = 1), and the first of larger order."""
+    out = [("the identity, non-canonically (y = p + 1)", (rfc8032.P + 1).to_bytes(32, "little").hex())]
+    P = rfc8032.P
+    for y0 in range(2, 19):
+        x = rfc8032._recover_x(y0, 0)
+        x2 = (y0 * y0 - 1) * rfc8032._inv(rfc8032.D * y0 * y0 + 1) % P
+        if (x * x - x2) % P != 0:  # no point has this y
+            continue
+        point = (x, y0, 1, x * y0 % P)
+        if rfc8032._mul(8, point)[0] % rfc8032.P == 0:  # small order: listed above
+            continue
+        out.append((f"a point of large order, non-canonically (y = p + {y0})",
+                    (rfc8032.P + y0).to_bytes(32, "little").hex()))
+        break
+    return out
+
+
+def weak_key_cases(sw, headers):
+    return [
+        case(f"v1a: a whpk_ key of {what} is refused", sw, headers, BODY, err("invalid_secret"),
+             secrets=["whpk_" + base64.b64encode(bytes.fromhex(key)).decode()])
+        for what, key in SMALL_ORDER + non_canonical()
     ]
 
 

@@ -85,6 +85,18 @@ test('Twilio (form bodies, signed over the URL the Worker was called at) and Von
   const elsewhere = signers.twilio.sign(body, { method: 'POST', url: url.replace('/twilio', '/other') });
   const moved = await post('twilio', body, elsewhere);
   assert.deepEqual([moved.status, moved.json.error], [401, 'signature_mismatch']);
+  // Re-split (Twilio signs the parameters joined without separators): the same signature, a
+  // "new" MessageSid. Refused, not kept as an unparsed event, not delivered.
+  const sid = 'SM7e0e7d1a2b3c4d5e6f708192a3b4c5f1';
+  const original = `AccountSid=AC0123456789abcdef0123456789abcdef&Body=Hi&From=whatsapp%3A%2B15559876543&MessageSid=${sid}&NumMedia=0&To=whatsapp%3A%2B14155238886`;
+  const resplit = original.replace(`MessageSid=${sid}&NumMedia=0`, `MessageSid=${sid}NumMedia0`);
+  const signedOriginal = signers.twilio.sign(original, { method: 'POST', url });
+  assert.ok(signers.twilio.verify(resplit, signedOriginal, { method: 'POST', url }), 'the same signature covers the re-split body');
+  const seen = state.delivered.length;
+  const forged = await post('twilio', resplit, signedOriginal);
+  assert.deepEqual([forged.status, forged.json.error], [400, 'invalid_event']);
+  await sleep(1500);
+  assert.equal(state.delivered.length, seen);
 });
 
 test('forged, stale, oversized and malformed requests get their status and code and are never enqueued', async () => {

@@ -172,8 +172,8 @@ fn verify(req: &Request, src: &Source, body: &[u8], now: u64) -> Result<Vec<Even
     let now_s = i64::try_from(now / 1000).unwrap_or(i64::MAX);
     match src.verifier.verify_and_parse(&request, now_s) {
         Ok(delivery) => Ok(delivery.events),
-        Err(e) if e.signature_verified() => Ok(vec![src.verifier.unparsed_event(body, &e)]),
-        Err(e) if e.is_rejection() => {
+        Err(e) if e.keeps_as_unparsed() => Ok(vec![src.verifier.unparsed_event(body, &e)]),
+        Err(e) if e.is_rejection() || e.signature_verified() => {
             tally::count(&src.log, &src.name, e.code(), 1, now);
             Err(Failure::new(e.code(), e.to_string()))
         }
