@@ -8,6 +8,7 @@
 #                 this checkout's package against <rev>'s, interleaved, in Node and inside workerd
 #                 (a speed regression check): writes bench/results/compare.json
 #   make test     every check and test; installs what is missing first
+#   make check    the fast loop: fmt, clippy and the Rust tests, offline (under a minute warm)
 #   make fuzz     a short run of every fuzz target (FUZZ_SECONDS each, default 60)
 #   make vectors  regenerate tests/vectors/schemes.json
 
@@ -23,7 +24,10 @@ export CARGO_TERM_COLOR ?= never
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= signature_header verify events json providers routes
 
-.PHONY: dev send bench bench-compare worker worker-test browser test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
+size: pkg worker
+	scripts/size-check.sh
+
+.PHONY: size check dev send bench bench-compare worker worker-test browser test setup lint rust-test vectors vectors-check fuzz pkg js-test pkg-lint consumer-test
 
 setup:
 	scripts/setup.sh rust node wasm worker
@@ -53,7 +57,7 @@ bench-compare: setup pkg
 	base=$$(scripts/build-rev.sh "$(BASE)"); \
 	node --expose-gc bench/compare.mjs "$(BASE)=$$base" "working tree=build/pkg"
 
-test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test worker-test
+test: setup lint vectors-check rust-test pkg js-test pkg-lint consumer-test worker-test size
 	@echo "make test: all checks passed"
 
 # The npm package (build/pkg), linked as node_modules/hookseal so tests import it by name
@@ -83,6 +87,12 @@ pkg-lint: pkg
 	publint --strict build/pkg
 	attw --pack build/pkg
 	tsc -p tests/types
+
+# The fast loop (offline, under a minute on a warm tree): format, lints, every Rust test.
+check:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --all-features --offline -- -D warnings
+	cargo test --workspace --all-features --offline
 
 lint:
 	cargo fmt --all --check

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The size budgets, held by `make test`: the npm package's .wasm (every scheme and parser in)
+# and the Worker's. Also holds the pin that keeps the url crate's Unicode tables out of the
+# Worker (idna_adapter 1.0.0: hosts must be ASCII), which lives only in Cargo.lock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKG_MAX=185000
+PKG_GZ_MAX=82000
+# The Worker's budget is 450,000 bytes; it is not met yet (README: Numbers, where the bytes
+# go). Held at its measured size so that it cannot grow unnoticed.
+WORKER_MAX=930000
+
+gz() { node -e 'process.stdout.write(String(require("zlib").gzipSync(require("fs").readFileSync(process.argv[1]), { level: 9 }).length))' "$1"; }
+status=0
+check() { # what size max
+  if [ "$2" -gt "$3" ]; then echo "size: $1 is $2 bytes, over its budget of $3" >&2; status=1;
+  else echo "size: $1 is $2 bytes (budget $3)"; fi
+}
+pkg=build/pkg/dist/hookseal_bg.wasm
+worker=worker/build/index_bg.wasm
+check "the npm package's .wasm" "$(wc -c < "$pkg")" $PKG_MAX
+check "the npm package's .wasm gzipped" "$(gz "$pkg")" $PKG_GZ_MAX
+check "the Worker's .wasm" "$(wc -c < "$worker")" $WORKER_MAX
+if ! grep -A1 '^name = "idna_adapter"$' Cargo.lock | grep -q '^version = "1.0.0"$'; then
+  echo "size: Cargo.lock has lost the idna_adapter 1.0.0 pin: cargo update -p idna_adapter --precise 1.0.0" >&2
+  status=1
+fi
+exit $status
