@@ -54,6 +54,17 @@ fn decode_char(c: u8, url: bool) -> i16 {
 /// are not zero (so each byte string has exactly one encoding). `None` for anything else that
 /// is not base64 of the given alphabet, or a `dst` too small.
 pub(crate) fn decode<'d>(src: &[u8], url: bool, dst: &'d mut [u8]) -> Option<&'d [u8]> {
+    decode_with(src, url, false, dst)
+}
+
+/// As [`decode`], but bits after the last byte may be set, as Python's `base64.b64decode`
+/// allows (keys are trusted configuration: a key its reference library takes works here too;
+/// signatures stay strict).
+pub(crate) fn decode_lenient<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
+    decode_with(src, false, true, dst)
+}
+
+fn decode_with<'d>(src: &[u8], url: bool, spare_bits: bool, dst: &'d mut [u8]) -> Option<&'d [u8]> {
     let src = src
         .strip_suffix(b"==")
         .or_else(|| src.strip_suffix(b"="))
@@ -80,9 +91,10 @@ pub(crate) fn decode<'d>(src: &[u8], url: bool, dst: &'d mut [u8]) -> Option<&'d
             at += 1;
         }
     }
-    // Leftover bits must be zero; a negative value marked an invalid character.
+    // Leftover bits must be zero (unless `spare_bits`); a negative value marked an invalid
+    // character.
     let leftover = acc & ((1 << bits) - 1);
-    (bad >= 0 && leftover == 0 && at == len).then_some(out)
+    (bad >= 0 && (spare_bits || leftover == 0) && at == len).then_some(out)
 }
 
 #[cfg(test)]
@@ -142,6 +154,16 @@ mod tests {
             decode(encode(&all, true, false).as_bytes(), true, &mut buf),
             Some(&all[..])
         );
+    }
+
+    #[test]
+    fn keys_may_carry_spare_bits_as_python_decodes_them() {
+        let mut buf = [0u8; 8];
+        assert_eq!(decode(b"Zh==", false, &mut buf), None);
+        assert_eq!(decode_lenient(b"Zh==", &mut buf), Some(&b"f"[..]));
+        assert_eq!(decode_lenient(b"Zm9=", &mut buf), Some(&b"fo"[..]));
+        assert_eq!(decode_lenient(b"Z", &mut buf), None);
+        assert_eq!(decode_lenient(b"Zm9v!A==", &mut buf), None);
     }
 
     #[test]

@@ -147,9 +147,10 @@ fn decode_hex<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
     Some(out)
 }
 
-/// Standard-alphabet base64 with optional padding.
+/// A key in standard-alphabet base64: padding optional, spare bits ignored (as Python's
+/// reference library decodes keys). Signatures go through [`Encoding::decode`], strictly.
 pub(crate) fn decode_base64<'d>(src: &[u8], dst: &'d mut [u8]) -> Option<&'d [u8]> {
-    crate::base64::decode(src, false, dst)
+    crate::base64::decode_lenient(src, dst)
 }
 
 /// Standard base64 with its padding, as senders write signatures: the reference libraries
@@ -320,6 +321,9 @@ mod tests {
         assert_eq!(Encoding::Base64.decode("+/8", &mut buf), None);
         assert_eq!(Encoding::Base64.decode("+/8==", &mut buf), None);
         assert_eq!(decode_base64(b"+/8", &mut buf), Some(&[0xfb, 0xff][..]));
+        // A signature's spare bits must be zero; a key's may not be (`/9` is `+/8` with one set).
+        assert_eq!(Encoding::Base64.decode("+/9=", &mut buf), None);
+        assert_eq!(decode_base64(b"+/9", &mut buf), Some(&[0xfb, 0xff][..]));
         assert_eq!(
             Encoding::Base64Url.decode("-_8", &mut buf),
             Some(&[0xfb, 0xff][..])

@@ -398,6 +398,8 @@ def scheme_cases(s):
         assert s.secret.endswith("="), "the case needs a padded secret"
         out.append(case("secret given without its base64 padding", s, h, BODY, ok(s),
                         secrets=[s.secret.rstrip("=")]))
+        out.append(case("secret whose last character carries spare bits (Python decodes it)", s,
+                        h, BODY, ok(s), secrets=[spare_bits(s.secret)]))
         out.append(case("decoded key shorter than 16 bytes", s, h, BODY, err("invalid_secret"),
                         secrets=["whsec_" + base64.b64encode(b"short").decode()]))
         out.append(case("secret is not base64", s, h, BODY, err("invalid_secret"),
@@ -628,11 +630,33 @@ def v1a_cases(sw):
              err("malformed_signature"), secrets=pk),
         case("v1a: a whpk_ key without its base64 padding", sw, signed(good), BODY, ok(sw),
              secrets=[pk[0].rstrip("=")]),
+        case("v1a: a whpk_ key whose last character carries spare bits", sw, signed(good), BODY,
+             ok(sw), secrets=[spare_bits(pk[0])]),
+        case("v1a: a whsk_ key whose last character carries spare bits", sw, signed(good), BODY,
+             ok(sw), secrets=[spare_bits(whsk(key))]),
         case("v1a: signature without its base64 padding", sw, signed(good.rstrip("=")), BODY,
              err("malformed_signature"), secrets=pk),
         case("a whpk_ key that is not 32 bytes", sw, signed(good), BODY, err("invalid_secret"),
              secrets=["whpk_" + base64.b64encode(bytes(31)).decode()]),
     ] + weak_key_cases(sw, signed(good))
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def spare_bits(key):
+    """The key with the bits after its last byte set in its last base64 character: the same key
+    to Python's base64.b64decode (which ignores them), a different string to a strict decoder."""
+    body = key.rstrip("=")
+    pad = len(key) - len(body)
+    assert pad, "needs a key whose length is not a multiple of 3"
+    last = B64.index(body[-1])
+    spare = (1 << (2 * pad)) - 1
+    assert last & spare == 0
+    out = body[:-1] + B64[last | 1] + "=" * pad
+    prefix = key.split("_", 1)[0] + "_" if "_" in key[:6] else ""
+    assert base64.b64decode(out[len(prefix):]) == base64.b64decode(key[len(prefix):])
+    return out
 
 
 # The eight points of small order (the identity, (0, -1), the two of order 4 and the four of
@@ -731,6 +755,12 @@ def generic_cases():
                                             "sha256", b"", f"msg_1.{NOW}.{EMOJI}".encode())]],
                 "body": EMOJI, "expect": err("invalid_secret")}
     out.append(std_zero)
+    # A bare base64 key decodes as Python's base64.b64decode does: spare bits ignored.
+    b64key = base64.b64encode(b"base64-secret-key").decode()
+    b64sig_ = hexsig("sha256", b"base64-secret-key", EMOJI.encode())
+    out.append(g("a base64 secret whose last character carries spare bits", [["X-Signature", b64sig_]],
+                 EMOJI, {"ok": {"secretIndex": 0}}, cfg={**simple, "secretEncoding": "base64"},
+                 secrets=[spare_bits(b64key)]))
     # A replay window or id on a header the template does not sign protects nothing.
     out.append(g("timestamp header outside the template", [["X-Signature", sig]], EMOJI,
                  err("invalid_config"), cfg={**simple, "timestampHeader": "X-Ts"},
