@@ -49,8 +49,8 @@ pub enum Error {
     },
     /// A secret cannot be used for this scheme.
     InvalidSecret(SecretProblem),
-    /// The scheme signs the request method and URL (HubSpot v3, or a generic template with
-    /// `{method}`/`{url}`) but the caller did not pass them.
+    /// The scheme signs the request URL (Twilio, Bird, HubSpot v3, a generic template with
+    /// `{url}`) but the caller did not pass it.
     MissingRequestTarget,
     /// Signing needs a value the caller did not give (for example a `webhook-id`).
     MissingInput(&'static str),
@@ -443,7 +443,8 @@ impl fmt::Display for Error {
             ),
             Self::InvalidSecret(p) => write!(f, "invalid secret: {p}"),
             Self::MissingRequestTarget => f.write_str(
-                "this scheme signs the request method and URL: pass them to verify/sign",
+                "this scheme signs the request URL: pass the URL the sender posted to (and the method, \
+                 if not POST) to verify/sign",
             ),
             Self::MissingInput(what) => write!(f, "signing needs `{what}`"),
             Self::UnknownScheme { len } => {

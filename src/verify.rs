@@ -20,8 +20,9 @@ pub const MAX_SIGNATURES: usize = 16;
 
 /// An incoming webhook request: the raw body bytes exactly as received, and its headers.
 ///
-/// Schemes that sign the request line (HubSpot v3, or a generic template with `{method}` or
-/// `{url}`) also need [`with_target`](Request::with_target).
+/// Schemes that sign the URL (Twilio, Bird, HubSpot v3, a generic template with `{url}`) also
+/// need [`with_url`](Request::with_url); a scheme that signs the method (HubSpot v3, `{method}`)
+/// takes `POST` unless [`with_target`](Request::with_target) says otherwise.
 #[derive(Clone, Copy)]
 pub struct Request<'a> {
     body: &'a [u8],
@@ -48,6 +49,21 @@ impl<'a> Request<'a> {
     pub fn with_target(mut self, method: &'a str, url: &'a str) -> Self {
         self.method = Some(method);
         self.url = Some(url);
+        self
+    }
+
+    /// Adds the full URL the sender posted to (scheme, host, path and query), for schemes that
+    /// sign it; the method, where signed, is then `POST`.
+    #[must_use]
+    pub fn with_url(mut self, url: &'a str) -> Self {
+        self.url = Some(url);
+        self
+    }
+
+    /// Adds the request method, for schemes that sign it (`POST` when not given).
+    #[must_use]
+    pub fn with_method(mut self, method: &'a str) -> Self {
+        self.method = Some(method);
         self
     }
 
@@ -93,7 +109,7 @@ pub struct SignInput<'a> {
     pub timestamp: i64,
     /// The delivery id, for schemes that carry one (required by Standard Webhooks and Svix).
     pub id: Option<&'a str>,
-    /// The request method, for schemes that sign it (HubSpot).
+    /// The request method, for schemes that sign it (HubSpot); `POST` when not given.
     pub method: Option<&'a str>,
     /// The full URL, for schemes that sign it (HubSpot).
     pub url: Option<&'a str>,
@@ -121,6 +137,13 @@ impl<'a> SignInput<'a> {
     #[must_use]
     pub fn with_target(mut self, method: &'a str, url: &'a str) -> Self {
         self.method = Some(method);
+        self.url = Some(url);
+        self
+    }
+
+    /// With the URL (the method, where signed, is then `POST`).
+    #[must_use]
+    pub fn with_url(mut self, url: &'a str) -> Self {
         self.url = Some(url);
         self
     }
@@ -226,11 +249,17 @@ impl Verifier {
     }
 
     /// Whether the scheme signs the request's method or URL (Twilio, HubSpot, Bird, a generic
-    /// template with `{method}` or `{url}`): verification then needs
-    /// [`Request::with_target`].
+    /// template with `{method}` or `{url}`).
     #[must_use]
     pub fn signs_request_target(&self) -> bool {
-        needs_target(&self.spec)
+        self.spec.uses(&Part::Method) || needs_url(&self.spec)
+    }
+
+    /// Whether the scheme signs the URL (Twilio, HubSpot, Bird, a generic template with
+    /// `{url}`): verification then needs [`Request::with_url`].
+    #[must_use]
+    pub fn signs_url(&self) -> bool {
+        needs_url(&self.spec)
     }
 
     /// Every header [`verify`](Self::verify) and [`parse`](Self::parse) may read, in the
@@ -305,13 +334,7 @@ impl Verifier {
             }
             None => None,
         };
-        let target = Target {
-            method: request.method,
-            url: request.url,
-        };
-        if needs_target(spec) && (target.method.is_none() || target.url.is_none()) {
-            return Err(Error::MissingRequestTarget);
-        }
+        let target = Target::new(spec, request.method, request.url)?;
         let derived = Derived::new(spec, request.body, target.url);
         let fields = Fields {
             id: id.unwrap_or(""),
@@ -530,9 +553,7 @@ impl Signer {
         if spec.uses(&Part::Id) && input.id.is_none() {
             return Err(Error::MissingInput("id"));
         }
-        if needs_target(spec) && (input.method.is_none() || input.url.is_none()) {
-            return Err(Error::MissingRequestTarget);
-        }
+        let target = Target::new(spec, input.method, input.url)?;
         // A negative or overflowing time would be written as a header no verifier parses.
         let ts = match spec.timestamp_unit {
             TimestampUnit::Seconds => Some(input.timestamp),
@@ -553,10 +574,7 @@ impl Signer {
             id: input.id.unwrap_or(""),
             timestamp: &ts,
             body: input.body,
-            target: Target {
-                method: input.method,
-                url: input.url,
-            },
+            target,
             derived: &derived,
         };
         // Computed by the layouts that use it (a JWT signs its own claims).
@@ -645,19 +663,31 @@ fn ts_name(set: &HeaderSet) -> HeaderName {
     set.timestamp.clone().unwrap_or(Cow::Borrowed("timestamp"))
 }
 
-fn needs_target(spec: &Spec) -> bool {
-    spec.message.iter().any(|p| {
-        matches!(
-            p,
-            Part::Method | Part::Url | Part::HubSpotUri | Part::TwilioUrl
-        )
-    })
+/// Whether the scheme signs the URL, which only the caller knows.
+fn needs_url(spec: &Spec) -> bool {
+    spec.message
+        .iter()
+        .any(|p| matches!(p, Part::Url | Part::HubSpotUri | Part::TwilioUrl))
 }
 
 #[derive(Clone, Copy)]
 struct Target<'a> {
-    method: Option<&'a str>,
+    method: &'a str,
     url: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    /// The request line as signed: the URL where the scheme signs it (required), the method
+    /// `POST` unless given (webhooks are POSTs).
+    fn new(spec: &Spec, method: Option<&'a str>, url: Option<&'a str>) -> Result<Self, Error> {
+        if url.is_none() && needs_url(spec) {
+            return Err(Error::MissingRequestTarget);
+        }
+        Ok(Self {
+            method: method.unwrap_or("POST"),
+            url,
+        })
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -770,7 +800,7 @@ fn feed(spec: &Spec, f: &Fields<'_>, update: &mut dyn FnMut(&[u8])) {
                 Part::Id => update(f.id.as_bytes()),
                 Part::Timestamp => update(f.timestamp.as_bytes()),
                 Part::Body => update(f.body),
-                Part::Method => update(f.target.method.unwrap_or("").as_bytes()),
+                Part::Method => update(f.target.method.as_bytes()),
                 Part::Url => update(f.target.url.unwrap_or("").as_bytes()),
                 Part::HubSpotUri => hubspot_uri(f.target.url.unwrap_or(""), update),
                 Part::BodySha256 => update(&f.derived.body_sha256),

@@ -82,9 +82,16 @@ export interface WebhookOptions {
 export interface VerifyOptions {
   /** "Now" in unix seconds. Default `Date.now() / 1000`. */
   now?: number;
-  /** The request method, for schemes that sign it (HubSpot). */
+  /**
+   * The request method, for schemes that sign it (HubSpot v3, a template with `{method}`).
+   * Default `"POST"`: webhooks are POSTs. Twilio and Bird do not sign it.
+   */
   method?: string;
-  /** The full request URL, for schemes that sign it (HubSpot). */
+  /**
+   * The full URL the sender posted to (scheme, host, path and query), for schemes that sign it:
+   * Twilio, Bird, HubSpot v3, a template with `{url}`. Without it they answer
+   * `missing_request_target`.
+   */
   url?: string;
 }
 
@@ -93,7 +100,9 @@ export interface SignOptions {
   timestamp?: number;
   /** The delivery id (required by Standard Webhooks and Svix). */
   id?: string;
+  /** The request method, for schemes that sign it. Default `"POST"`. */
   method?: string;
+  /** The full URL, for schemes that sign it (Twilio, Bird, HubSpot v3, `{url}`). */
   url?: string;
 }
 

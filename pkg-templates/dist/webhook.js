@@ -257,14 +257,13 @@ export function bind(glue) {
       const url = optString(options, 'url');
       const b = bodyOf(body);
       const got = readHeaders(headers, this.#lower, this.#exact);
-      const given = method !== undefined && url !== undefined;
-      // The request line (given for schemes that sign it) follows the header values.
-      got.push(given ? method : undefined, given ? url : undefined);
+      // The request line (for schemes that sign it) follows the header values.
+      got.push(method, url);
       // No user code runs from here to the call: the reused buffers cannot be overwritten.
       const values = encodeBytes(got);
       // A plain object can hold what no HTTP header can: refused, never misread.
       if (values === undefined) {
-        throw invalidInput(given && LINE_BREAK.test(method + url)
+        throw invalidInput(LINE_BREAK.test(`${method ?? ''}${url ?? ''}`)
           ? 'options `method` and `url` must be a single line' : 'a header value contains a line break');
       }
       const bytes = bodyBytes(b);

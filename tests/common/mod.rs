@@ -119,8 +119,11 @@ impl Case {
             None => verifier,
         };
         let mut req = Request::new(body, &headers);
-        if let (Some(m), Some(u)) = (&self.method, &self.url) {
-            req = req.with_target(m, u);
+        if let Some(m) = &self.method {
+            req = req.with_method(m);
+        }
+        if let Some(u) = &self.url {
+            req = req.with_url(u);
         }
         match verifier.verify(&req, self.now) {
             Ok(v) => Expect::Ok(OkExpect {
@@ -150,9 +153,8 @@ impl Case {
         if let Some(id) = &ok.id {
             input = input.with_id(id);
         }
-        if let (Some(m), Some(u)) = (&self.method, &self.url) {
-            input = input.with_target(m, u);
-        }
+        input.method = self.method.as_deref();
+        input.url = self.url.as_deref();
         let signed: Vec<(String, String)> = signer
             .sign(&input)
             .map_err(|e| e.to_string())?

@@ -120,9 +120,9 @@ HUBSPOT_URL = "https://example.com/webhooks/hubspot?portal=123&x=a%3Ab"
 HUBSPOT_URL_DECODED = "https://example.com/webhooks/hubspot?portal=123&x=a:b"
 
 
-def hubspot(body, secret, ts, id_):
+def hubspot(body, secret, ts, id_, method="POST"):
     ms = str(ts * 1000)
-    msg = b"POST" + HUBSPOT_URL_DECODED.encode() + body + ms.encode()
+    msg = method.encode() + HUBSPOT_URL_DECODED.encode() + body + ms.encode()
     return [["X-HubSpot-Request-Timestamp", ms],
             ["X-HubSpot-Signature-v3", b64sig("sha256", secret.encode(), msg)]]
 
@@ -454,6 +454,12 @@ def special_cases():
     out += [
         case("no method and URL given", hs, hh, BODY, err("missing_request_target"),
              method=None, url=None),
+        case("the method left out is POST", hs, hh, BODY, ok(hs), method=None, resign=True),
+        case("the method but no URL", hs, hh, BODY, err("missing_request_target"), url=None),
+        case("a PUT signed and verified as PUT", hs, hs.sign(BODY, method="PUT"), BODY, ok(hs),
+             method="PUT", resign=True),
+        case("a PUT signed, the method left out (POST)", hs, hs.sign(BODY, method="PUT"), BODY,
+             err("signature_mismatch"), method=None),
         case("URL with the escape already decoded", hs, hh, BODY, ok(hs),
              url=HUBSPOT_URL_DECODED),
         case("different path", hs, hh, BODY, err("signature_mismatch"),
@@ -510,6 +516,11 @@ def twilio_cases(tw):
              url=TWILIO_URL.replace("/twilio?", "/twilio2?")),
         case("no URL given", tw, h, TWILIO_FORM, err("missing_request_target"), method=None,
              url=None),
+        # Twilio signs the URL and the parameters, never the method: twilio-node's
+        # validateRequest(token, signature, url, params) takes none.
+        case("the URL alone, as twilio-node's validateRequest takes it", tw, h, TWILIO_FORM,
+             ok(tw), method=None, resign=True),
+        case("any method: Twilio does not sign it", tw, h, TWILIO_FORM, ok(tw), method="GET"),
         case("a JSON body signed through bodySHA256", tw, jh, BODY, ok(tw), url=json_url,
              resign=True),
         case("a JSON body that does not match its bodySHA256", tw, jh, tamper_body(BODY),
@@ -567,6 +578,8 @@ def bird_cases(bd):
         case("another URL", bd, h, BODY, err("signature_mismatch"),
              url=BIRD_URL.replace("channel=wa", "channel=sms")),
         case("no URL given", bd, h, BODY, err("missing_request_target"), method=None, url=None),
+        case("the URL alone (Bird does not sign the method)", bd, h, BODY, ok(bd), method=None,
+             resign=True),
     ]
 
 

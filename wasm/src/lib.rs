@@ -134,9 +134,8 @@ impl Core {
         if let Some(id) = id {
             input = input.with_id(id);
         }
-        if let (Some(m), Some(u)) = (method, url) {
-            input = input.with_target(m, u);
-        }
+        input.method = method;
+        input.url = url;
         let headers = self
             .signer
             .as_ref()
@@ -158,7 +157,7 @@ impl Core {
     fn request_fields<'v>(
         &self,
         values: &'v [u8],
-    ) -> Result<(Vec<(&str, &'v str)>, Option<(&'v str, &'v str)>), JsValue> {
+    ) -> Result<(Vec<(&str, &'v str)>, Target<'v>), JsValue> {
         let values = std::str::from_utf8(values).map_err(|_| abi::Malformed)?;
         let mut fields = Reader::new(values);
         let mut headers = Vec::with_capacity(self.names.len());
@@ -167,10 +166,7 @@ impl Core {
                 headers.push((name.as_str(), value));
             }
         }
-        let target = match (fields.next()?, fields.next()?) {
-            (Some(method), Some(url)) => Some((method, url)),
-            _ => None,
-        };
+        let target = (fields.next()?, fields.next()?);
         fields.end()?;
         Ok((headers, target))
     }
@@ -182,14 +178,17 @@ fn seconds(t: f64) -> i64 {
     t.floor() as i64
 }
 
-fn request<'a>(
-    body: &'a [u8],
-    headers: &'a dyn Headers,
-    target: Option<(&'a str, &'a str)>,
-) -> Request<'a> {
-    let req = Request::new(body, headers);
-    match target {
-        Some((method, url)) => req.with_target(method, url),
-        None => req,
+/// The request's method and URL, each given or not.
+type Target<'a> = (Option<&'a str>, Option<&'a str>);
+
+fn request<'a>(body: &'a [u8], headers: &'a dyn Headers, target: Target<'a>) -> Request<'a> {
+    let (method, url) = target;
+    let mut req = Request::new(body, headers);
+    if let Some(method) = method {
+        req = req.with_method(method);
     }
+    if let Some(url) = url {
+        req = req.with_url(url);
+    }
+    req
 }
