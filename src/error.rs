@@ -237,6 +237,7 @@ impl Error {
             Self::MissingRequestTarget => "missing_request_target",
             Self::MissingInput(_) => "missing_input",
             Self::UnknownScheme { .. } => "unknown_scheme",
+            Self::InvalidConfig(ConfigProblem::BadFilter(_)) => "invalid_filter",
             Self::InvalidConfig(_) => "invalid_config",
             Self::HandshakeRejected(_) => "handshake_rejected",
             Self::InvalidUtf8 { .. } => "invalid_utf8",
@@ -353,6 +354,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("invalid_utf8", 400, Raiser::Core),
     code("malformed_json", 400, Raiser::Core),
     code("invalid_event", 400, Raiser::Core),
+    // A route filter that is not one (`matches`, the Worker's filter tester).
+    code("invalid_filter", 400, Raiser::Core),
     // The package.
     code("invalid_input", 400, Raiser::Package),
     code("body_too_large", 413, Raiser::Package),
@@ -370,7 +373,6 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("log_off", 501, Raiser::Worker),
     code("invalid_query", 400, Raiser::Worker),
     code("invalid_body", 400, Raiser::Worker),
-    code("invalid_filter", 400, Raiser::Worker),
     code("too_many_requests", 429, Raiser::Worker),
     code("forbidden", 403, Raiser::Worker),
 ];
@@ -454,6 +456,9 @@ impl fmt::Display for Error {
                     f.write_str(name)?;
                 }
                 f.write_str("; did you swap the scheme and the secret?)")
+            }
+            Self::InvalidConfig(ConfigProblem::BadFilter(why)) => {
+                write!(f, "invalid filter: {}", cut(why))
             }
             Self::InvalidConfig(p) => write!(f, "invalid configuration: {p}"),
             Self::HandshakeRejected(p) => write!(f, "verification handshake refused: {p}"),

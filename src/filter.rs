@@ -47,7 +47,12 @@ pub struct Document<'a>(pub(crate) Json<'a>);
 impl<'a> Document<'a> {
     /// Parses a JSON document.
     pub fn parse(text: &'a str) -> Result<Self, Error> {
-        crate::event::document(text.as_bytes()).map(Self)
+        Self::from_bytes(text.as_bytes())
+    }
+
+    /// Parses a JSON document from its bytes (`invalid_utf8` when they are not UTF-8).
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
+        crate::event::document(bytes).map(Self)
     }
 
     /// The value at `path` as text (a string as it is, anything else as its JSON), or `None`
@@ -83,16 +88,7 @@ enum Schema {
     Obj {
         fields: Vec<(String, Schema)>,
         ops: Vec<Op>,
-        /// `$and`, `$or`, `$not`.
-        logic: Vec<Logic>,
     },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Logic {
-    And(Vec<Schema>),
-    Or(Vec<Schema>),
-    Not(Box<Schema>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,14 +101,39 @@ enum Op {
     EndsWith(Vec<String>),
     Exist(bool),
     Regex(Regex),
+    And(Vec<Schema>),
+    Or(Vec<Schema>),
+    Not(Box<Schema>),
 }
 
 const OPERATORS: &str = "$eq, $neq, $gt, $gte, $lt, $lte, $in, $nin, $startsWith, $endsWith, \
                          $exist, $regex, $and, $or, $not";
 
-fn problem(at: &str, why: impl core::fmt::Display) -> Error {
-    let at = if at.is_empty() { "the filter" } else { at };
-    Error::InvalidConfig(ConfigProblem::BadFilter(format!("{at}: {why}")))
+/// Where in a filter: written out only for an error (`data.kind`, `$or[1]`).
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl core::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Root => Ok(()),
+            Self::Key(At::Root, k) => f.write_str(k),
+            Self::Key(parent, k) => write!(f, "{parent}.{k}"),
+            Self::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+fn problem(at: &At<'_>, why: impl core::fmt::Display) -> Error {
+    let message = match at {
+        At::Root => format!("the filter: {why}"),
+        _ => format!("{at}: {why}"),
+    };
+    Error::InvalidConfig(ConfigProblem::BadFilter(message))
 }
 
 impl Filter {
@@ -120,10 +141,13 @@ impl Filter {
     pub fn from_json(text: &str) -> Result<Self, Error> {
         let json = Json::parse(text).map_err(|e| {
             let (line, column) = e.line_column(text);
-            problem("", format_args!("not JSON (line {line}, column {column})"))
+            problem(
+                &At::Root,
+                format_args!("not JSON (line {line}, column {column})"),
+            )
         })?;
         Ok(Self {
-            root: compile(&json, "", 0)?,
+            root: compile(&json, &At::Root, 0)?,
         })
     }
 
@@ -136,14 +160,6 @@ impl Filter {
     #[must_use]
     pub fn matches(&self, doc: &Document<'_>) -> bool {
         matches(Some(&doc.0), &self.root)
-    }
-}
-
-fn join(at: &str, key: &str) -> String {
-    if at.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{at}.{key}")
     }
 }
 
@@ -166,26 +182,23 @@ fn lit(v: &Json<'_>) -> Lit {
     }
 }
 
-fn compile(v: &Json<'_>, at: &str, depth: usize) -> Result<Schema, Error> {
+fn compile(v: &Json<'_>, at: &At<'_>, depth: usize) -> Result<Schema, Error> {
     if depth > MAX_DEPTH {
         return Err(problem(at, "nested too deeply"));
     }
+    let list = |items: &[Json<'_>], at: &At<'_>| {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| compile(s, &At::Index(at, i), depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+    };
     match v {
-        Json::Arr(items, _) => Ok(Schema::Arr(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, s)| compile(s, &format!("{at}[{i}]"), depth + 1))
-                .collect::<Result<_, _>>()?,
-        )),
+        Json::Arr(items, _) => Ok(Schema::Arr(list(items, at)?)),
         Json::Obj(members, _) => {
-            let (mut fields, mut ops, mut logic) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut fields, mut ops) = (Vec::new(), Vec::new());
             for (k, v) in members {
-                let here = join(at, k);
-                if !k.starts_with('$') {
-                    fields.push((k.to_string(), compile(v, &here, depth + 1)?));
-                    continue;
-                }
+                let here = At::Key(at, k);
                 match &**k {
                     "$and" | "$or" => {
                         let Json::Arr(items, _) = v else {
@@ -194,28 +207,25 @@ fn compile(v: &Json<'_>, at: &str, depth: usize) -> Result<Schema, Error> {
                         if items.is_empty() {
                             return Err(problem(&here, "must not be empty"));
                         }
-                        let list = items
-                            .iter()
-                            .enumerate()
-                            .map(|(i, s)| compile(s, &format!("{here}[{i}]"), depth + 1))
-                            .collect::<Result<_, _>>()?;
-                        logic.push(if &**k == "$and" {
-                            Logic::And(list)
+                        let list = list(items, &here)?;
+                        ops.push(if &**k == "$and" {
+                            Op::And(list)
                         } else {
-                            Logic::Or(list)
+                            Op::Or(list)
                         });
                     }
-                    "$not" => logic.push(Logic::Not(Box::new(compile(v, &here, depth + 1)?))),
-                    op => ops.push(operator(op, v, &here)?),
+                    "$not" => ops.push(Op::Not(Box::new(compile(v, &here, depth + 1)?))),
+                    op if op.starts_with('$') => ops.push(operator(op, v, &here)?),
+                    _ => fields.push((k.to_string(), compile(v, &here, depth + 1)?)),
                 }
             }
-            Ok(Schema::Obj { fields, ops, logic })
+            Ok(Schema::Obj { fields, ops })
         }
         prim => Ok(Schema::Prim(lit(prim))),
     }
 }
 
-fn strings(v: &Json<'_>, at: &str) -> Result<Vec<String>, Error> {
+fn strings(v: &Json<'_>, at: &At<'_>) -> Result<Vec<String>, Error> {
     let bad = || problem(at, "must be a string or a non-empty array of strings");
     match v {
         Json::Str(s) => Ok(vec![s.to_string()]),
@@ -227,7 +237,7 @@ fn strings(v: &Json<'_>, at: &str) -> Result<Vec<String>, Error> {
     }
 }
 
-fn operator(op: &str, v: &Json<'_>, at: &str) -> Result<Op, Error> {
+fn operator(op: &str, v: &Json<'_>, at: &At<'_>) -> Result<Op, Error> {
     let comparable = || match v {
         Json::Num(_) | Json::Str(_) => Ok(lit(v)),
         _ => Err(problem(at, "compares with a number or a string")),
@@ -284,16 +294,10 @@ fn matches(v: Option<&Json<'_>>, s: &Schema) -> bool {
                 .all(|sub| items.iter().any(|e| matches(Some(e), sub))),
             _ => false,
         },
-        Schema::Obj { fields, ops, logic } => {
+        Schema::Obj { fields, ops } => {
             ops.iter().all(|op| apply(op, v))
-                && logic.iter().all(|l| match l {
-                    Logic::And(list) => list.iter().all(|s| matches(v, s)),
-                    Logic::Or(list) => list.iter().any(|s| matches(v, s)),
-                    Logic::Not(s) => !matches(v, s),
-                })
                 // A bare object pattern (or one with fields) needs an object.
-                && (fields.is_empty() && !(ops.is_empty() && logic.is_empty())
-                    || fields_match(fields, v))
+                && (fields.is_empty() && !ops.is_empty() || fields_match(fields, v))
         }
     }
 }
@@ -324,11 +328,14 @@ fn deep_eq(v: &Json<'_>, p: &Lit) -> bool {
         (Json::Arr(items, _), Lit::Arr(lits)) => {
             items.len() == lits.len() && items.iter().zip(lits).all(|(a, b)| deep_eq(a, b))
         }
-        (Json::Obj(..), Lit::Obj(lits)) => {
-            let Lit::Obj(mine) = lit(v) else {
-                return false;
-            };
-            mine.len() == lits.len()
+        (Json::Obj(members, _), Lit::Obj(lits)) => {
+            // As many distinct keys (a repeated key counts once, its last value looked up).
+            let distinct = members
+                .iter()
+                .enumerate()
+                .filter(|(i, (k, _))| !members.iter().skip(i + 1).any(|(later, _)| later == k))
+                .count();
+            distinct == lits.len()
                 && lits
                     .iter()
                     .all(|(k, l)| v.get(k).is_some_and(|x| deep_eq(x, l)))
@@ -338,39 +345,81 @@ fn deep_eq(v: &Json<'_>, p: &Lit) -> bool {
 }
 
 fn apply(op: &Op, v: Option<&Json<'_>>) -> bool {
-    if let Op::Exist(want) = op {
-        return v.is_some() == *want;
-    }
-    let Some(v) = v else {
-        return false;
+    let Some(x) = v else {
+        // A missing field: only what is said of missing fields holds.
+        return match op {
+            Op::Exist(want) => !*want,
+            Op::And(list) => list.iter().all(|s| matches(None, s)),
+            Op::Or(list) => list.iter().any(|s| matches(None, s)),
+            Op::Not(s) => !matches(None, s),
+            _ => false,
+        };
     };
     match op {
-        Op::Eq(l) => deep_eq(v, l),
-        Op::Neq(l) => !deep_eq(v, l),
+        Op::Eq(l) => deep_eq(x, l),
+        Op::Neq(l) => !deep_eq(x, l),
         Op::Cmp(dir, or_equal, l) => {
-            let ord = match (v, l) {
+            let ord = match (x, l) {
                 (Json::Num(a), Lit::Num(b)) => num_cmp(a, b),
                 (Json::Str(a), Lit::Str(b)) => (**a).cmp(b.as_str()),
                 _ => return false,
             };
             ord == *dir || (*or_equal && ord == Ordering::Equal)
         }
-        Op::In(yes, l) => in_(v, l) == *yes,
-        Op::StartsWith(list) => v
+        Op::In(yes, l) => in_(x, l) == *yes,
+        Op::StartsWith(list) => x
             .as_str()
             .is_some_and(|s| list.iter().any(|p| s.starts_with(p.as_str()))),
-        Op::EndsWith(list) => v
+        Op::EndsWith(list) => x
             .as_str()
             .is_some_and(|s| list.iter().any(|p| s.ends_with(p.as_str()))),
-        Op::Regex(re) => v.as_str().is_some_and(|s| re.is_match(s)),
-        Op::Exist(_) => true,
+        Op::Regex(re) => x.as_str().is_some_and(|s| re.is_match(s)),
+        Op::Exist(want) => *want,
+        Op::And(list) => list.iter().all(|s| matches(v, s)),
+        Op::Or(list) => list.iter().any(|s| matches(v, s)),
+        Op::Not(s) => !matches(v, s),
     }
+}
+
+/// Whether `needle` occurs in `hay`, in time linear in both (Knuth–Morris–Pratt): the standard
+/// library's `str::contains` costs the npm module 4 KB more, its panic paths included.
+fn occurs(needle: &[u8], hay: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    // fail[i]: the length of the longest proper border of needle[..=i].
+    let mut fail = vec![0usize; needle.len()];
+    let mut k = 0;
+    for (i, &b) in needle.iter().enumerate().skip(1) {
+        while k > 0 && needle.get(k) != Some(&b) {
+            k = fail.get(k - 1).copied().unwrap_or(0);
+        }
+        if needle.get(k) == Some(&b) {
+            k += 1;
+        }
+        if let Some(f) = fail.get_mut(i) {
+            *f = k;
+        }
+    }
+    let mut k = 0;
+    for &b in hay {
+        while k > 0 && needle.get(k) != Some(&b) {
+            k = fail.get(k - 1).copied().unwrap_or(0);
+        }
+        if needle.get(k) == Some(&b) {
+            k += 1;
+            if k == needle.len() {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// `$in`: a value in a list; a substring of a string; an array with an element that is either.
 fn in_(v: &Json<'_>, l: &Lit) -> bool {
     match (v, l) {
-        (Json::Str(s), Lit::Str(sub)) => s.contains(sub.as_str()),
+        (Json::Str(s), Lit::Str(sub)) => occurs(sub.as_bytes(), s.as_bytes()),
         (Json::Arr(items, _), Lit::Str(_)) => items.iter().any(|e| prim_eq(e, l)),
         (Json::Arr(items, _), Lit::Arr(list)) => {
             items.iter().any(|e| list.iter().any(|x| deep_eq(e, x)))
@@ -432,6 +481,34 @@ fn num_cmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn substrings_are_found_as_the_standard_library_finds_them() {
+        // Every needle and haystack over a two-letter alphabet up to length 7 (borders and
+        // overlaps of every shape), and a few longer ones.
+        let words: Vec<String> = (0..8u32)
+            .flat_map(|len| {
+                (0..1u32 << len).map(move |bits| {
+                    (0..len)
+                        .map(|i| if bits >> i & 1 == 1 { 'b' } else { 'a' })
+                        .collect()
+                })
+            })
+            .collect();
+        for hay in &words {
+            for needle in words.iter().filter(|n| n.len() <= 5) {
+                assert_eq!(
+                    occurs(needle.as_bytes(), hay.as_bytes()),
+                    hay.contains(needle.as_str()),
+                    "{needle} in {hay}"
+                );
+            }
+        }
+        let long = "ab".repeat(5000) + "abc";
+        assert!(occurs(b"ababc", long.as_bytes()));
+        assert!(!occurs(b"abd", long.as_bytes()));
+        assert!(occurs("é".as_bytes(), "café".as_bytes()));
+    }
 
     #[test]
     fn numbers_compare_exactly() {

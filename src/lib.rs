@@ -7,6 +7,7 @@
 //! Cloudflare Worker are thin layers over it.
 
 mod base64;
+mod case;
 mod config;
 mod error;
 pub mod event;

@@ -267,22 +267,17 @@ fn is_word(c: char) -> bool {
 
 /// Simple case folding: the first character of the lower-case form.
 fn fold(c: char) -> char {
-    if c.is_ascii() {
-        c.to_ascii_lowercase()
-    } else {
-        c.to_lowercase().next().unwrap_or(c)
-    }
+    crate::case::lower(c)
 }
 
 impl Class {
     fn contains(&self, c: char) -> bool {
         let hit = |c: char| self.items.iter().any(|i| i.contains(c));
-        let found = hit(c)
-            || (self.icase && {
-                let lower = fold(c);
-                let upper = c.to_uppercase().next().unwrap_or(c);
-                hit(lower) || hit(upper)
-            });
+        let found = if self.icase {
+            crate::case::any_case(c, hit)
+        } else {
+            hit(c)
+        };
         found != self.negated
     }
 }
@@ -488,11 +483,7 @@ impl Parser<'_> {
             'v' => '\x0b',
             '0' if !self.peek().is_some_and(|d| d.is_ascii_digit()) => '\0',
             'x' => self.hex(2)?,
-            'u' if self.eat('{') => {
-                let c = self.hex_until('}')?;
-                self.pos += 1;
-                c
-            }
+            'u' if self.eat('{') => self.hex(0)?,
             'u' => self.hex(4)?,
             c if c.is_ascii_punctuation() => c,
             c if c.is_ascii_digit() => return Err(self.err("backreferences are not supported")),
@@ -500,31 +491,24 @@ impl Parser<'_> {
         })
     }
 
+    /// `n` hex digits, or with `n` = 0 one to six up to a `}` (`\u{…}`).
     fn hex(&mut self, n: usize) -> Result<char, RegexError> {
         let mut v = 0u32;
-        for _ in 0..n {
-            let d = self
-                .peek()
-                .and_then(|c| c.to_digit(16))
-                .ok_or_else(|| self.err("bad hex escape"))?;
-            v = v * 16 + d;
-            self.pos += 1;
-        }
-        char::from_u32(v).ok_or_else(|| self.err("not a character"))
-    }
-
-    fn hex_until(&mut self, end: char) -> Result<char, RegexError> {
-        let mut v = 0u32;
         let start = self.pos;
-        while let Some(c) = self.peek() {
-            if c == end {
+        while let Some(d) = self.peek().and_then(|c| c.to_digit(16)) {
+            if n > 0 && self.pos - start == n {
                 break;
             }
-            let d = c.to_digit(16).ok_or_else(|| self.err("bad hex escape"))?;
             v = v.saturating_mul(16).saturating_add(d);
             self.pos += 1;
         }
-        if self.pos == start || self.peek() != Some(end) || self.pos - start > 6 {
+        let len = self.pos - start;
+        let ok = if n == 0 {
+            (1..=6).contains(&len) && self.eat('}')
+        } else {
+            len == n
+        };
+        if !ok {
             return Err(self.err("bad hex escape"));
         }
         char::from_u32(v).ok_or_else(|| self.err("not a character"))
@@ -820,6 +804,14 @@ mod tests {
         assert!(!m("(?i:x)y", "XY"));
         assert!(m("a.*?b", "axxb"));
         assert!(m("(?<word>hi) there", "oh hi there"));
+        assert!(m(r"caf\u00e9 \x41\u{41}", "café AA"));
+        assert!(m(r"\u{10FFFF}", "\u{10FFFF}"));
+        assert!(m(r"\x411", "A1"));
+        // Case by lower case: the Kelvin sign is a K, final sigma is its own letter.
+        assert!(m("(?i)k", "\u{212A}"));
+        assert!(m("(?i)[\u{212A}]", "k"));
+        assert!(m("(?i)[σ]", "Σ"));
+        assert!(!m("(?i)ς", "Σ"));
     }
 
     #[test]
@@ -852,6 +844,13 @@ mod tests {
             r"\",
             "[z-a]",
             "(a{1000}){1000}",
+            r"\u{}",
+            r"\u{1234567}",
+            r"\u{110000}",
+            r"\u{41",
+            r"\x4",
+            r"\u00e",
+            r"\u{D800}",
         ] {
             assert!(Regex::new(p).is_err(), "{p} should be refused");
         }

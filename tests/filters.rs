@@ -31,6 +31,13 @@ fn every_case_matches_as_the_vectors_say() {
         let filter = Filter::from_json(&c["filter"].to_string())
             .unwrap_or_else(|e| panic!("{name}: the filter is refused: {e}"));
         let event = c["event"].to_string();
+        if let Some(raw) = c["eventJson"].as_str() {
+            assert_eq!(
+                serde_json::from_str::<Value>(raw).unwrap(),
+                c["event"],
+                "{name}: eventJson"
+            );
+        }
         let want = c["matches"].as_bool().unwrap();
         let got = filter.matches_json(&event).unwrap();
         if got != want {
@@ -53,7 +60,7 @@ fn every_error_case_is_refused_with_its_message() {
         let err = Filter::from_json(&c["filter"].to_string())
             .err()
             .unwrap_or_else(|| panic!("{name}: accepted"));
-        assert_eq!(err.code(), "invalid_config", "{name}");
+        assert_eq!(err.code(), "invalid_filter", "{name}");
         let msg = err.to_string();
         assert!(msg.contains(c["error"].as_str().unwrap()), "{name}: {msg}");
     }
@@ -63,5 +70,5 @@ fn every_error_case_is_refused_with_its_message() {
 fn a_document_that_is_not_json_is_an_error_not_a_non_match() {
     let f = Filter::from_json(r#"{"a":1}"#).unwrap();
     assert_eq!(f.matches_json("{").unwrap_err().code(), "malformed_json");
-    assert_eq!(Filter::from_json("{").unwrap_err().code(), "invalid_config");
+    assert_eq!(Filter::from_json("{").unwrap_err().code(), "invalid_filter");
 }

@@ -5,7 +5,7 @@ import { bind } from './api.js';
 
 await glue.default({ module_or_path: new URL('./hookseal_bg.wasm', import.meta.url) });
 
-export const { Webhook, metaHandshake } = bind(glue);
+export const { Webhook, metaHandshake, Filter, matches } = bind(glue);
 export {
   HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl, DEFAULT_LIMIT,
 } from './api.js';

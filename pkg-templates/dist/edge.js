@@ -6,7 +6,7 @@ import { sameRealm } from './module.js';
 
 glue.initSync({ module: sameRealm(wasm) });
 
-export const { Webhook, metaHandshake } = bind(glue);
+export const { Webhook, metaHandshake, Filter, matches } = bind(glue);
 export {
   HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl, DEFAULT_LIMIT,
 } from './api.js';

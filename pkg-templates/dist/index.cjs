@@ -8,6 +8,8 @@ const api = helpers.bind(glue);
 
 exports.Webhook = api.Webhook;
 exports.metaHandshake = api.metaHandshake;
+exports.Filter = api.Filter;
+exports.matches = api.matches;
 exports.HooksealError = helpers.HooksealError;
 exports.statusFor = helpers.statusFor;
 exports.verifyRequest = helpers.verifyRequest;

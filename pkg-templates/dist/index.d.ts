@@ -4,6 +4,8 @@
 // The API: the `Webhook` class and its data types (./webhook.js), the error class and statuses
 // (./errors.js), and the HTTP helpers for Fetch requests and Node/Express (./http.js).
 export { Webhook, metaHandshake } from './webhook.js';
+export { Filter, matches } from './filter.js';
+export type { FilterSpec } from './filter.js';
 export type {
   Body, Delivery, GenericScheme, HeadersInput, HooksealErrorCode, HooksealEvent, InboundMessage, KnownEvent,
   MediaRef, MessageKind, MetaMessage, MetaStatus, MoltFlowLead, MoltFlowMessage, MoltFlowSession,

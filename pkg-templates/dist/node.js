@@ -3,6 +3,6 @@
 import cjs from './index.cjs';
 
 export const {
-  Webhook, metaHandshake, HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl,
+  Webhook, metaHandshake, Filter, matches, HooksealError, statusFor, verifyRequest, readBody, middleware, requestUrl,
   DEFAULT_LIMIT,
 } = cjs;

@@ -3,7 +3,7 @@
 // Express app over HTTP, Hono on Node and on Workers, Fastify, a Next.js app (App Router Node and
 // Edge route handlers, and a Pages Router API route) built with `next build` and served by
 // `next start`, a Cloudflare Worker under workerd (`wrangler dev`), Deno and Bun, and Chromium
-// loading the ESM build in a page.
+// loading the ESM build in a page. In Node and workerd, the filter vectors run through `matches`.
 import http from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +40,7 @@ function project(name, deps = {}) {
   const dir = join(work, name);
   rmSync(dir, { recursive: true, force: true });
   cpSync(join(here, name), dir, { recursive: true });
+  cpSync(join(here, 'common/filters.mjs'), join(dir, 'filters.mjs'));
   const pkg = { name: `consumer-${name}`, private: true, dependencies: { hookseal: `file:${tarball}`, ...deps } };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   writeFileSync(join(dir, 'fixture.json'), JSON.stringify(fixture));
@@ -113,7 +114,8 @@ before(() => {
   tarball = join(work, out[0].filename);
   const body = readFileSync(join(root, 'tests/events/moltflow/message_received.json'), 'utf8');
   const headers = new Webhook('moltflow', SECRET).sign(body);
-  fixture = { secret: SECRET, body, headers, forged: body.replace('my order', 'my 0rder') };
+  const filters = JSON.parse(readFileSync(join(root, 'tests/filters/cases.json'), 'utf8'));
+  fixture = { secret: SECRET, body, headers, forged: body.replace('my order', 'my 0rder'), filters };
 });
 
 after(() => {
@@ -135,6 +137,9 @@ test('Node 20 and 22, require and import', () => {
       const out = JSON.parse(run(bins[major], [file], { cwd: dir }));
       assert.match(out.node, new RegExp(`^v${major}\\.`));
       assert.deepEqual([out.events, out.forged], [['message.received'], 'signature_mismatch'], `${major} ${file}`);
+      // The filter vectors through `matches` (all of them from ESM, one from CommonJS).
+      assert.deepEqual(out.filterFailures, [], `${major} ${file}`);
+      assert.ok(out.filterCases >= (file === 'check.mjs' ? fixture.filters.cases.length : 1), `${major} ${file}`);
     }
   }
 });
@@ -161,6 +166,9 @@ test('a Cloudflare Worker under workerd (wrangler dev)', async () => {
   await start(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--var', `MOLTFLOW_WEBHOOK_SECRET:${SECRET}`,
     '--persist-to', join(dir, '.state')], { cwd: dir, ready: /Ready on http/ });
   await proves(`http://127.0.0.1:${port}/`);
+  // The filter vectors through `matches` inside workerd.
+  const res = await fetch(`http://127.0.0.1:${port}/filters`);
+  assert.deepEqual(await res.json(), { cases: fixture.filters.cases.length + fixture.filters.errors.length, failed: [] });
 });
 
 test('a Next.js app: App Router Node and Edge route handlers, a Pages Router API route (next build, next start)', async () => {

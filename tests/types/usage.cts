@@ -10,3 +10,8 @@ export const code: hookseal.HooksealErrorCode = 'signature_mismatch';
 import fastify = require('hookseal/fastify');
 import hono = require('hookseal/hono');
 void fastify.hookseal; void hono.hookseal;
+
+// Route filters from CommonJS.
+const cjsFilter = new hookseal.Filter({ status: { $in: ['failed', 'undelivered'] } });
+const matched: boolean = cjsFilter.matches({ status: 'failed' }) || hookseal.matches({ a: 1 }, { a: 1 });
+void matched;

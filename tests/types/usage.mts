@@ -74,3 +74,12 @@ const honoMiddleware = honoHookseal(wh, { limit: 1024, publicUrl: 'https://hooks
 const variables: HooksealVariables['hookseal']['events'] = [];
 void honoMiddleware; void variables;
 void fastifyHookseal;
+
+// Route filters: the Worker's engine, in the user's own code.
+import { Filter, matches, type FilterSpec } from 'hookseal';
+const urgent: FilterSpec = { type: 'message.received', message: { text: { $regex: '(?i)urgent' } } };
+const f = new Filter(urgent);
+const yes: boolean = f.matches({ type: 'message.received' }) && matches(urgent, new Uint8Array());
+void yes;
+// @ts-expect-error: a filter is JSON, not a function
+new Filter(() => 1);

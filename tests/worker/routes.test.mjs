@@ -116,7 +116,7 @@ test('an invalid filter or a misspelt setting is refused at the request with a c
     const health = await admin('/health');
     assert.equal(health.status, 500);
     const p = health.json.problems.join('\n');
-    assert.match(p, /source `badfilter`: route 1 \(to `good`\): invalid configuration: filter: message\.text\.\$regx: unknown operator `\$regx`/);
+    assert.match(p, /source `badfilter`: route 1 \(to `good`\): invalid filter: message\.text\.\$regx: unknown operator `\$regx`/);
     assert.match(p, /source `badregex`: .*message\.text\.\$regex: unclosed group/);
     assert.match(p, /source `typo`: unknown field `destinaton`/);
     assert.match(p, /source `nowhere`: route 1 goes to `nosuch`, which DESTINATIONS does not have/);

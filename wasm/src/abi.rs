@@ -22,6 +22,7 @@
 //! | `run` (verify) | out | secret index, timestamp, id (to parse, the delivery as JSON text) |
 //! | `sign` | in | id, method, URL |
 //! | `sign` | out | name, value, name, value, … |
+//! | `filterMatches` | in | the filter's JSON text, the event's JSON as UTF-8 bytes, none to check only the filter (answers a boolean) |
 //! | any error | out | code, whether the signature verified (`1`/`0`), message |
 //!
 //! `check` verifies for a scheme that signs neither a timestamp nor an id and returns the

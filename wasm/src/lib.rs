@@ -13,7 +13,8 @@ mod abi;
 
 use abi::{Reader, Writer, error};
 use hookseal::{
-    Error, Headers, Request, Scheme, SecretProblem, SignInput, Signer, Tolerance, Verifier,
+    Document, Error, Filter, Headers, Request, Scheme, SecretProblem, SignInput, Signer, Tolerance,
+    Verifier,
 };
 use wasm_bindgen::prelude::*;
 
@@ -191,4 +192,18 @@ fn request<'a>(body: &'a [u8], headers: &'a dyn Headers, target: Target<'a>) -> 
         req = req.with_url(url);
     }
     req
+}
+
+/// Whether the event (its JSON text as UTF-8 bytes) matches the filter (its JSON text); with no
+/// bytes, only whether the filter is one (no JSON document is empty). One function rather than
+/// a class: the filter is compiled per call, which costs the npm module 1 KB less than keeping
+/// it.
+#[wasm_bindgen(js_name = filterMatches, skip_typescript)]
+pub fn filter_matches(filter: &str, event: &[u8]) -> Result<bool, JsValue> {
+    let filter = Filter::from_json(filter).map_err(|e| error(&e))?;
+    if event.is_empty() {
+        return Ok(true);
+    }
+    let doc = Document::from_bytes(event).map_err(|e| error(&e))?;
+    Ok(filter.matches(&doc))
 }
