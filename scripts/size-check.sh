@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 PKG_MAX=185000
 PKG_GZ_MAX=82000
 # The Worker's budget is 450,000 bytes; it is not met yet (README: Numbers, where the bytes
-# go). Held at its measured size so that it cannot grow unnoticed.
-WORKER_MAX=930000
+# go). Held at its measured size so that it cannot grow unnoticed: 901,419 B before the media
+# archive, 966,076 B with it (the media room and R2 streaming, 65 KB).
+WORKER_MAX=970000
 
 gz() { node -e 'process.stdout.write(String(require("zlib").gzipSync(require("fs").readFileSync(process.argv[1]), { level: 9 }).length))' "$1"; }
 status=0

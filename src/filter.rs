@@ -55,6 +55,20 @@ impl<'a> Document<'a> {
         crate::event::document(bytes).map(Self)
     }
 
+    /// Where the object or array at `path` sits in `text`, the text this document was parsed
+    /// from, as a byte range (`None` for a missing path, another kind of value, or another
+    /// text): lets a caller add a member to an object without rewriting the rest of the text.
+    #[must_use]
+    pub fn span_at(&self, text: &str, path: &crate::path::Path) -> Option<core::ops::Range<usize>> {
+        let raw = match path.get(&self.0)? {
+            Json::Obj(_, raw) | Json::Arr(_, raw) => *raw,
+            _ => return None,
+        };
+        let start = (raw.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        let end = start.checked_add(raw.len())?;
+        (text.get(start..end) == Some(raw)).then_some(start..end)
+    }
+
     /// The value at `path` as text (a string as it is, anything else as its JSON), or `None`
     /// when the path is missing.
     #[must_use]
@@ -481,6 +495,20 @@ fn num_cmp(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_point_into_the_text_they_were_parsed_from() {
+        let text = r#"{"message":{"media":{"id":"1"},"list":[1,2]},"n":1}"#;
+        let doc = Document::parse(text).unwrap();
+        let at = |p: &str| doc.span_at(text, &crate::path::Path::from_config(p).unwrap());
+        assert_eq!(at("message.media").map(|r| &text[r]), Some(r#"{"id":"1"}"#));
+        assert_eq!(at("message.list").map(|r| &text[r]), Some("[1,2]"));
+        assert_eq!(at("n"), None);
+        assert_eq!(at("message.nothing"), None);
+        let other = text.to_owned();
+        let path = crate::path::Path::from_config("message").unwrap();
+        assert_eq!(doc.span_at(&other, &path), None);
+    }
 
     #[test]
     fn substrings_are_found_as_the_standard_library_finds_them() {

@@ -161,13 +161,15 @@ export function destinations() {
 /**
  * Miniflare options. `without` drops a binding; `faults` (such as 'kv.get:1' or
  * 'queue.send:2,d1.update:1') makes those calls fail (./instrument.mjs); `vars` with an undefined
- * value removes that var; `sourcesWith`/`destinationsWith` add to the tables.
+ * value removes that var; `sourcesWith`/`destinationsWith` add to the tables (`sourcesWith` may be a
+ * function of `to(path)`, the local destination's URL of a path).
  */
 export function options({ without = [], vars = {}, faults = '', sourcesWith = {}, destinationsWith = {} } = {}) {
   const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
   for (const b of without) delete producers[b];
   const bindings = {
-    SOURCES: { ...sources(), ...sourcesWith },
+    // A function of the destination's URL builder, when the sources need the destination.
+    SOURCES: { ...sources(), ...(typeof sourcesWith === 'function' ? sourcesWith((path) => `${dest}${path}`) : sourcesWith) },
     DESTINATIONS: { ...destinations(), ...destinationsWith },
     ...SECRETS, SLACK_WEBHOOK_URL: `${dest}/slack/T000/B000/secret-part`,
     MAX_BODY_BYTES: String(MAX_BODY), DEDUP_TTL_SECONDS: '259200',

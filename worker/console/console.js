@@ -212,9 +212,41 @@ async function openEvent(id, scroll = true) {
   $('attempts').tBodies[0].replaceChildren(...rows);
   $('attempts-empty').hidden = rows.length > 0;
   $('envelope').textContent = JSON.stringify(e.envelope, null, 2);
+  showMedia(e.envelope?.message?.media);
   if (scroll) {
     $('detail-message').textContent = '';
     $('detail').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+}
+
+/**
+ * An archived file of the open event, through a fresh link (from this origin, whatever
+ * PUBLIC_URL says): an image, an audio or video player, or a link; why not, when it failed.
+ */
+async function showMedia(media) {
+  const box = $('media');
+  box.hidden = !media || media.archived === undefined;
+  box.replaceChildren();
+  if (box.hidden) return;
+  if (!media.archived) {
+    box.append(el('p', { class: 'muted' }, `Media not archived: ${media.archiveError || 'unknown reason'}`));
+    return;
+  }
+  const { key, contentType, size } = media.archived;
+  try {
+    const { url } = await api(`media/${key.split('/').map(encodeURIComponent).join('/')}`);
+    const src = new URL(url);
+    const local = src.pathname + src.search;
+    const type = contentType || '';
+    const view = type.startsWith('image/') && !type.includes('svg') ? el('img', { src: local, alt: `archived ${type}` })
+      : type.startsWith('audio/') ? el('audio', { src: local, controls: true })
+        : type.startsWith('video/') ? el('video', { src: local, controls: true })
+          : null;
+    box.append(el('p', { class: 'muted small' }, `Archived media: ${type}, ${size} bytes `,
+      el('a', { href: local, target: '_blank', rel: 'noopener' }, 'open')), view);
+  } catch (err) {
+    failed(err);
+    box.append(el('p', { class: 'muted' }, `Archived media ${key}: ${err.message}`));
   }
 }
 

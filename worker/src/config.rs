@@ -34,7 +34,6 @@ pub mod binding {
     /// The Rate Limiting binding that throttles failed admin sign-ins (optional).
     pub const ADMIN_LIMIT: &str = "ADMIN_LIMIT";
     /// The R2 bucket media is archived into (optional).
-    #[expect(dead_code, reason = "the media archive lands next")]
     pub const MEDIA: &str = "MEDIA";
 }
 
@@ -77,6 +76,7 @@ const SETTINGS: &[&str] = &[
     "INLINE_DELIVERIES",
     "DEAD_LETTER_KV_DAYS",
     "MEDIA_LINK_SECONDS",
+    "PUBLIC_URL",
     secret_name::ADMIN_TOKEN,
     secret_name::DELIVERY_SECRET,
     secret_name::ALERT_SECRET,
@@ -167,8 +167,10 @@ pub struct Settings {
     pub inline_deliveries: usize,
     /// How long a dead letter is kept in KV when the event log is off, seconds.
     pub dead_letter_kv_ttl: u64,
-    #[expect(dead_code, reason = "read by the media links, which land next")]
+    /// How long a media link the Worker mints stays valid, seconds.
     pub media_link_seconds: u64,
+    /// `PUBLIC_URL`: the Worker's own origin, for the media links it writes into deliveries.
+    pub public_url: Option<String>,
 }
 
 /// A header a destination gets, its value literal or from a secret.
@@ -231,17 +233,36 @@ pub struct Route {
 }
 
 /// How a source archives media (`media = { … }`).
-#[derive(Clone, Debug)]
-#[expect(dead_code, reason = "read by the media archive, which lands next")]
+#[derive(Clone)]
 pub struct Media {
-    /// The provider's token, for providers that need one (Meta), resolved from its secret.
+    /// The provider's credential, resolved from its secret: Meta's access token (a bearer),
+    /// Twilio's auth token (the source's own unless named), any other's bearer token.
     pub access_token: Option<String>,
     pub graph_url: String,
-    /// Origins media may be fetched from (`https://host`); empty: the provider's own.
+    /// Origins media may be fetched from (`https://host`): `hosts`, or the provider's own.
     pub hosts: Vec<String>,
     pub max_bytes: u64,
     /// Whether an event goes dead when its media cannot be archived.
     pub required: bool,
+}
+
+impl core::fmt::Debug for Media {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Media")
+            .field("graph_url", &self.graph_url)
+            .field("hosts", &self.hosts)
+            .field("max_bytes", &self.max_bytes)
+            .field("required", &self.required)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The key media links are signed with (`MEDIA_LINK_SECRET`), and where they point.
+pub struct MediaLinks {
+    pub secret: String,
+    /// `PUBLIC_URL`, without a trailing `/`.
+    pub base: String,
+    pub seconds: u64,
 }
 
 /// A source ready to verify and route.
@@ -255,7 +276,7 @@ pub struct Source {
     pub routes: Vec<Route>,
     /// The D1 binding of its event log.
     pub log: String,
-    #[expect(dead_code, reason = "read by the media archive, which lands next")]
+    /// How it archives media into R2, when it does.
     pub media: Option<Media>,
 }
 
@@ -272,6 +293,8 @@ pub struct Config {
     pub admin_token: Result<String, String>,
     /// Where dead letters are announced (`ALERT_URL`, signed with `ALERT_SECRET`), if anywhere.
     pub alert: Option<Rc<Destination>>,
+    /// How media links are signed, when `MEDIA_LINK_SECRET` and `PUBLIC_URL` are set.
+    pub media_links: Option<MediaLinks>,
 }
 
 impl Config {
@@ -405,6 +428,7 @@ fn settings(env: &Env) -> Result<Settings, ConfigError> {
             .max(1)
             .saturating_mul(86_400),
         media_link_seconds: number(env, "MEDIA_LINK_SECONDS", 7 * 86_400)?.max(60),
+        public_url: secret(env, "PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
     })
 }
 
@@ -452,6 +476,17 @@ fn read(env: &Env) -> Result<Config, ConfigError> {
             }
         },
     };
+    let media_links = match (
+        secret(env, secret_name::MEDIA_LINK_SECRET),
+        &settings.public_url,
+    ) {
+        (Some(secret), Some(base)) => Some(MediaLinks {
+            secret,
+            base: base.clone(),
+            seconds: settings.media_link_seconds,
+        }),
+        _ => None,
+    };
     Ok(Config {
         settings,
         sources,
@@ -459,6 +494,7 @@ fn read(env: &Env) -> Result<Config, ConfigError> {
         warnings,
         admin_token,
         alert,
+        media_links,
     })
 }
 
@@ -817,7 +853,14 @@ fn source(
     let media = match c.media {
         None => None,
         Some(m) if !m.archive => None,
-        Some(m) => Some(media(env, &what, m, verifier.scheme_name())?),
+        Some(m) => Some(media(
+            env,
+            settings,
+            &what,
+            m,
+            verifier.scheme_name(),
+            &secrets,
+        )?),
     };
     Ok(Rc::new(Source {
         name: name.to_owned(),
@@ -929,7 +972,58 @@ fn routes(
     Ok(out)
 }
 
-fn media(env: &Env, what: &str, m: MediaConfig, scheme: &str) -> Result<Media, ConfigError> {
+/// The origins each provider documents for its media (`hosts` replaces them).
+fn default_hosts(scheme: &str, graph_url: &str) -> Vec<String> {
+    let origin = |u: &str| {
+        worker::Url::parse(u)
+            .ok()
+            .map(|u| u.origin().ascii_serialization())
+    };
+    match scheme {
+        "meta" => [
+            origin(graph_url),
+            Some("https://lookaside.fbsbx.com".to_owned()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        "mossmoon" => vec!["https://media.mossmoon.app".to_owned()],
+        "twilio" => vec!["https://api.twilio.com".to_owned()],
+        "vonage" => [
+            "https://api.nexmo.com",
+            "https://api-us.nexmo.com",
+            "https://api-eu.nexmo.com",
+            "https://api-ap.nexmo.com",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+fn media(
+    env: &Env,
+    settings: &Settings,
+    what: &str,
+    m: MediaConfig,
+    scheme: &str,
+    secrets: &[String],
+) -> Result<Media, ConfigError> {
+    if env.bucket(binding::MEDIA).is_err() {
+        return Err(ConfigError::new(format!(
+            "{what}: media archiving needs the R2 bucket `{}`: add [[r2_buckets]] with binding = \
+             \"{}\" to wrangler.toml",
+            binding::MEDIA,
+            binding::MEDIA
+        )));
+    }
+    if secret(env, secret_name::MEDIA_LINK_SECRET).is_none() || settings.public_url.is_none() {
+        return Err(ConfigError::new(format!(
+            "{what}: media archiving writes links to the media: set `PUBLIC_URL` (the Worker's \
+             own https origin) and the secret `{}`",
+            secret_name::MEDIA_LINK_SECRET
+        )));
+    }
     let access_token = match &m.access_token {
         Some(n) => Some(required_secret(env, n, &format!("{what}'s media"))?),
         None if scheme == "meta" => {
@@ -938,23 +1032,38 @@ fn media(env: &Env, what: &str, m: MediaConfig, scheme: &str) -> Result<Media, C
                  token)"
             )));
         }
+        // Twilio's media answers to the account's auth token: the source's own.
+        None if scheme == "twilio" => secrets.first().cloned(),
         None => None,
     };
     let graph_url = m
         .graph_url
         .unwrap_or_else(|| "https://graph.facebook.com/v21.0".to_owned());
     check_url(&graph_url, &format!("{what}'s media graphUrl"))?;
-    let hosts = m.hosts.unwrap_or_default();
-    for h in &hosts {
-        check_url(h, &format!("{what}'s media hosts"))?;
+    let graph_url = graph_url.trim_end_matches('/').to_owned();
+    let hosts = match m.hosts {
+        Some(hosts) => {
+            let mut out = Vec::new();
+            for h in &hosts {
+                check_url(h, &format!("{what}'s media hosts"))?;
+                if let Ok(u) = worker::Url::parse(h) {
+                    out.push(u.origin().ascii_serialization());
+                }
+            }
+            out
+        }
+        None => default_hosts(scheme, &graph_url),
+    };
+    if hosts.is_empty() {
+        return Err(ConfigError::new(format!(
+            "{what}: hookseal knows no media host for `{scheme}`: list the origins its media \
+             comes from in `hosts`"
+        )));
     }
     Ok(Media {
         access_token,
-        graph_url: graph_url.trim_end_matches('/').to_owned(),
-        hosts: hosts
-            .iter()
-            .map(|h| h.trim_end_matches('/').to_owned())
-            .collect(),
+        graph_url,
+        hosts,
         max_bytes: m.max_bytes.unwrap_or(100 * 1024 * 1024),
         required: m.required,
     })

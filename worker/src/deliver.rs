@@ -11,6 +11,7 @@ use worker::Env;
 use crate::config::{Config, Destination, Kind, binding};
 use crate::kv;
 use crate::log;
+use crate::media::{self, Step};
 use crate::outbound::{self, Delivery};
 use crate::queue::{self, Carried, Job, OutboxMessage};
 use crate::state::{DeliveryStatus, Outcome};
@@ -43,11 +44,70 @@ pub async fn stored_envelope(env: &Env, key: &str) -> Result<String, String> {
     }
 }
 
-/// One attempt: the body in the destination's kind, sent. The outbox destination puts the
-/// event on the `OUTBOX` queue.
+/// The envelope once its media is archived (`media.rs`), written back to the log (`store`) so
+/// that no later attempt downloads it again. `Err` is what every destination's attempt comes to
+/// for now: a later try, or dead.
+async fn media_ready(
+    env: &Env,
+    cfg: &Config,
+    source: &str,
+    envelope: String,
+    received_at: u64,
+    now: u64,
+    store: Option<(&Log, &EventRow)>,
+) -> Result<String, Outcome> {
+    let Some(Ok(src)) = cfg.source(source) else {
+        return Ok(envelope);
+    };
+    match media::prepare(env, &src, &envelope, received_at, now).await {
+        Step::Keep => Ok(envelope),
+        Step::Updated(updated) => {
+            if let Some((log, row)) = store {
+                keep_envelope(env, log, row, &updated).await;
+            }
+            Ok(updated)
+        }
+        Step::Later(error) => Err(Outcome::Retry {
+            http: None,
+            error,
+            after: None,
+        }),
+        Step::Dead(error) => Err(Outcome::GiveUp { http: None, error }),
+    }
+}
+
+/// Writes an event's envelope back where it lives (its row, or KV for a large one). A write
+/// that fails costs only a look in R2 on the next attempt.
+async fn keep_envelope(env: &Env, log: &Log, row: &EventRow, envelope: &str) {
+    let failed = match &row.envelope_ref {
+        Some(key) => match kv::open(env) {
+            Ok(store) => kv::put_all(
+                &store,
+                &[(key.clone(), envelope.to_owned())],
+                Some(kv::ENVELOPE_TTL),
+            )
+            .await
+            .first()
+            .map(|(_, e)| e.clone()),
+            Err(e) => Some(e.to_string()),
+        },
+        None => log
+            .set_envelope(row.id, envelope)
+            .await
+            .err()
+            .map(|e| e.to_string()),
+    };
+    if let Some(e) = failed {
+        log::line("envelope_unsaved", json!({ "id": row.id, "error": e }));
+    }
+}
+
+/// One attempt: the body in the destination's kind (an archived file's link minted now), sent.
+/// The outbox destination puts the event on the `OUTBOX` queue.
 #[allow(clippy::too_many_arguments)]
 pub async fn attempt(
     env: &Env,
+    cfg: &Config,
     dest: &Destination,
     d: &Delivery<'_>,
     dedup_key: &str,
@@ -56,6 +116,11 @@ pub async fn attempt(
     now: u64,
     timeout: u64,
 ) -> Outcome {
+    let linked = media::with_link(cfg, d.envelope, now);
+    let d = &Delivery {
+        envelope: &linked,
+        ..*d
+    };
     if let Kind::Outbox = dest.kind {
         let m = OutboxMessage {
             source: d.source.to_owned(),
@@ -146,10 +211,33 @@ pub async fn first(
     timeout_cap: Option<u64>,
 ) {
     let mut envelopes = Vec::with_capacity(rows.len());
+    let mut settled: Vec<Option<Outcome>> = Vec::with_capacity(rows.len());
     let mut owed = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         // An envelope that cannot be read now stays owed: the sweep tries again.
-        let e = envelope(env, row).await.ok();
+        let mut e = envelope(env, row).await.ok();
+        // Its media archived first, once for all its destinations.
+        let mut preset = None;
+        if let Some(text) = e.take() {
+            match media_ready(
+                env,
+                cfg,
+                &row.source,
+                text,
+                row.received_at,
+                now,
+                Some((log, row)),
+            )
+            .await
+            {
+                Ok(ready) => e = Some(ready),
+                Err(outcome) => {
+                    preset = Some(outcome);
+                    e = Some(String::new());
+                }
+            }
+        }
+        settled.push(preset);
         if e.is_some() {
             for (j, name) in row.routes().into_iter().enumerate() {
                 let bit = 1u64 << j;
@@ -168,9 +256,11 @@ pub async fn first(
         .map(|o| {
             let row = rows.get(o.row);
             let envelope = envelopes.get(o.row).cloned().flatten();
+            let preset = settled.get(o.row).cloned().flatten();
             async move {
-                let outcome = match (row, envelope) {
-                    (Some(row), Some(envelope)) => {
+                let outcome = match (row, envelope, preset) {
+                    (_, _, Some(outcome)) => outcome,
+                    (Some(row), Some(envelope), None) => {
                         first_one(env, cfg, row, &o.destination, &envelope, now, timeout_cap).await
                     }
                     _ => Outcome::Retry {
@@ -185,8 +275,13 @@ pub async fn first(
         .buffer_unordered(PARALLEL)
         .collect()
         .await;
-    settle(env, cfg, log, rows, outcomes, now).await;
+    let waiting: Vec<bool> = settled.iter().map(Option::is_some).collect();
+    settle(env, cfg, log, rows, outcomes, &waiting, now).await;
 }
+
+/// After a failed media archive, each further destination's retry waits this much longer than
+/// the one before: the first archives, and the others find it done rather than download again.
+const MEDIA_STAGGER_S: u64 = 10;
 
 async fn first_one(
     env: &Env,
@@ -217,6 +312,7 @@ async fn first_one(
     let timeout = timeout_cap.map_or(dest.timeout, |cap| dest.timeout.min(cap));
     let outcome = attempt(
         env,
+        cfg,
         &dest,
         &d,
         &row.dedup_key,
@@ -269,13 +365,15 @@ fn line(
     );
 }
 
-/// Records the first attempts' outcomes in one transaction, then sends the retries' jobs.
+/// Records the first attempts' outcomes in one transaction, then sends the retries' jobs
+/// (staggered for a row `waiting` for its media).
 async fn settle(
     env: &Env,
     cfg: &Config,
     log: &Log,
     rows: &[EventRow],
     outcomes: Vec<(Owed, Outcome)>,
+    waiting: &[bool],
     now: u64,
 ) {
     let mut statements = Vec::new();
@@ -288,7 +386,12 @@ async fn settle(
         }
         let (mut done, mut ok) = (0u64, 0u64);
         let mut statuses = serde_json::Map::new();
-        for (o, outcome) in &mine {
+        let stagger = if waiting.get(i).copied().unwrap_or(false) {
+            MEDIA_STAGGER_S
+        } else {
+            0
+        };
+        for (n, (o, outcome)) in mine.iter().enumerate() {
             done |= o.bit;
             if let Outcome::Delivered { http } = outcome {
                 ok |= o.bit;
@@ -297,6 +400,7 @@ async fn settle(
             }
             let next = cfg.destination(&o.destination).ok().and_then(|d| {
                 next_delay(&d, outcome, 1, now.saturating_sub(row.received_at) / 1000)
+                    .map(|delay| delay + stagger * n as u64)
             });
             let status = if next.is_some() {
                 DeliveryStatus::Retrying
@@ -408,16 +512,31 @@ pub async fn retry(
         return Ok(()); // purged
     };
     let dest = cfg.destination(destination);
-    let outcome = match (&dest, envelope(env, &row).await) {
+    let ready = match envelope(env, &row).await {
+        Ok(e) => {
+            media_ready(
+                env,
+                cfg,
+                &row.source,
+                e,
+                row.received_at,
+                now,
+                Some((log, &row)),
+            )
+            .await
+        }
+        Err(error) => Err(Outcome::Retry {
+            http: None,
+            error,
+            after: None,
+        }),
+    };
+    let outcome = match (&dest, ready) {
         (Err(e), _) => Outcome::GiveUp {
             http: None,
             error: e.0.clone(),
         },
-        (_, Err(e)) => Outcome::Retry {
-            http: None,
-            error: e,
-            after: None,
-        },
+        (_, Err(outcome)) => outcome,
         (Ok(d), Ok(envelope)) => {
             let wid = outbound::webhook_id(&row.source, &row.dedup_key);
             let delivery = Delivery {
@@ -427,7 +546,7 @@ pub async fn retry(
                 webhook_id: &wid,
                 envelope: &envelope,
             };
-            attempt_logged(env, d, &delivery, &row, now).await
+            attempt_logged(env, cfg, d, &delivery, &row, now).await
         }
     };
     line(
@@ -483,6 +602,7 @@ pub async fn retry(
 
 async fn attempt_logged(
     env: &Env,
+    cfg: &Config,
     dest: &Destination,
     d: &Delivery<'_>,
     row: &EventRow,
@@ -490,6 +610,7 @@ async fn attempt_logged(
 ) -> Outcome {
     attempt(
         env,
+        cfg,
         dest,
         d,
         &row.dedup_key,
@@ -516,17 +637,22 @@ pub async fn carried(env: &Env, cfg: &Config, c: Carried, now: u64) -> Dispositi
         Some(key) if c.event.is_empty() => stored_envelope(env, key).await,
         _ => Ok(c.event.clone()),
     };
+    // Without the log, each destination's job archives (R2 holds one copy: the others find it).
+    let ready = match envelope {
+        Ok(e) => media_ready(env, cfg, &c.source, e, c.received_at, now, None).await,
+        Err(error) => Err(Outcome::Retry {
+            http: None,
+            error,
+            after: None,
+        }),
+    };
     let wid = outbound::webhook_id(&c.source, &c.dedup_key);
-    let outcome = match (&dest, &envelope) {
+    let outcome = match (&dest, &ready) {
         (Err(e), _) => Outcome::GiveUp {
             http: None,
             error: e.0.clone(),
         },
-        (_, Err(e)) => Outcome::Retry {
-            http: None,
-            error: e.clone(),
-            after: None,
-        },
+        (_, Err(outcome)) => outcome.clone(),
         (Ok(d), Ok(envelope)) => {
             let delivery = Delivery {
                 source: &c.source,
@@ -537,6 +663,7 @@ pub async fn carried(env: &Env, cfg: &Config, c: Carried, now: u64) -> Dispositi
             };
             attempt(
                 env,
+                cfg,
                 d,
                 &delivery,
                 &c.dedup_key,

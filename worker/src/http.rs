@@ -7,6 +7,7 @@
 //! | `POST /webhooks/{source}` | `ingest` |
 //! | `GET /webhooks/{source}` | `handshake` (Meta's) |
 //! | `GET /health` | here: up or not; with the admin token, every source, destination and problem |
+//! | `GET /media/{key}?exp=&sig=` | `media`: archived media, behind a signed link |
 //! | `/admin/…` | `admin` |
 
 use std::rc::Rc;
@@ -20,6 +21,7 @@ use crate::failure::Failure;
 use crate::handshake;
 use crate::ingest;
 use crate::log;
+use crate::media;
 use crate::store;
 use crate::tally;
 
@@ -69,6 +71,13 @@ pub async fn route(mut req: Request, env: &Env, ctx: &Context, now: u64) -> Resu
             Err(f) => failure(&f, false),
         },
         (Method::Get, None) if path == "/health" => health(&req, env, &cfg).await,
+        (Method::Get, None) if path.starts_with("/media/") => {
+            let key = path.trim_start_matches("/media/").to_owned();
+            match media::serve(env, &cfg, &req.url()?, &key, now).await {
+                Ok(res) => Ok(res),
+                Err(f) => failure(&f, false),
+            }
+        }
         _ => failure(&Failure::new("not_found", "no such route"), false),
     }
 }

@@ -107,8 +107,13 @@ async fn steps(
         Some(log) => {
             // A few deliveries are attempted here after the answer, more by the queue; each
             // holds its claim for as long as its attempts may take.
+            // Media to archive goes to the queue, whose consumer has the time to download it.
             let owed: u32 = routed.iter().map(|r| r.owed().count_ones()).sum();
-            let inline = owed as usize <= cfg.settings.inline_deliveries;
+            let media = src.media.is_some()
+                && routed.iter().any(|r| {
+                    r.owed() != 0 && r.event.message.as_ref().is_some_and(|m| m.media.is_some())
+                });
+            let inline = owed as usize <= cfg.settings.inline_deliveries && !media;
             let lease = if inline {
                 cfg.settings.lease_ms
             } else {

@@ -20,6 +20,7 @@ mod http;
 mod ingest;
 mod kv;
 mod log;
+mod media;
 mod outbound;
 mod queue;
 mod redact;

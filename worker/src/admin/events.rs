@@ -371,8 +371,8 @@ fn deliveries(
         .collect()
 }
 
-/// `DELETE /admin/events/{id}`: the event, its deliveries and attempts, and its large envelope's
-/// KV copy.
+/// `DELETE /admin/events/{id}`: the event, its deliveries and attempts, its large envelope's KV
+/// copy and its archived media.
 pub async fn purge(env: &Env, cfg: &Rc<Config>, req: &Request, id: &str) -> Answer {
     let log = log_of(req, env, cfg)?;
     let id = event_id(id)?;
@@ -382,9 +382,17 @@ pub async fn purge(env: &Env, cfg: &Rc<Config>, req: &Request, id: &str) -> Answ
     if row.event_type.is_empty() {
         return Err(Failure::new("not_found", "no such event"));
     }
+    // Its media's key, read before the envelope goes.
+    let media = crate::deliver::envelope(env, &row)
+        .await
+        .ok()
+        .and_then(|e| crate::media::archived_key(&e));
     log.purge(id).await.map_err(Failure::log)?;
     if let Some(key) = &row.envelope_ref {
         crate::sweep::drop_envelopes(env, std::slice::from_ref(key)).await;
+    }
+    if let Some(key) = media {
+        crate::media::forget(env, &[key]).await;
     }
     log::line("admin", json!({ "outcome": "purged", "id": id }));
     Ok((200, json!({ "deleted": 1 })))

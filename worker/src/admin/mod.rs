@@ -10,7 +10,9 @@
 //!   each of the event's, owed again now.
 //! - `POST /admin/replay` with `{ "source"?, "destination"?, "since"?, "status"?: "dead" }` or
 //!   `{ "ids": [...] }`: bulk replay of dead deliveries (others only by id), up to 1,000 a call.
-//! - `DELETE /admin/events/{id}`: purges one event (its large envelope's KV copy too).
+//! - `DELETE /admin/events/{id}`: purges one event (its large envelope's KV copy and its archived
+//!   media too).
+//! - `GET /admin/media/{key}`: a fresh link to archived media, `{ "url", "size", "contentType" }`.
 //! - `POST /admin/filters/test` with `{ "filter", "eventId" | "event" }`: `{ "matches" }`.
 //!
 //! The admin API is closed (every route `404`) without an `ADMIN_TOKEN` of at least 32
@@ -156,6 +158,11 @@ pub async fn route(req: &mut Request, env: &Env, cfg: &Rc<Config>, rest: &str, n
         }
         (Method::Delete, ["events", id]) => events::purge(env, cfg, req, id).await,
         (Method::Post, ["replay"]) => events::replay_many(req, env, cfg, now).await,
+        (Method::Get, ["media", key @ ..]) if !key.is_empty() => {
+            crate::media::fresh_link(env, cfg, &key.join("/"), now)
+                .await
+                .map(|v| (200, v))
+        }
         _ => Err(Failure::new("not_found", "no such admin route")),
     }
 }

@@ -244,7 +244,6 @@ impl Log {
     }
 
     /// Replaces an event's envelope (its archived media added).
-    #[expect(dead_code, reason = "the media archive lands next")]
     pub async fn set_envelope(&self, id: i64, envelope: &str) -> Result<()> {
         self.db
             .prepare(SET_ENVELOPE)
