@@ -373,6 +373,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     code("log_off", 501, Raiser::Worker),
     code("media_off", 501, Raiser::Worker),
     code("media_unavailable", 503, Raiser::Worker),
+    code("gate_off", 501, Raiser::Worker),
+    code("gate_unavailable", 503, Raiser::Worker),
     code("invalid_query", 400, Raiser::Worker),
     code("invalid_body", 400, Raiser::Worker),
     code("too_many_requests", 429, Raiser::Worker),

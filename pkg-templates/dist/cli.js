@@ -18,6 +18,7 @@ Commands:
   send     sign and POST a sample event (or a file) to a URL: "Send Test Event" for any receiver
   events   list the events a hookseal Worker logged (its admin API)
   replay   deliver logged events again (one by id, or every dead one)
+  pause    hold a destination's deliveries (kept, parked) until resumed; "resume" lets them go
 
 Secrets: HOOKSEAL_SECRET (and HOOKSEAL_SECRET_PREVIOUS during a rotation), or --secret-stdin.
 Admin token: HOOKSEAL_ADMIN_TOKEN. Never on the command line.
@@ -48,7 +49,14 @@ wrote is printed with control characters escaped. Token: HOOKSEAL_ADMIN_TOKEN.`,
 Delivers one event again (to one of its destinations, or each), or every dead delivery (of a
 source, to a destination). A delivery already on its way is not sent twice.
 Token: HOOKSEAL_ADMIN_TOKEN.`,
+  pause: `Usage: hookseal pause --url BASE --destination D
+       hookseal resume --url BASE --destination D
+
+Pause holds a destination's deliveries at its gate (kept, counted as parked) until it is resumed;
+resume sends them, oldest first, at the destination's rate. Needs the Worker's destination
+gates (the GATE Durable Object binding). Prints the gate's state. Token: HOOKSEAL_ADMIN_TOKEN.`,
 };
+USAGE.resume = USAGE.pause;
 
 class Usage extends Error {}
 
@@ -63,6 +71,8 @@ const SPECS = {
   send: { scheme: { type: 'string' }, url: { type: 'string' }, event: { type: 'string' }, all: { type: 'boolean' }, 'list-events': { type: 'boolean' }, 'as-is': { type: 'boolean' }, id: { type: 'string' } },
   events: { url: { type: 'string' }, source: { type: 'string' }, destination: { type: 'string' }, status: { type: 'string' }, type: { type: 'string' }, key: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, json: { type: 'boolean' } },
   replay: { url: { type: 'string' }, id: { type: 'string' }, dead: { type: 'boolean' }, source: { type: 'string' }, destination: { type: 'string' } },
+  pause: { url: { type: 'string' }, destination: { type: 'string' } },
+  resume: { url: { type: 'string' }, destination: { type: 'string' } },
 };
 
 /**
@@ -268,7 +278,19 @@ async function replay(values) {
   return 0;
 }
 
-const COMMANDS = { sign, verify, send, events, replay };
+/** `pause` and `resume`: the destination's gate, and its state after. */
+function gate(pause) {
+  return async (values) => {
+    if (!values.destination) fail('give --destination D');
+    const json = await adminCall(values, `destinations/${encodeURIComponent(values.destination)}/${pause ? 'pause' : 'resume'}`, { method: 'POST' });
+    if (!json) return 1;
+    const g = json.gate ?? {};
+    console.log(`${safe(values.destination)}: ${safe(String(g.state))}, ${g.waiting ?? 0} waiting, ${g.parked ?? 0} parked, ${g.inFlight ?? 0} in flight`);
+    return 0;
+  };
+}
+
+const COMMANDS = { sign, verify, send, events, replay, pause: gate(true), resume: gate(false) };
 
 async function main(argv) {
   const [command, ...rest] = argv;

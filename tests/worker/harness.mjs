@@ -44,6 +44,7 @@ export const state = {
   logs: [], // the Worker's structured log lines, parsed
   outbox: [],
   alerts: [],
+  arrivals: [], // { path, key, at, status } for every verified request, whatever its answer
   switchDown: true, // the /switch destination is down until a test brings it up
   inFlight: 0,
   maxInFlight: 0,
@@ -81,6 +82,18 @@ const destination = http.createServer(async (req, res) => {
   }
   const n = (state.hits.get(id) ?? 0) + 1;
   state.hits.set(id, n);
+  const arrival = { path: req.url, key: keyOf(id), at: Date.now(), body: JSON.parse(body) };
+  state.arrivals.push(arrival);
+  // A 429 with Retry-After: 2 to each event's first request.
+  if (req.url.startsWith('/tooearly') && n === 1) {
+    arrival.status = 429;
+    return res.writeHead(429, { 'retry-after': '2' }).end();
+  }
+  // The first request of every event whose id ends in 3 or 7 fails.
+  if (req.url.startsWith('/flakyorder') && n === 1 && /[37]$/.test(keyOf(id))) {
+    arrival.status = 503;
+    return res.writeHead(503).end();
+  }
   const flaky = req.url.match(/^\/flaky\/(\d+)/);
   if (flaky && n <= Number(flaky[1])) return res.writeHead(n % 2 ? 503 : 429).end();
   if (req.url.startsWith('/gone')) return res.writeHead(410).end();
@@ -161,16 +174,17 @@ export function destinations() {
 /**
  * Miniflare options. `without` drops a binding; `faults` (such as 'kv.get:1' or
  * 'queue.send:2,d1.update:1') makes those calls fail (./instrument.mjs); `vars` with an undefined
- * value removes that var; `sourcesWith`/`destinationsWith` add to the tables (`sourcesWith` may be a
- * function of `to(path)`, the local destination's URL of a path).
+ * value removes that var; `sourcesWith`/`destinationsWith` add to the tables (either may be a
+ * function of `to(path)`, the local destination's URL of a path); `gates` binds the destinations'
+ * Durable Objects (GATE).
  */
-export function options({ without = [], vars = {}, faults = '', sourcesWith = {}, destinationsWith = {} } = {}) {
+export function options({ without = [], vars = {}, faults = '', sourcesWith = {}, destinationsWith = {}, gates = false } = {}) {
   const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
   for (const b of without) delete producers[b];
   const bindings = {
     // A function of the destination's URL builder, when the sources need the destination.
     SOURCES: { ...sources(), ...(typeof sourcesWith === 'function' ? sourcesWith((path) => `${dest}${path}`) : sourcesWith) },
-    DESTINATIONS: { ...destinations(), ...destinationsWith },
+    DESTINATIONS: { ...destinations(), ...(typeof destinationsWith === 'function' ? destinationsWith((path) => `${dest}${path}`) : destinationsWith) },
     ...SECRETS, SLACK_WEBHOOK_URL: `${dest}/slack/T000/B000/secret-part`,
     MAX_BODY_BYTES: String(MAX_BODY), DEDUP_TTL_SECONDS: '259200',
     DELIVERY_MAX_ATTEMPTS: String(MAX_ATTEMPTS), DELIVERY_BACKOFF_SECONDS: '0',
@@ -203,6 +217,8 @@ export function options({ without = [], vars = {}, faults = '', sourcesWith = {}
         kvNamespaces: without.includes('DEDUP') ? [] : ['DEDUP'],
         d1Databases: without.includes('EVENT_LOG') ? [] : ['EVENT_LOG'],
         r2Buckets: without.includes('MEDIA') ? [] : ['MEDIA'],
+        // The destinations' gates (Durable Objects with SQLite), for the suites that want them.
+        durableObjects: gates ? { GATE: { className: 'Gate', useSQLite: true } } : {},
         queueProducers: producers,
         queueConsumers: {
           'hookseal-events': { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'hookseal-dead-letter' },

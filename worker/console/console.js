@@ -130,7 +130,32 @@ function destinationCard(d) {
     t.queued ? el('div', { class: 'muted small' }, `${t.queued} queued, not attempted yet`) : null,
     el('div', { class: 'small' }, 'Last delivery: ',
       last ? [badge(last.status), ' ', when(last.at), last.httpStatus ? ` · HTTP ${last.httpStatus}` : '', last.error ? ` · ${last.error}` : '']
-        : el('span', { class: 'muted' }, 'none yet')));
+        : el('span', { class: 'muted' }, 'none yet')),
+    d.gate ? gateLine(d) : null);
+}
+
+/** A gated destination's state (closed, open, half-open, paused), its queue, and pause/resume. */
+function gateLine(d) {
+  const g = d.gate;
+  const held = g.state === 'open' || g.state === 'half-open' || g.state === 'paused';
+  const facts = [`in flight ${g.inFlight ?? 0}`, `waiting ${g.waiting ?? 0}`, held ? `parked ${g.parked ?? 0}` : null,
+    g.rate ? `rate ${g.rate}` : null, g.state === 'open' && g.probeAt ? `next probe ${when(g.probeAt)}` : null].filter(Boolean);
+  const paused = g.state === 'paused';
+  return el('div', { class: 'small gate', 'data-gate': g.state },
+    el('span', { class: `badge ${held ? 'bad' : 'ok'}` }, g.state), ' ', facts.join(' · '), ' ',
+    el('button', { type: 'button', onclick: () => pauseDestination(d.name, !paused) }, paused ? 'Resume' : 'Pause'));
+}
+
+async function pauseDestination(name, pause) {
+  const what = pause ? 'Pause' : 'Resume';
+  if (!confirm(`${what} ${name}? ${pause ? 'Its deliveries are kept (parked) until you resume it.' : 'Its parked deliveries go, oldest first.'}`)) return;
+  try {
+    await api(`destinations/${encodeURIComponent(name)}/${pause ? 'pause' : 'resume'}`, { method: 'POST' });
+    $('live').textContent = `${what}d ${name}`;
+    await refresh();
+  } catch (e) {
+    failed(e);
+  }
 }
 
 function sourceCard(s) {

@@ -35,6 +35,8 @@ pub mod binding {
     pub const ADMIN_LIMIT: &str = "ADMIN_LIMIT";
     /// The R2 bucket media is archived into (optional).
     pub const MEDIA: &str = "MEDIA";
+    /// The Durable Objects that gate each destination (optional: pace, breaker, pause, order).
+    pub const GATE: &str = "GATE";
 }
 
 /// Secrets the Worker reads by these names.
@@ -213,6 +215,67 @@ pub struct Destination {
     /// Seconds an attempt may take.
     pub timeout: u64,
     pub schedule: Schedule,
+    /// Its pace and health, kept by its gate (a Durable Object) when `GATE` is bound.
+    pub protect: Protection,
+}
+
+/// How a destination protects itself (`rate`, `maxInFlight`, `breakAfter`, `orderBy`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Protection {
+    /// At most `count` attempts started per `per_ms`.
+    pub rate: Option<Rate>,
+    /// Attempts in flight at once.
+    pub max_in_flight: u32,
+    /// Consecutive failures that open the circuit breaker.
+    pub break_after: u32,
+    /// The event path whose value is a conversation: one delivery of each in flight, in order.
+    pub order_by: Option<String>,
+    /// How long an open breaker waits before its first probe.
+    pub probe_seconds: u64,
+}
+
+impl Default for Protection {
+    fn default() -> Self {
+        Self {
+            rate: None,
+            max_in_flight: 8,
+            break_after: 10,
+            order_by: None,
+            probe_seconds: 30,
+        }
+    }
+}
+
+/// A rate: `count` per `per_ms` milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per_ms: u64,
+}
+
+impl Rate {
+    /// `20/s`, `100/min`, `1000/h` (also `second`, `minute`, `hour`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (count, unit) = text.trim().split_once('/')?;
+        let count: u32 = count.trim().parse().ok().filter(|n| *n > 0)?;
+        let per_ms = match unit.trim() {
+            "s" | "sec" | "second" => 1000,
+            "min" | "minute" => 60_000,
+            "h" | "hour" => 3_600_000,
+            _ => return None,
+        };
+        Some(Self { count, per_ms })
+    }
+
+    /// As written: `20/s`.
+    pub fn shown(&self) -> String {
+        let unit = match self.per_ms {
+            1000 => "s",
+            60_000 => "min",
+            _ => "h",
+        };
+        format!("{}/{unit}", self.count)
+    }
 }
 
 impl Destination {
@@ -510,6 +573,7 @@ fn alert(env: &Env, settings: &Settings, url: &str) -> Result<Rc<Destination>, C
         headers: Vec::new(),
         timeout: settings.timeout,
         schedule: settings.schedule,
+        protect: Protection::default(),
     }))
 }
 
@@ -629,6 +693,16 @@ struct DestinationConfig {
     horizon_seconds: Option<u64>,
     #[serde(default)]
     max_attempts: Option<u64>,
+    #[serde(default)]
+    rate: Option<String>,
+    #[serde(default)]
+    max_in_flight: Option<u32>,
+    #[serde(default)]
+    break_after: Option<u32>,
+    #[serde(default)]
+    order_by: Option<String>,
+    #[serde(default)]
+    probe_seconds: Option<u64>,
 }
 
 /// A required secret's value, or a problem naming it and how to set it.
@@ -743,7 +817,39 @@ fn destination(
             horizon: c.horizon_seconds.unwrap_or(d.horizon),
             max_attempts: c.max_attempts.or(d.max_attempts).filter(|n| *n > 0),
         },
+        protect: protection(&what, &c)?,
     }))
+}
+
+/// A destination's `rate`, `maxInFlight`, `breakAfter` and `orderBy`.
+fn protection(what: &str, c: &DestinationConfig) -> Result<Protection, ConfigError> {
+    let d = Protection::default();
+    let rate = match &c.rate {
+        None => None,
+        Some(r) => Some(Rate::parse(r).ok_or_else(|| {
+            ConfigError::new(format!(
+                "{what}: `rate = \"{r}\"`: write a whole number per s, min or h (`20/s`)"
+            ))
+        })?),
+    };
+    if let Some(p) = &c.order_by {
+        hookseal::Path::from_config(p)
+            .map_err(|e| ConfigError::new(format!("{what}: orderBy {e}")))?;
+    }
+    let max_in_flight = c.max_in_flight.unwrap_or(d.max_in_flight);
+    let break_after = c.break_after.unwrap_or(d.break_after);
+    if max_in_flight == 0 || break_after == 0 {
+        return Err(ConfigError::new(format!(
+            "{what}: `maxInFlight` and `breakAfter` are at least 1"
+        )));
+    }
+    Ok(Protection {
+        rate,
+        max_in_flight: max_in_flight.min(64),
+        break_after,
+        order_by: c.order_by.clone(),
+        probe_seconds: c.probe_seconds.unwrap_or(d.probe_seconds).max(1),
+    })
 }
 
 /// `Name = "value"` or `Name = { secret = "NAME", prefix = "Bearer " }`.
@@ -914,6 +1020,7 @@ fn routes(
                 headers: Vec::new(),
                 timeout: settings.timeout,
                 schedule: settings.schedule,
+                protect: Protection::default(),
             }))
         })();
         destinations.insert(name.to_owned(), built);
@@ -930,6 +1037,7 @@ fn routes(
                 headers: Vec::new(),
                 timeout: 30,
                 schedule: Schedule::default(),
+                protect: Protection::default(),
             }))
         });
         return Ok(vec![Route {

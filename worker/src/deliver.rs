@@ -252,7 +252,16 @@ pub async fn first(
         }
         envelopes.push(e);
     }
-    let outcomes: Vec<(Owed, Outcome)> = futures_util::stream::iter(owed)
+    // Deliveries to gated destinations are handed to their gates (one call per destination);
+    // the rest are attempted here.
+    let (gated, owed): (Vec<Owed>, Vec<Owed>) = owed.into_iter().partition(|o| {
+        settled.get(o.row).is_some_and(Option::is_none)
+            && cfg
+                .destination(&o.destination)
+                .is_ok_and(|d| crate::gate::on(env, &d))
+    });
+    let (handed, mut refused) = to_gates(env, cfg, log, rows, &envelopes, gated).await;
+    let mut outcomes: Vec<(Owed, Outcome)> = futures_util::stream::iter(owed)
         .map(|o| {
             let row = rows.get(o.row);
             let envelope = envelopes.get(o.row).cloned().flatten();
@@ -275,8 +284,64 @@ pub async fn first(
         .buffer_unordered(PARALLEL)
         .collect()
         .await;
+    outcomes.append(&mut refused);
     let waiting: Vec<bool> = settled.iter().map(Option::is_some).collect();
-    settle(env, cfg, log, rows, outcomes, &waiting, now).await;
+    settle(env, cfg, log, rows, outcomes, &handed, &waiting, now).await;
+}
+
+/// Hands owed first attempts to their destinations' gates: those handed, and an outcome (to be
+/// retried) for those a gate could not take.
+async fn to_gates(
+    env: &Env,
+    cfg: &Config,
+    log: &Log,
+    rows: &[EventRow],
+    envelopes: &[Option<String>],
+    gated: Vec<Owed>,
+) -> (Vec<Owed>, Vec<(Owed, Outcome)>) {
+    let mut by_destination: std::collections::BTreeMap<String, Vec<Owed>> = Default::default();
+    for o in gated {
+        by_destination
+            .entry(o.destination.clone())
+            .or_default()
+            .push(o);
+    }
+    let (mut handed, mut refused) = (Vec::new(), Vec::new());
+    for (name, list) in by_destination {
+        let Ok(dest) = cfg.destination(&name) else {
+            continue;
+        };
+        let items: Vec<crate::gate::Item> = list
+            .iter()
+            .filter_map(|o| {
+                let row = rows.get(o.row)?;
+                let envelope = envelopes.get(o.row)?.as_deref()?;
+                Some(crate::gate::Item {
+                    log: log.name.clone(),
+                    id: row.id,
+                    received_at: row.received_at,
+                    attempt: 1,
+                    horizon_from: row.received_at,
+                    horizon_attempts: 0,
+                    key: crate::gate::key_of(&dest.protect, &row.source, row.received_at, envelope),
+                })
+            })
+            .collect();
+        match crate::gate::hand(env, &name, &items).await {
+            Ok(()) => handed.extend(list),
+            Err(error) => refused.extend(list.into_iter().map(|o| {
+                (
+                    o,
+                    Outcome::Retry {
+                        http: None,
+                        error: error.clone(),
+                        after: None,
+                    },
+                )
+            })),
+        }
+    }
+    (handed, refused)
 }
 
 /// After a failed media archive, each further destination's retry waits this much longer than
@@ -337,7 +402,7 @@ async fn first_one(
 
 /// One log line per attempt (delivered ones at `info` only).
 #[allow(clippy::too_many_arguments)]
-fn line(
+pub fn line(
     source: &str,
     event_type: &str,
     dedup_key: &str,
@@ -365,14 +430,16 @@ fn line(
     );
 }
 
-/// Records the first attempts' outcomes in one transaction, then sends the retries' jobs
-/// (staggered for a row `waiting` for its media).
+/// Records the first attempts' outcomes, and the deliveries `handed` to gates, in one
+/// transaction, then sends the retries' jobs (staggered for a row `waiting` for its media).
+#[allow(clippy::too_many_arguments)]
 async fn settle(
     env: &Env,
     cfg: &Config,
     log: &Log,
     rows: &[EventRow],
     outcomes: Vec<(Owed, Outcome)>,
+    handed: &[Owed],
     waiting: &[bool],
     now: u64,
 ) {
@@ -381,10 +448,19 @@ async fn settle(
     let mut dead: Vec<(String, String)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let mine: Vec<&(Owed, Outcome)> = outcomes.iter().filter(|(o, _)| o.row == i).collect();
-        if mine.is_empty() {
+        let gone: Vec<&Owed> = handed.iter().filter(|o| o.row == i).collect();
+        if mine.is_empty() && gone.is_empty() {
             continue;
         }
         let (mut done, mut ok) = (0u64, 0u64);
+        // Handed to a gate: no longer owed here; `queued` with no due time (the gate has it).
+        for o in gone {
+            done |= o.bit;
+            match log.handed(row.id, &o.destination, row.received_at, now) {
+                Ok(s) => statements.push(s),
+                Err(e) => log::line("record_failed", json!({ "error": e.to_string() })),
+            }
+        }
         let mut statuses = serde_json::Map::new();
         let stagger = if waiting.get(i).copied().unwrap_or(false) {
             MEDIA_STAGGER_S
@@ -499,6 +575,13 @@ pub async fn retry(
     attempt: u32,
     now: u64,
 ) -> Result<(), String> {
+    if let Ok(dest) = cfg.destination(destination)
+        && crate::gate::on(env, &dest)
+        && let Some(done) =
+            retry_through_gate(env, cfg, log, id, &dest, destination, attempt, now).await?
+    {
+        return Ok(done);
+    }
     let lease_until = now + cfg.settings.job_lease_ms;
     let Some(claimed) = log
         .claim(id, destination, attempt.saturating_sub(1), lease_until, now)
@@ -598,6 +681,63 @@ pub async fn retry(
         crate::alert::dead(env, cfg, &row.source, 1, outcome.error().unwrap_or(""), now).await;
     }
     Ok(())
+}
+
+/// A retry (a replay, or a job from before the gate) of a gated destination: its event made
+/// ready (the media), then the delivery taken from the queue's care and handed to the gate.
+/// `None` when the event's media is not ready: the retry goes on the queue's way.
+#[allow(clippy::too_many_arguments)]
+async fn retry_through_gate(
+    env: &Env,
+    cfg: &Config,
+    log: &Log,
+    id: i64,
+    dest: &Destination,
+    destination: &str,
+    attempt: u32,
+    now: u64,
+) -> Result<Option<()>, String> {
+    let Some(row) = log.event(id).await.map_err(|e| e.to_string())? else {
+        return Ok(Some(())); // purged
+    };
+    let Ok(envelope) = envelope(env, &row).await else {
+        return Ok(None);
+    };
+    let Ok(envelope) = media_ready(
+        env,
+        cfg,
+        &row.source,
+        envelope,
+        row.received_at,
+        now,
+        Some((log, &row)),
+    )
+    .await
+    else {
+        return Ok(None);
+    };
+    let Some(taken) = log
+        .gate_take(id, destination, attempt.saturating_sub(1), now)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(Some(())); // another copy has it, or it is final
+    };
+    let item = crate::gate::Item {
+        log: log.name.clone(),
+        id,
+        received_at: row.received_at,
+        attempt: taken.attempts + 1,
+        horizon_from: taken.horizon_from,
+        horizon_attempts: taken.horizon_attempts,
+        key: crate::gate::key_of(&dest.protect, &row.source, row.received_at, &envelope),
+    };
+    if let Err(e) = crate::gate::hand(env, destination, &[item]).await {
+        // Due again: the sweep sends it back here.
+        let _ = log.due_again(id, destination, now + 30_000).await;
+        return Err(e);
+    }
+    Ok(Some(()))
 }
 
 async fn attempt_logged(

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! lib (entry points) → http (routes, answers) → ingest · handshake · admin · consumer · sweep
-//!                    → deliver · alert → outbound → queue · kv · store · tally · body
+//!                    → keeper (each destination's gate, a Durable Object)
+//!                    → deliver · alert → gate · media · outbound → queue · kv · store · tally · body
 //!                    → config → state · failure · redact · log
 //! ```
 
@@ -15,9 +16,11 @@ mod config;
 mod consumer;
 mod deliver;
 mod failure;
+mod gate;
 mod handshake;
 mod http;
 mod ingest;
+mod keeper;
 mod kv;
 mod log;
 mod media;

@@ -153,33 +153,67 @@ pub async fn sources(env: &Env, cfg: &Rc<Config>, now: u64) -> Answer {
     Ok((200, json!({ "sources": out })))
 }
 
-/// `GET /admin/destinations`: each with its kind, host (never a path or query), last 24 h and
-/// last delivery.
+/// `GET /admin/destinations`: each with its kind, host (never a path or query), last 24 h, last
+/// delivery, and its gate (state, in flight, waiting and parked counts, rate) when it has one.
 pub async fn list(env: &Env, cfg: &Rc<Config>, now: u64) -> Answer {
     let (_, mut counts) = counts(env, cfg, now).await?;
-    let out: Vec<Value> = cfg
-        .destinations
-        .iter()
-        .map(|(name, d)| {
-            let (kind, host, problem) = match d {
-                Ok(d) => (d.kind.name(), Some(d.shown_url()), None),
-                Err(e) => ("?", None, Some(e.0.clone())),
-            };
-            let sources: Vec<&String> = cfg
-                .sources
-                .iter()
-                .filter(|(_, s)| s.as_ref().is_ok_and(|s| s.routes.iter().any(|r| &r.to == name)))
-                .map(|(n, _)| n)
-                .collect();
-            let c = counts.remove(name).unwrap_or_default();
-            json!({
-                "name": name, "kind": kind, "host": host, "problem": problem, "sources": sources,
-                "lastDelivery": c.last_delivery,
-                "last24h": { "delivered": c.delivered, "retrying": c.retrying, "queued": c.queued, "dead": c.dead },
+    let mut out: Vec<Value> = Vec::with_capacity(cfg.destinations.len());
+    for (name, d) in &cfg.destinations {
+        let (kind, host, problem) = match d {
+            Ok(d) => (d.kind.name(), Some(d.shown_url()), None),
+            Err(e) => ("?", None, Some(e.0.clone())),
+        };
+        let gate = match d {
+            Ok(d) if crate::gate::on(env, d) => Some(
+                crate::gate::state(env, name)
+                    .await
+                    .unwrap_or_else(|e| json!({ "state": "unknown", "error": e })),
+            ),
+            _ => None,
+        };
+        let sources: Vec<&String> = cfg
+            .sources
+            .iter()
+            .filter(|(_, s)| {
+                s.as_ref()
+                    .is_ok_and(|s| s.routes.iter().any(|r| &r.to == name))
             })
-        })
-        .collect();
+            .map(|(n, _)| n)
+            .collect();
+        let c = counts.remove(name).unwrap_or_default();
+        out.push(json!({
+            "name": name, "kind": kind, "host": host, "problem": problem, "sources": sources,
+            "lastDelivery": c.last_delivery, "gate": gate,
+            "last24h": { "delivered": c.delivered, "retrying": c.retrying, "queued": c.queued, "dead": c.dead },
+        }));
+    }
     Ok((200, json!({ "destinations": out })))
+}
+
+/// `POST /admin/destinations/{name}/pause` and `/resume`: the destination's gate holds its
+/// deliveries (parked, kept) or lets them go again, oldest first.
+pub async fn pause(env: &Env, cfg: &Rc<Config>, name: &str, paused: bool) -> Answer {
+    let dest = cfg
+        .destinations
+        .get(name)
+        .ok_or_else(|| Failure::new("not_found", "no such destination"))?
+        .as_ref()
+        .map_err(|e| Failure::config(e.0.clone()))?;
+    if !crate::gate::on(env, dest) {
+        return Err(Failure::new(
+            "gate_off",
+            "pausing needs the destination gates: bind the Durable Object GATE (README: \
+             Destinations that protect themselves)",
+        ));
+    }
+    let state = crate::gate::pause(env, name, paused)
+        .await
+        .map_err(|e| Failure::unavailable("gate_unavailable", e))?;
+    crate::log::line(
+        "admin",
+        json!({ "outcome": if paused { "paused" } else { "resumed" }, "destination": name }),
+    );
+    Ok((200, json!({ "destination": name, "gate": state })))
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,9 @@
 //!
 //! - `GET /admin/` and its files: the operator console (static; it calls the routes below).
 //! - `GET /admin/sources`: each source, its routes, its health and its last 24 h.
-//! - `GET /admin/destinations`: each destination, its host, its last 24 h and last delivery.
+//! - `GET /admin/destinations`: each destination, its host, its last 24 h and last delivery, and
+//!   its gate (state, in flight, waiting and parked, rate) when `GATE` is bound.
+//! - `POST /admin/destinations/{name}/pause`, `/resume`: hold its deliveries, or let them go.
 //! - `GET /admin/events?source=&status=&type=&key=&destination=&since=&limit=&cursor=&log=`:
 //!   newest first, `{ "events": [...], "cursor": id | null }`.
 //! - `GET /admin/events/{id}`: one event, its envelope, its deliveries and attempts.
@@ -150,6 +152,12 @@ pub async fn route(req: &mut Request, env: &Env, cfg: &Rc<Config>, rest: &str, n
     match (req.method(), parts.as_slice()) {
         (Method::Get, ["sources"]) => destinations::sources(env, cfg, now).await,
         (Method::Get, ["destinations"]) => destinations::list(env, cfg, now).await,
+        (Method::Post, ["destinations", name, "pause"]) => {
+            destinations::pause(env, cfg, name, true).await
+        }
+        (Method::Post, ["destinations", name, "resume"]) => {
+            destinations::pause(env, cfg, name, false).await
+        }
         (Method::Post, ["filters", "test"]) => destinations::test_filter(req, env, cfg).await,
         (Method::Get, ["events"]) => events::list(req, env, cfg).await,
         (Method::Get, ["events", id]) => events::one(env, cfg, req, id).await,

@@ -100,6 +100,23 @@ pub const CLAIM: &str = "UPDATE deliveries SET attempts = attempts + 1, next_at 
      AND status IN (?6, ?7) RETURNING attempts, horizon_from AS horizonFrom, \
      horizon_attempts AS horizonAttempts";
 
+/// A delivery handed to its destination's gate: `queued`, with no due time for the sweep.
+pub const HANDED: &str = "INSERT INTO deliveries (event_id, destination, status, attempts, \
+     next_at, horizon_from, updated_at) VALUES (?1, ?2, ?3, 0, NULL, ?4, ?5) \
+     ON CONFLICT (event_id, destination) DO UPDATE SET status = excluded.status, \
+     next_at = NULL, updated_at = excluded.updated_at";
+
+/// A delivery taken by its gate from the sweep's care (its due time cleared), when it has made
+/// `?3` attempts and is owed: two copies of one retry job take it once.
+pub const GATE_TAKE: &str = "UPDATE deliveries SET next_at = NULL, status = ?5, \
+     updated_at = ?4 WHERE event_id = ?1 AND destination = ?2 AND attempts = ?3 \
+     AND status IN (?5, ?6) RETURNING attempts, horizon_from AS horizonFrom, \
+     horizon_attempts AS horizonAttempts";
+
+/// A delivery due again (its gate could not take it).
+pub const DUE_AGAIN: &str = "UPDATE deliveries SET next_at = ?3 WHERE event_id = ?1 \
+     AND destination = ?2 AND next_at IS NULL AND status IN (?4, ?5)";
+
 /// A destination's last attempt for a source, for the console.
 pub const PUT_LATEST: &str = "INSERT INTO latest (source, destination, at, ok, status, error) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (source, destination) DO UPDATE SET \
@@ -289,6 +306,63 @@ impl Log {
     }
 }
 
+impl Log {
+    /// The statement that records a delivery handed to its gate.
+    pub fn handed(
+        &self,
+        id: i64,
+        destination: &str,
+        horizon_from: u64,
+        now: u64,
+    ) -> Result<D1PreparedStatement> {
+        self.db.prepare(HANDED).bind(&[
+            int(id),
+            text(destination),
+            status(DeliveryStatus::Queued),
+            num(horizon_from),
+            num(now),
+        ])
+    }
+
+    /// Takes an owed delivery for its gate (see [`GATE_TAKE`]).
+    pub async fn gate_take(
+        &self,
+        id: i64,
+        destination: &str,
+        attempts_made: u32,
+        now: u64,
+    ) -> Result<Option<Claimed>> {
+        self.db
+            .prepare(GATE_TAKE)
+            .bind(&[
+                int(id),
+                text(destination),
+                num(u64::from(attempts_made)),
+                num(now),
+                status(DeliveryStatus::Queued),
+                status(DeliveryStatus::Retrying),
+            ])?
+            .first::<Claimed>(None)
+            .await
+    }
+
+    /// Makes a delivery due again at `at` (its gate could not take it).
+    pub async fn due_again(&self, id: i64, destination: &str, at: u64) -> Result<()> {
+        self.db
+            .prepare(DUE_AGAIN)
+            .bind(&[
+                int(id),
+                text(destination),
+                num(at),
+                status(DeliveryStatus::Queued),
+                status(DeliveryStatus::Retrying),
+            ])?
+            .run()
+            .await?;
+        Ok(())
+    }
+}
+
 /// A claimed attempt: its number, and where its horizon started (a replay starts one afresh).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -411,6 +485,9 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("GET_EVENT", GET_EVENT),
     ("GET_EVENTS", GET_EVENTS),
     ("SET_ENVELOPE", SET_ENVELOPE),
+    ("HANDED", HANDED),
+    ("GATE_TAKE", GATE_TAKE),
+    ("DUE_AGAIN", DUE_AGAIN),
     ("LIST_WINDOW", read::LIST_WINDOW),
     ("LIST_BY_STATUS", read::LIST_BY_STATUS),
     ("LIST_BY_KEY", read::LIST_BY_KEY),

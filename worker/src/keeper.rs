@@ -1,0 +1,692 @@
+//! The gate of one destination (see `gate`): a Durable Object with SQLite storage that keeps
+//! the deliveries handed to it and sends them at the destination's pace, through its breaker,
+//! its pause and its conversations' order; each attempt is made and recorded as `deliver` makes
+//! and records a retry's.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use worker::{
+    Delay, DurableObject, Env, Method, Request, Response, Result, SqlStorageValue, State,
+    durable_object,
+};
+
+use crate::config::{self, Config, Destination};
+use crate::deliver;
+use crate::gate::Item;
+use crate::log;
+use crate::outbound::{self, Delivery};
+use crate::state::{DeliveryStatus, Outcome};
+use crate::store::{self, Recorded};
+
+/// The longest wait between probes.
+const PROBE_MAX_MS: u64 = 600_000;
+/// The gate waits in its alarm handler for a rate slot at most this long; beyond, it sets an
+/// alarm.
+const WAIT_IN_HANDLER_MS: u64 = 2_000;
+/// Rows looked at per dispatch round.
+const WINDOW: i64 = 1_000;
+/// `not_before` of a delivery in flight: never due, so no round picks it again.
+const FLYING: u64 = u64::MAX >> 12;
+
+/// A gate's own state, one JSON row of its storage.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Health {
+    name: String,
+    paused: bool,
+    /// `closed`, `open` or `half-open`.
+    breaker: String,
+    failures: u32,
+    /// Since when attempts were held (open or paused), ms; 0 when they are not.
+    held_since: u64,
+    probe_at: u64,
+    probe_wait: u64,
+    /// The earliest start of the next attempt (the rate, a `Retry-After`), ms.
+    next_slot: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Pending {
+    log: String,
+    id: i64,
+    attempt: u32,
+    horizon_from: u64,
+    horizon_attempts: u32,
+    key: Option<String>,
+    not_before: u64,
+}
+
+#[derive(Deserialize)]
+struct Call {
+    name: String,
+    #[serde(default)]
+    body: Value,
+}
+
+/// Whether the gate lets deliveries through: the destination and how many may be in flight,
+/// or when to look again (`None`: when something changes).
+type Gateway = std::result::Result<(Rc<Destination>, usize), Option<u64>>;
+
+/// What may start next.
+enum Next {
+    /// This delivery, at this slot (ms).
+    Go(Pending, u64),
+    /// Something, in this many ms.
+    At(u64),
+    /// Nothing until an attempt lands or a delivery arrives.
+    Nothing,
+}
+
+/// What became of one attempt the gate made.
+enum Done {
+    /// Delivered, dead, or moved aside: gone from the gate.
+    Gone { ok: bool },
+    /// Retried later, counted as a failure of the destination.
+    Failed,
+    /// Waits `ms` (a `Retry-After`, or the event was not readable): no failure counted.
+    Later,
+}
+
+/// The gate of one destination.
+#[durable_object(alarm)]
+pub struct Gate {
+    state: State,
+    env: Env,
+    /// In memory: the conversations with a delivery in flight.
+    busy: RefCell<BTreeSet<String>>,
+    /// Attempts in flight.
+    flying: Cell<usize>,
+    /// Whether a dispatch loop runs now (one at a time).
+    running: Cell<bool>,
+}
+
+impl DurableObject for Gate {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            busy: RefCell::new(BTreeSet::new()),
+            flying: Cell::new(0),
+            running: Cell::new(false),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        self.schema()?;
+        let call: Call = req.json().await?;
+        let now = log::now_ms();
+        let mut h = self.health(&call.name)?;
+        let answer = match (req.method(), req.path().as_str()) {
+            (Method::Post, "/enqueue") => {
+                let items: Vec<Item> = serde_json::from_value(call.body)
+                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                for i in &items {
+                    self.sql(
+                        "INSERT OR IGNORE INTO pending (log, id, received_at, attempt, horizon_from, \
+                         horizon_attempts, key, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                        vec![
+                            i.log.clone().into(),
+                            i.id.into(),
+                            big(i.received_at),
+                            i64::from(i.attempt).into(),
+                            big(i.horizon_from),
+                            i64::from(i.horizon_attempts).into(),
+                            i.key.clone().map_or(SqlStorageValue::Null, SqlStorageValue::from),
+                        ],
+                    )?;
+                }
+                self.wake(0).await?;
+                json!({ "accepted": items.len() })
+            }
+            (Method::Post, "/pause") => {
+                if !h.paused {
+                    h.paused = true;
+                    if h.held_since == 0 {
+                        h.held_since = now;
+                    }
+                    self.save(&h)?;
+                }
+                self.report(&h, now)?
+            }
+            (Method::Post, "/resume") => {
+                if h.paused {
+                    h.paused = false;
+                    if h.breaker == "closed" {
+                        self.release_held(&mut h, now)?;
+                    }
+                    self.save(&h)?;
+                    self.wake(0).await?;
+                }
+                self.report(&h, now)?
+            }
+            (Method::Post, "/state") => self.report(&h, now)?,
+            _ => return Response::error("no such route", 404),
+        };
+        Response::from_json(&answer)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.schema()?;
+        if self.running.replace(true) {
+            return Response::ok("running");
+        }
+        let result = self.dispatch().await;
+        self.running.set(false);
+        if let Err(e) = &result {
+            log::line("gate_failed", json!({ "error": e.to_string() }));
+            // Try again soon: what is pending stays pending.
+            self.wake(5_000).await?;
+        }
+        Response::ok("done")
+    }
+}
+
+/// A u64 as SQLite's integer (ms timestamps are far below 2^53).
+fn big(n: u64) -> SqlStorageValue {
+    SqlStorageValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+impl Gate {
+    fn sql(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<worker::SqlCursor> {
+        self.state.storage().sql().exec(query, bindings)
+    }
+
+    fn schema(&self) -> Result<()> {
+        self.sql(
+            "CREATE TABLE IF NOT EXISTS pending (log TEXT NOT NULL, id INTEGER NOT NULL, \
+             received_at INTEGER NOT NULL, attempt INTEGER NOT NULL, horizon_from INTEGER NOT NULL, \
+             horizon_attempts INTEGER NOT NULL, key TEXT, not_before INTEGER NOT NULL, \
+             PRIMARY KEY (log, id))",
+            vec![],
+        )?;
+        self.sql(
+            "CREATE INDEX IF NOT EXISTS pending_order ON pending (received_at, id)",
+            vec![],
+        )?;
+        self.sql(
+            "CREATE TABLE IF NOT EXISTS health (k INTEGER PRIMARY KEY, v TEXT NOT NULL)",
+            vec![],
+        )?;
+        Ok(())
+    }
+
+    fn health(&self, name: &str) -> Result<Health> {
+        #[derive(Deserialize)]
+        struct Row {
+            v: String,
+        }
+        let rows: Vec<Row> = self
+            .sql("SELECT v FROM health WHERE k = 1", vec![])?
+            .to_array()?;
+        let mut h: Health = rows
+            .first()
+            .and_then(|r| serde_json::from_str(&r.v).ok())
+            .unwrap_or_default();
+        if h.breaker.is_empty() {
+            h.breaker = "closed".to_owned();
+        }
+        if h.name.is_empty() && !name.is_empty() {
+            h.name = name.to_owned();
+            self.save(&h)?;
+        }
+        Ok(h)
+    }
+
+    fn save(&self, h: &Health) -> Result<()> {
+        let v = serde_json::to_string(h).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        self.sql(
+            "INSERT INTO health (k, v) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+            vec![v.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Counts for the admin API.
+    fn report(&self, h: &Health, now: u64) -> Result<Value> {
+        #[derive(Deserialize)]
+        struct Count {
+            n: i64,
+            due: i64,
+        }
+        let c: Vec<Count> = self
+            .sql(
+                "SELECT COUNT(*) AS n, COALESCE(SUM(not_before <= ?), 0) AS due FROM pending",
+                vec![big(now)],
+            )?
+            .to_array()?;
+        let (n, due) = c.first().map_or((0, 0), |c| (c.n, c.due));
+        let held = h.paused || h.breaker != "closed";
+        let rate = config::load(&self.env)
+            .ok()
+            .and_then(|cfg| cfg.destination(&h.name).ok())
+            .and_then(|d| d.protect.rate)
+            .map(|r| r.shown());
+        Ok(json!({
+            "state": if h.paused { "paused" } else { h.breaker.as_str() },
+            "inFlight": self.flying.get(),
+            "waiting": n,
+            "parked": if held { n } else { 0 },
+            "due": due,
+            "failures": h.failures,
+            "probeAt": (h.breaker != "closed").then_some(h.probe_at),
+            "rate": rate,
+        }))
+    }
+
+    /// An alarm `after_ms` from now, unless one is due sooner.
+    async fn wake(&self, after_ms: u64) -> Result<()> {
+        let storage = self.state.storage();
+        let now = log::now_ms();
+        let at = now + after_ms;
+        if let Some(current) = storage.get_alarm().await?
+            && u64::try_from(current).unwrap_or(0) <= at
+            && u64::try_from(current).unwrap_or(0) >= now
+        {
+            return Ok(());
+        }
+        storage
+            .set_alarm(i64::try_from(after_ms).unwrap_or(i64::MAX))
+            .await
+    }
+
+    /// Time held (open or paused) is given back to every waiting delivery's horizon.
+    fn release_held(&self, h: &mut Health, now: u64) -> Result<()> {
+        if h.held_since != 0 {
+            let held = now.saturating_sub(h.held_since);
+            self.sql(
+                "UPDATE pending SET horizon_from = horizon_from + ?",
+                vec![big(held)],
+            )?;
+            h.held_since = 0;
+        }
+        Ok(())
+    }
+
+    /// Sends what is due, at the destination's pace, until nothing more is; then sets the alarm
+    /// for what comes next.
+    async fn dispatch(&self) -> Result<()> {
+        let cfg: Rc<Config> = config::load(&self.env).map_err(|e| worker::Error::RustError(e.0))?;
+        let mut running = FuturesUnordered::new();
+        let next_wake = loop {
+            let (dest, limit) = match self.open_for(&cfg)? {
+                Ok(open) => open,
+                Err(wake) => break wake,
+            };
+            let now = log::now_ms();
+            if running.len() < limit {
+                match self.claim_next(&dest, now)? {
+                    Next::Go(p, slot) => {
+                        running.push(self.attempt(Rc::clone(&cfg), Rc::clone(&dest), p, slot));
+                        continue;
+                    }
+                    Next::At(ms) if running.is_empty() => break Some(ms),
+                    Next::At(_) | Next::Nothing => {}
+                }
+            }
+            // Nothing more can start now: wait for one in flight, or stop.
+            match running.next().await {
+                Some((key, done)) => {
+                    self.landed(key);
+                    self.settle(&cfg, &dest, done)?;
+                }
+                None => {
+                    break self
+                        .next_not_before()?
+                        .map(|at| at.saturating_sub(now).max(1));
+                }
+            }
+        };
+        // Whatever is still in flight finishes before the handler returns.
+        while let Some((key, done)) = running.next().await {
+            self.landed(key);
+            let h = self.health("")?;
+            if let Ok(dest) = cfg.destination(&h.name) {
+                self.settle(&cfg, &dest, done)?;
+            }
+        }
+        match next_wake {
+            Some(ms) => self.wake(ms).await,
+            None if self.next_not_before()?.is_some() => self.wake(1).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the gate lets anything through now.
+    fn open_for(&self, cfg: &Config) -> Result<Gateway> {
+        let mut h = self.health("")?;
+        let dest = match cfg.destination(&h.name) {
+            Ok(d) => d,
+            Err(_) if h.name.is_empty() => return Ok(Err(None)),
+            Err(e) => {
+                // No longer configured: its deliveries wait (visible) until it is again.
+                log::line(
+                    "gate_no_destination",
+                    json!({ "destination": h.name, "problem": e.0 }),
+                );
+                return Ok(Err(Some(60_000)));
+            }
+        };
+        let now = log::now_ms();
+        if h.paused {
+            return Ok(Err(None));
+        }
+        if h.breaker == "open" {
+            if now < h.probe_at {
+                return Ok(Err(Some(h.probe_at - now)));
+            }
+            h.breaker = "half-open".to_owned();
+            self.save(&h)?;
+        }
+        let limit = if h.breaker == "half-open" {
+            1
+        } else {
+            dest.protect.max_in_flight as usize
+        };
+        Ok(Ok((dest, limit)))
+    }
+
+    /// The next delivery to start, its rate slot taken and it marked in flight; or when one can.
+    fn claim_next(&self, dest: &Destination, now: u64) -> Result<Next> {
+        let Some(p) = self.next_due(now)? else {
+            return Ok(Next::Nothing);
+        };
+        let mut h = self.health("")?;
+        let slot = h.next_slot.max(now);
+        if slot > now + WAIT_IN_HANDLER_MS {
+            return Ok(Next::At(slot - now));
+        }
+        if let Some(r) = dest.protect.rate {
+            // A tenth over the minimum spacing: no window of `per` ever sees more than `count`,
+            // whatever the jitter on the way.
+            h.next_slot = slot + r.per_ms * 11 / 10 / u64::from(r.count);
+            self.save(&h)?;
+        }
+        if let Some(k) = &p.key {
+            self.busy.borrow_mut().insert(k.clone());
+        }
+        // Held while it runs, so that the next round does not pick it again.
+        self.sql(
+            "UPDATE pending SET not_before = ? WHERE log = ? AND id = ?",
+            vec![big(FLYING), p.log.clone().into(), p.id.into()],
+        )?;
+        self.flying.set(self.flying.get() + 1);
+        Ok(Next::Go(p, slot))
+    }
+
+    /// The oldest delivery that may go now: due, and first of its conversation, which has none
+    /// in flight.
+    fn next_due(&self, now: u64) -> Result<Option<Pending>> {
+        let rows: Vec<Pending> = self
+            .sql(
+                "SELECT log, id, attempt, horizon_from AS horizonFrom, \
+                 horizon_attempts AS horizonAttempts, key, not_before AS notBefore FROM pending \
+                 ORDER BY received_at, id LIMIT ?",
+                vec![WINDOW.into()],
+            )?
+            .to_array()?;
+        let busy = self.busy.borrow();
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for p in &rows {
+            if let Some(k) = &p.key {
+                let first = seen.insert(k.as_str());
+                if !first || busy.contains(k) {
+                    continue;
+                }
+            }
+            if p.not_before <= now {
+                return Ok(Some(p.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// An attempt came back: its conversation is free again.
+    fn landed(&self, key: Option<String>) {
+        self.flying.set(self.flying.get().saturating_sub(1));
+        if let Some(k) = key {
+            self.busy.borrow_mut().remove(&k);
+        }
+    }
+
+    fn next_not_before(&self) -> Result<Option<u64>> {
+        #[derive(Deserialize)]
+        struct Next {
+            at: Option<u64>,
+        }
+        let rows: Vec<Next> = self
+            .sql(
+                "SELECT MIN(not_before) AS at FROM pending WHERE not_before < ?",
+                vec![big(FLYING)],
+            )?
+            .to_array()?;
+        Ok(rows.first().and_then(|r| r.at))
+    }
+
+    /// One attempt at `slot`: the event read from its log, sent, and its outcome recorded there.
+    async fn attempt(
+        &self,
+        cfg: Rc<Config>,
+        dest: Rc<Destination>,
+        p: Pending,
+        slot: u64,
+    ) -> (Option<String>, (Pending, Done)) {
+        let wait = slot.saturating_sub(log::now_ms());
+        if wait > 0 {
+            Delay::from(Duration::from_millis(wait)).await;
+        }
+        let done = self.attempt_now(&cfg, &dest, &p).await;
+        (p.key.clone(), (p, done))
+    }
+
+    async fn attempt_now(&self, cfg: &Config, dest: &Destination, p: &Pending) -> Done {
+        let env = &self.env;
+        let now = log::now_ms();
+        let name = self.health("").map(|h| h.name).unwrap_or_default();
+        let Some(log) = store::open(env, &p.log) else {
+            return Done::Later;
+        };
+        let row = match log.event(p.id).await {
+            Ok(Some(row)) if !row.event_type.is_empty() => row,
+            Ok(_) => return Done::Gone { ok: false }, // purged
+            Err(_) => return Done::Later,
+        };
+        let Ok(envelope) = deliver::envelope(env, &row).await else {
+            return Done::Later;
+        };
+        let wid = outbound::webhook_id(&row.source, &row.dedup_key);
+        let d = Delivery {
+            source: &row.source,
+            received_at: row.received_at,
+            attempt: p.attempt,
+            webhook_id: &wid,
+            envelope: &envelope,
+        };
+        let outcome = deliver::attempt(
+            env,
+            cfg,
+            dest,
+            &d,
+            &row.dedup_key,
+            &row.event_type,
+            Some(row.id),
+            now,
+            dest.timeout,
+        )
+        .await;
+        deliver::line(
+            &row.source,
+            &row.event_type,
+            &row.dedup_key,
+            &name,
+            p.attempt,
+            &outcome,
+            cfg,
+            now,
+        );
+        // A `Retry-After` slows the destination down without spending the attempt: counted from
+        // when the answer came.
+        if let Outcome::Retry { after: Some(s), .. } = &outcome {
+            let until = log::now_ms() + s * 1000;
+            if let Ok(mut h) = self.health("") {
+                h.next_slot = h.next_slot.max(until);
+                let _ = self.save(&h);
+            }
+            let _ = self.sql(
+                "UPDATE pending SET not_before = ? WHERE log = ? AND id = ?",
+                vec![big(until), p.log.clone().into(), p.id.into()],
+            );
+            return Done::Later;
+        }
+        let probing = self.health("").is_ok_and(|h| h.breaker == "half-open");
+        if probing && !matches!(outcome, Outcome::Delivered { .. }) {
+            // A failed probe is the destination's, not the delivery's: no attempt spent.
+            return Done::Failed;
+        }
+        let elapsed = now.saturating_sub(p.horizon_from) / 1000;
+        let next = deliver::next_delay(
+            dest,
+            &outcome,
+            p.attempt.saturating_sub(p.horizon_attempts),
+            elapsed,
+        );
+        let status = match (&outcome, next) {
+            (Outcome::Delivered { .. }, _) => DeliveryStatus::Delivered,
+            (_, Some(_)) => DeliveryStatus::Retrying,
+            _ => DeliveryStatus::Dead,
+        };
+        let recorded = log.record(&Recorded {
+            id: p.id,
+            source: &row.source,
+            destination: &name,
+            attempt: p.attempt,
+            at: now,
+            http: outcome.http(),
+            error: outcome.error(),
+            status,
+            // The gate holds it: the sweep must not send it again.
+            next_at: None,
+            horizon_from: p.horizon_from,
+        });
+        match recorded {
+            Ok(statements) => {
+                if log.batch(statements).await.is_err() {
+                    // Not recorded: try the delivery again rather than lose what it came to.
+                    return Done::Later;
+                }
+            }
+            Err(_) => return Done::Later,
+        }
+        match (status, next) {
+            (DeliveryStatus::Delivered, _) => Done::Gone { ok: true },
+            (DeliveryStatus::Retrying, Some(delay)) => {
+                let _ = self.sql(
+                    "UPDATE pending SET attempt = attempt + 1, not_before = ? WHERE log = ? AND id = ?",
+                    vec![big(now + delay * 1000), p.log.clone().into(), p.id.into()],
+                );
+                Done::Failed
+            }
+            _ => {
+                // Dead: it moves aside (replayable), and its conversation goes on.
+                crate::alert::dead(env, cfg, &row.source, 1, outcome.error().unwrap_or(""), now)
+                    .await;
+                Done::Gone { ok: false }
+            }
+        }
+    }
+
+    /// What an attempt means for the gate: the delivery leaves or waits, and the breaker moves.
+    fn settle(&self, cfg: &Config, dest: &Destination, (p, done): (Pending, Done)) -> Result<()> {
+        let now = log::now_ms();
+        let mut h = self.health("")?;
+        match done {
+            Done::Gone { ok } => {
+                self.sql(
+                    "DELETE FROM pending WHERE log = ? AND id = ?",
+                    vec![p.log.clone().into(), p.id.into()],
+                )?;
+                if ok {
+                    h.failures = 0;
+                    if h.breaker != "closed" {
+                        h.breaker = "closed".to_owned();
+                        h.probe_wait = 0;
+                        if !h.paused {
+                            self.release_held(&mut h, now)?;
+                        }
+                        self.notify(cfg, &h.name, "recovered", now);
+                    }
+                }
+            }
+            Done::Later => {
+                // Ready again when its own `not_before` says (set by the attempt), or now.
+                self.sql(
+                    "UPDATE pending SET not_before = ? WHERE log = ? AND id = ? AND not_before = ?",
+                    vec![
+                        big(now + 1_000),
+                        p.log.clone().into(),
+                        p.id.into(),
+                        big(FLYING),
+                    ],
+                )?;
+            }
+            Done::Failed => {
+                self.sql(
+                    "UPDATE pending SET not_before = ? WHERE log = ? AND id = ? AND not_before = ?",
+                    vec![big(now), p.log.clone().into(), p.id.into(), big(FLYING)],
+                )?;
+                h.failures = h.failures.saturating_add(1);
+                let probe = dest_probe_ms(dest);
+                if h.breaker == "half-open" {
+                    h.breaker = "open".to_owned();
+                    h.probe_wait = (h.probe_wait * 2).clamp(probe, PROBE_MAX_MS);
+                    h.probe_at = now + h.probe_wait;
+                } else if h.breaker == "closed" && h.failures >= dest.protect.break_after {
+                    h.breaker = "open".to_owned();
+                    h.probe_wait = probe;
+                    h.probe_at = now + probe;
+                    if h.held_since == 0 {
+                        h.held_since = now;
+                    }
+                    self.notify(cfg, &h.name, "opened", now);
+                }
+            }
+        }
+        self.save(&h)
+    }
+
+    /// Tells `ALERT_URL` that a destination opened or recovered (after the handler: best effort).
+    fn notify(&self, cfg: &Config, name: &str, what: &str, now: u64) {
+        log::line("gate", json!({ "destination": name, "breaker": what }));
+        let Some(alert) = cfg.alert.clone() else {
+            return;
+        };
+        let body = json!({ "type": format!("hookseal.destination_{what}"), "destination": name, "at": now }).to_string();
+        let id = format!("gate:{name}:{what}:{now}");
+        self.state.wait_until(async move {
+            let d = Delivery {
+                source: "hookseal",
+                received_at: now,
+                attempt: 1,
+                webhook_id: &id,
+                envelope: "{}",
+            };
+            let now_s = i64::try_from(now / 1000).unwrap_or(i64::MAX);
+            let outcome = outbound::post(&alert, &d, &body, now_s, alert.timeout).await;
+            log::line(
+                "gate_alert",
+                json!({ "status": outcome.http(), "error": outcome.error() }),
+            );
+        });
+    }
+}
+
+fn dest_probe_ms(dest: &Destination) -> u64 {
+    dest.protect.probe_seconds.saturating_mul(1000).max(1000)
+}
