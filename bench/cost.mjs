@@ -5,11 +5,12 @@
 // scenario it writes the counts per event, and from them the events a day each Free-plan limit
 // allows and the dollars per million events on the Paid plan, by product.
 //
-//   node bench/cost.mjs [--build DIR] [--label NAME] [--cron-per-day N] [--no-fanout] [--out FILE]
+//   node bench/cost.mjs [--build DIR] [--label NAME] [--cron-per-day N] [--no-fanout] [--no-gates] [--out FILE]
 //
 // --build points at another build of the Worker (default worker/build), so a revision can be
 // measured as the baseline; --cron-per-day is how often its cron trigger runs (default: read
-// from worker/wrangler.toml). Writes bench/results/cost.json (or FILE).
+// from worker/wrangler.toml); --no-gates skips the destinations' gates (a build without them).
+// Writes bench/results/cost.json (or FILE).
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,7 +70,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const got = (path) => seen.get(path) ?? 0;
 const dest = `http://127.0.0.1:${server.address().port}`;
 
-function options(log, persist, vars = {}) {
+function options(log, persist, vars = {}, gates = false) {
   const sources = {
     mossmoon: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: `${dest}/ok/one` },
     flaky: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], destination: `${dest}/flaky2` },
@@ -79,6 +80,10 @@ function options(log, persist, vars = {}) {
   if (FANOUT) {
     sources.fanout = { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], routes: [{ to: 'a' }, { to: 'b' }] };
     bindings.DESTINATIONS = { a: { url: `${dest}/ok/a` }, b: { url: `${dest}/ok/b` } };
+  }
+  if (gates) {
+    sources.gated = { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], routes: [{ to: 'g' }] };
+    bindings.DESTINATIONS = { ...bindings.DESTINATIONS, g: { url: `${dest}/ok/g` } };
   }
   const modules = [
     { type: 'ESModule', path: join(BUILD, 'instrumented.js'), contents: instrumentedEntry() },
@@ -94,6 +99,7 @@ function options(log, persist, vars = {}) {
       kvNamespaces: ['DEDUP'],
       d1Databases: log ? ['EVENT_LOG'] : [],
       r2Buckets: ['MEDIA'],
+      durableObjects: gates ? { GATE: { className: 'Gate', useSQLite: true } } : {},
       queueProducers: { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } },
       queueConsumers: {
         'hookseal-events': { maxBatchSize: 50, maxBatchTimeout: 1, maxRetries: 5, deadLetterQueue: 'hookseal-dead-letter' },
@@ -239,6 +245,47 @@ async function run(log) {
   return scenarios;
 }
 
+/**
+ * With the destinations' gates (Durable Objects): a new event delivered once through its
+ * destination's gate, counting the gate's requests and alarms, its D1 calls, and its own
+ * storage's rows (which the gate reports).
+ */
+async function gated() {
+  const persist = mkdtempSync(join(tmpdir(), 'hookseal-cost-'));
+  const mf = new Miniflare(options(true, persist, {}, true));
+  const base = await mf.ready;
+  await migrate(mf);
+  const call = async (path, init) => (await mf.dispatchFetch(new URL(path, base), init)).json();
+  const storage = async () => {
+    const { destinations } = await call('/admin/destinations', { headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` } });
+    return destinations.find((d) => d.name === 'g').gate?.storageRows ?? { read: 0, written: 0 };
+  };
+  // One event first: the gate's table made, its alarm learned.
+  const warm = mossmoonBody(fresh());
+  await (await mf.dispatchFetch(new URL('/webhooks/gated', base), { method: 'POST', body: warm, headers: mossmoon.sign(warm) })).arrayBuffer();
+  while (got('/ok/g') < 1) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1500));
+  const rowsBefore = await storage();
+  await call('/__instrument/reset', { method: 'POST' });
+  const before = got('/ok/g');
+  for (let i = 0; i < N; i++) {
+    const b = mossmoonBody(fresh());
+    const res = await mf.dispatchFetch(new URL('/webhooks/gated', base), { method: 'POST', body: b, headers: mossmoon.sign(b) });
+    await res.arrayBuffer();
+  }
+  while (got('/ok/g') < before + N) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 2000));
+  const counts = await call('/__instrument/counts');
+  const rowsAfter = await storage();
+  // The storage reads of the admin call itself are the gate's too: a few rows, left in.
+  counts['do.rowsRead'] = rowsAfter.read - rowsBefore.read;
+  counts['do.rowsWritten'] = rowsAfter.written - rowsBefore.written;
+  await mf.dispose();
+  rmSync(persist, { recursive: true, force: true });
+  console.log(`log on, gated new event, delivered once: ${JSON.stringify(counts)}`);
+  return { 'new event, delivered once': { events: N, counts } };
+}
+
 /** Per-event figures of a scenario's raw counts. */
 function perEvent({ events, counts }) {
   const c = (k) => (counts[k] ?? 0) / Math.max(events, 1);
@@ -253,11 +300,19 @@ function perEvent({ events, counts }) {
     invocations: c('invocations.fetch') + c('invocations.queue') + c('invocations.scheduled'),
     r2ClassA: c('r2.classA'),
     r2ClassB: c('r2.classB'),
-    doRequests: c('do.requests'),
+    doRequests: c('do.requests') + c('do.alarms'),
+    doRowsRead: c('do.rowsRead'),
+    doRowsWritten: c('do.rowsWritten'),
   };
 }
 
 const configs = {};
+if (!args.includes('--no-gates')) {
+  const scenarios = await gated();
+  const out = {};
+  for (const [name, s] of Object.entries(scenarios)) out[name] = { events: s.events, raw: s.counts, perEvent: perEvent(s) };
+  configs['log on, through a gate'] = { scenarios: out, lifetime: out['new event, delivered once'].perEvent };
+}
 for (const log of [true, false]) {
   const scenarios = await run(log);
   if (log) scenarios['retention (per event deleted)'] = await retention();
@@ -276,6 +331,15 @@ server.close();
 const doc = { ...environment(['miniflare']), label: LABEL, cronPerDay: CRON_PER_DAY, prices: PRICES, free: FREE, date: new Date().toISOString(), configs };
 mkdirSync(join(bench, 'results'), { recursive: true });
 writeFileSync(OUT, JSON.stringify(doc, null, 1));
+// The gated event's lifetime: its own counts, plus the same sweep and retention as the log's.
+const gate = configs['log on, through a gate'];
+if (gate) {
+  const on = configs['log on'];
+  const ret = on.scenarios['retention (per event deleted)']?.perEvent ?? {};
+  for (const [k, v] of Object.entries(ret)) if (k !== 'invocations') gate.lifetime[k] = (gate.lifetime[k] ?? 0) + v;
+  gate.fixedPerDay = on.fixedPerDay;
+  gate.cost = costOf(gate.lifetime, on.fixedPerDay);
+}
 for (const [name, c] of Object.entries(configs)) {
   console.log(`${name}: $${c.cost.paidPerMillion.total.toFixed(2)} per million events on Paid; ${Math.floor(c.cost.freePerDay.min).toLocaleString()} events a day on Free (${c.cost.freePerDay.limitedBy})`);
 }

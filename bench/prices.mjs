@@ -12,7 +12,9 @@ export const PRICES = {
   queueOps: 0.40, // each message written, read and deleted (acknowledged) is one operation
   r2ClassA: 4.50,
   r2ClassB: 0.36,
-  doRequests: 0.15,
+  doRequests: 0.15, // requests to a Durable Object, alarms included
+  doRowsRead: 0.001, // SQLite-backed Durable Object storage, billed as D1 is
+  doRowsWritten: 1.00,
 };
 
 /** Free plan, per day. */
@@ -24,6 +26,8 @@ export const FREE = {
   d1RowsWritten: 100_000,
   queueOps: 10_000,
   doRequests: 100_000,
+  doRowsRead: 5_000_000,
+  doRowsWritten: 100_000,
 };
 
 /** The CPU a request costs, for the Paid-plan estimate (bench/worker-cpu.mjs measures it). */
@@ -41,15 +45,17 @@ export function costOf(per, fixedPerDay = {}) {
     d1: per.d1RowsRead * PRICES.d1RowsRead + per.d1RowsWritten * PRICES.d1RowsWritten,
     queues: per.queueOps * PRICES.queueOps,
     r2: per.r2ClassA * PRICES.r2ClassA + per.r2ClassB * PRICES.r2ClassB,
-    durableObjects: per.doRequests * PRICES.doRequests,
+    durableObjects: per.doRequests * PRICES.doRequests + (per.doRowsRead ?? 0) * PRICES.doRowsRead
+      + (per.doRowsWritten ?? 0) * PRICES.doRowsWritten,
   };
   paid.total = Object.values(paid).reduce((a, b) => a + b, 0);
   const uses = { requests: 'invocations', kvReads: 'kvReads', kvWrites: 'kvWrites', d1RowsRead: 'd1RowsRead',
-    d1RowsWritten: 'd1RowsWritten', queueOps: 'queueOps', doRequests: 'doRequests' };
+    d1RowsWritten: 'd1RowsWritten', queueOps: 'queueOps', doRequests: 'doRequests', doRowsRead: 'doRowsRead',
+    doRowsWritten: 'doRowsWritten' };
   const free = {};
   for (const [limit, key] of Object.entries(uses)) {
     const left = FREE[limit] - (fixedPerDay[key] ?? 0);
-    free[limit] = per[key] > 0 ? Math.max(0, left) / per[key] : Infinity;
+    free[limit] = (per[key] ?? 0) > 0 ? Math.max(0, left) / per[key] : Infinity;
   }
   const [limitedBy, min] = Object.entries(free).sort((a, b) => a[1] - b[1])[0];
   return { paidPerMillion: paid, freePerDay: { ...free, min, limitedBy } };

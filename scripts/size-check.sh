@@ -9,9 +9,9 @@ PKG_MAX=185000
 PKG_GZ_MAX=82000
 # The Worker's budget is 450,000 bytes; it is not met yet (README: Numbers, where the bytes
 # go). Held at its measured size so that it cannot grow unnoticed: 901,419 B before the media
-# archive, 966,076 B with it (the media room and R2 streaming, 65 KB), 1,056,834 B with the
-# destinations' gates (the Durable Object and its SQL, 91 KB).
-WORKER_MAX=1060000
+# archive, 966,076 B with it (the media room and R2 streaming, 65 KB), 1,068,068 B with the
+# destinations' gates (the Durable Object and its SQL, 102 KB).
+WORKER_MAX=1070000
 
 gz() { node -e 'process.stdout.write(String(require("zlib").gzipSync(require("fs").readFileSync(process.argv[1]), { level: 9 }).length))' "$1"; }
 status=0

@@ -640,6 +640,7 @@ mod tests {
             Error::MissingInput("id"),
             Error::UnknownScheme { len: 3 },
             Error::InvalidConfig(ConfigProblem::NoSecrets),
+            Error::InvalidConfig(ConfigProblem::BadFilter("x: unknown operator".into())),
             Error::HandshakeRejected(HandshakeProblem::TokenMismatch),
             Error::InvalidUtf8 { valid_up_to: 0 },
             Error::MalformedJson { line: 1, column: 1 },
@@ -695,7 +696,8 @@ mod tests {
             let status = e.http_status();
             if e.is_rejection() {
                 assert!(matches!(status, 401 | 403), "{}", e.code());
-            } else if e.signature_verified() {
+            } else if e.signature_verified() || e.code() == "invalid_filter" {
+                // A filter is the caller's input (`matches`, the Worker's filter tester).
                 assert_eq!(status, 400, "{}", e.code());
             } else {
                 assert_eq!(status, 500, "{}", e.code());

@@ -19,13 +19,14 @@
 //   lost, as when an isolate is evicted.
 //
 // The wrapper classes carry the constructor names workers-rs checks (`WorkerQueue`,
-// `D1Database`, `R2Bucket`, …).
+// `D1Database`, `R2Bucket`, …). The Durable Object class `Gate`, when the build has it, is
+// re-exported wrapped: its bindings counted too, and its alarms.
 
 /** The module source of the instrumented entry, importing the Worker from `./index.js`, with
  * the fault plan `faults` to start with. */
 export function instrumentedEntry(faults = '') {
   return `import { WorkerEntrypoint } from 'cloudflare:workers';
-import Worker from './index.js';
+import Worker, * as built from './index.js';
 export * from './index.js';
 
 const counts = {};
@@ -191,6 +192,12 @@ export default class extends WorkerEntrypoint {
     return new Worker(this.ctx, wrap(this.env)).scheduled(controller);
   }
 }
+// The destinations' gate (a Durable Object) sees the same wrapped bindings, and its alarms are
+// counted (Cloudflare bills each as a request).
+export const Gate = built.Gate && class extends built.Gate {
+  constructor(state, env) { super(state, wrap(env)); }
+  async alarm(...a) { bump('do.alarms'); return super.alarm(...a); }
+};
 setPlan(${JSON.stringify(faults)});
 `;
 }

@@ -344,6 +344,10 @@ async fn to_gates(
     (handed, refused)
 }
 
+/// How long a first attempt handed to a gate is left to it before the sweep hands it again (a
+/// gate keeps one delivery once, so a second hand-off costs a request, never a delivery).
+const GATE_LEASE_MS: u64 = 24 * 3_600_000;
+
 /// After a failed media archive, each further destination's retry waits this much longer than
 /// the one before: the first archives, and the others find it done rather than download again.
 const MEDIA_STAGGER_S: u64 = 10;
@@ -453,10 +457,10 @@ async fn settle(
             continue;
         }
         let (mut done, mut ok) = (0u64, 0u64);
-        // Handed to a gate: no longer owed here; `queued` with no due time (the gate has it).
-        for o in gone {
-            done |= o.bit;
-            match log.handed(row.id, &o.destination, row.received_at, now) {
+        // Handed to a gate: still owed (the gate settles it), held by a long lease so that the
+        // sweep leaves it to the gate; one written row, however many gates.
+        if !gone.is_empty() {
+            match log.lease(row.id, now + GATE_LEASE_MS) {
                 Ok(s) => statements.push(s),
                 Err(e) => log::line("record_failed", json!({ "error": e.to_string() })),
             }
@@ -511,6 +515,9 @@ async fn settle(
                 )),
                 None => dead.push((row.source.clone(), outcome.error().unwrap_or("").to_owned())),
             }
+        }
+        if done == 0 {
+            continue; // all handed to gates
         }
         let statuses = serde_json::Value::Object(statuses).to_string();
         match log.settle(row.id, done, ok, &statuses, now) {

@@ -32,11 +32,9 @@ const PROBE_MAX_MS: u64 = 600_000;
 const WAIT_IN_HANDLER_MS: u64 = 2_000;
 /// Rows looked at per dispatch round.
 const WINDOW: i64 = 1_000;
-/// `not_before` of a delivery in flight: never due, so no round picks it again.
-const FLYING: u64 = u64::MAX >> 12;
 
 /// A gate's own state, one JSON row of its storage.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Health {
     name: String,
@@ -57,6 +55,7 @@ struct Health {
 struct Pending {
     log: String,
     id: i64,
+    received_at: u64,
     attempt: u32,
     horizon_from: u64,
     horizon_attempts: u32,
@@ -102,8 +101,10 @@ pub struct Gate {
     env: Env,
     /// In memory: the conversations with a delivery in flight.
     busy: RefCell<BTreeSet<String>>,
-    /// Attempts in flight.
-    flying: Cell<usize>,
+    /// The deliveries in flight (id, log).
+    flying: RefCell<BTreeSet<(i64, String)>>,
+    /// Rows its storage read and wrote since it started (`/state` reports them).
+    storage_rows: Cell<(u64, u64)>,
     /// Whether a dispatch loop runs now (one at a time).
     running: Cell<bool>,
 }
@@ -114,7 +115,8 @@ impl DurableObject for Gate {
             state,
             env,
             busy: RefCell::new(BTreeSet::new()),
-            flying: Cell::new(0),
+            flying: RefCell::new(BTreeSet::new()),
+            storage_rows: Cell::new((0, 0)),
             running: Cell::new(false),
         }
     }
@@ -129,13 +131,13 @@ impl DurableObject for Gate {
                 let items: Vec<Item> = serde_json::from_value(call.body)
                     .map_err(|e| worker::Error::RustError(e.to_string()))?;
                 for i in &items {
-                    self.sql(
-                        "INSERT OR IGNORE INTO pending (log, id, received_at, attempt, horizon_from, \
-                         horizon_attempts, key, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                    self.run(
+                        "INSERT OR IGNORE INTO waiting (received_at, id, log, attempt, \
+                         horizon_from, horizon_attempts, key, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                         vec![
-                            i.log.clone().into(),
-                            i.id.into(),
                             big(i.received_at),
+                            i.id.into(),
+                            i.log.clone().into(),
                             i64::from(i.attempt).into(),
                             big(i.horizon_from),
                             i64::from(i.horizon_attempts).into(),
@@ -195,23 +197,46 @@ fn big(n: u64) -> SqlStorageValue {
 }
 
 impl Gate {
-    fn sql(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<worker::SqlCursor> {
-        self.state.storage().sql().exec(query, bindings)
+    /// Runs a statement to its end, counting the rows it read and wrote (storage is billed by
+    /// them, as D1 is).
+    fn run(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<()> {
+        let cursor = self.state.storage().sql().exec(query, bindings)?;
+        for _ in cursor.raw() {}
+        self.count(&cursor);
+        Ok(())
+    }
+
+    /// A query's rows.
+    fn rows<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        bindings: Vec<SqlStorageValue>,
+    ) -> Result<Vec<T>> {
+        let cursor = self.state.storage().sql().exec(query, bindings)?;
+        let rows = cursor.to_array()?;
+        self.count(&cursor);
+        Ok(rows)
+    }
+
+    fn count(&self, cursor: &worker::SqlCursor) {
+        let (r, w) = self.storage_rows.get();
+        self.storage_rows.set((
+            r + cursor.rows_read() as u64,
+            w + cursor.rows_written() as u64,
+        ));
     }
 
     fn schema(&self) -> Result<()> {
-        self.sql(
-            "CREATE TABLE IF NOT EXISTS pending (log TEXT NOT NULL, id INTEGER NOT NULL, \
-             received_at INTEGER NOT NULL, attempt INTEGER NOT NULL, horizon_from INTEGER NOT NULL, \
+        self.run(
+            // One b-tree, in the order deliveries go: a delivery handed over and sent writes two
+            // rows (its insert and its delete).
+            "CREATE TABLE IF NOT EXISTS waiting (received_at INTEGER NOT NULL, id INTEGER NOT NULL, \
+             log TEXT NOT NULL, attempt INTEGER NOT NULL, horizon_from INTEGER NOT NULL, \
              horizon_attempts INTEGER NOT NULL, key TEXT, not_before INTEGER NOT NULL, \
-             PRIMARY KEY (log, id))",
+             PRIMARY KEY (received_at, id, log)) WITHOUT ROWID",
             vec![],
         )?;
-        self.sql(
-            "CREATE INDEX IF NOT EXISTS pending_order ON pending (received_at, id)",
-            vec![],
-        )?;
-        self.sql(
+        self.run(
             "CREATE TABLE IF NOT EXISTS health (k INTEGER PRIMARY KEY, v TEXT NOT NULL)",
             vec![],
         )?;
@@ -223,9 +248,7 @@ impl Gate {
         struct Row {
             v: String,
         }
-        let rows: Vec<Row> = self
-            .sql("SELECT v FROM health WHERE k = 1", vec![])?
-            .to_array()?;
+        let rows: Vec<Row> = self.rows("SELECT v FROM health WHERE k = 1", vec![])?;
         let mut h: Health = rows
             .first()
             .and_then(|r| serde_json::from_str(&r.v).ok())
@@ -242,7 +265,7 @@ impl Gate {
 
     fn save(&self, h: &Health) -> Result<()> {
         let v = serde_json::to_string(h).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        self.sql(
+        self.run(
             "INSERT INTO health (k, v) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
             vec![v.into()],
         )?;
@@ -256,12 +279,10 @@ impl Gate {
             n: i64,
             due: i64,
         }
-        let c: Vec<Count> = self
-            .sql(
-                "SELECT COUNT(*) AS n, COALESCE(SUM(not_before <= ?), 0) AS due FROM pending",
-                vec![big(now)],
-            )?
-            .to_array()?;
+        let c: Vec<Count> = self.rows(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(not_before <= ?), 0) AS due FROM waiting",
+            vec![big(now)],
+        )?;
         let (n, due) = c.first().map_or((0, 0), |c| (c.n, c.due));
         let held = h.paused || h.breaker != "closed";
         let rate = config::load(&self.env)
@@ -271,13 +292,14 @@ impl Gate {
             .map(|r| r.shown());
         Ok(json!({
             "state": if h.paused { "paused" } else { h.breaker.as_str() },
-            "inFlight": self.flying.get(),
+            "inFlight": self.flying.borrow().len(),
             "waiting": n,
             "parked": if held { n } else { 0 },
             "due": due,
             "failures": h.failures,
             "probeAt": (h.breaker != "closed").then_some(h.probe_at),
             "rate": rate,
+            "storageRows": { "read": self.storage_rows.get().0, "written": self.storage_rows.get().1 },
         }))
     }
 
@@ -301,8 +323,8 @@ impl Gate {
     fn release_held(&self, h: &mut Health, now: u64) -> Result<()> {
         if h.held_since != 0 {
             let held = now.saturating_sub(h.held_since);
-            self.sql(
-                "UPDATE pending SET horizon_from = horizon_from + ?",
+            self.run(
+                "UPDATE waiting SET horizon_from = horizon_from + ?",
                 vec![big(held)],
             )?;
             h.held_since = 0;
@@ -334,7 +356,7 @@ impl Gate {
             // Nothing more can start now: wait for one in flight, or stop.
             match running.next().await {
                 Some((key, done)) => {
-                    self.landed(key);
+                    self.landed(key, &done.0);
                     self.settle(&cfg, &dest, done)?;
                 }
                 None => {
@@ -346,7 +368,7 @@ impl Gate {
         };
         // Whatever is still in flight finishes before the handler returns.
         while let Some((key, done)) = running.next().await {
-            self.landed(key);
+            self.landed(key, &done.0);
             let h = self.health("")?;
             if let Ok(dest) = cfg.destination(&h.name) {
                 self.settle(&cfg, &dest, done)?;
@@ -404,34 +426,29 @@ impl Gate {
             return Ok(Next::At(slot - now));
         }
         if let Some(r) = dest.protect.rate {
-            // A tenth over the minimum spacing: no window of `per` ever sees more than `count`,
-            // whatever the jitter on the way.
-            h.next_slot = slot + r.per_ms * 11 / 10 / u64::from(r.count);
+            // A fifth over the minimum spacing: no window of `per` sees more than `count`, even
+            // with some jitter on the way.
+            h.next_slot = slot + r.per_ms * 12 / 10 / u64::from(r.count);
             self.save(&h)?;
         }
         if let Some(k) = &p.key {
             self.busy.borrow_mut().insert(k.clone());
         }
-        // Held while it runs, so that the next round does not pick it again.
-        self.sql(
-            "UPDATE pending SET not_before = ? WHERE log = ? AND id = ?",
-            vec![big(FLYING), p.log.clone().into(), p.id.into()],
-        )?;
-        self.flying.set(self.flying.get() + 1);
+        // Held while it runs (in memory: a gate that restarts sends it again), so that the next
+        // round does not pick it again.
+        self.flying.borrow_mut().insert((p.id, p.log.clone()));
         Ok(Next::Go(p, slot))
     }
 
     /// The oldest delivery that may go now: due, and first of its conversation, which has none
     /// in flight.
     fn next_due(&self, now: u64) -> Result<Option<Pending>> {
-        let rows: Vec<Pending> = self
-            .sql(
-                "SELECT log, id, attempt, horizon_from AS horizonFrom, \
-                 horizon_attempts AS horizonAttempts, key, not_before AS notBefore FROM pending \
+        let rows: Vec<Pending> = self.rows(
+            "SELECT log, id, received_at AS receivedAt, attempt, horizon_from AS horizonFrom, \
+                 horizon_attempts AS horizonAttempts, key, not_before AS notBefore FROM waiting \
                  ORDER BY received_at, id LIMIT ?",
-                vec![WINDOW.into()],
-            )?
-            .to_array()?;
+            vec![WINDOW.into()],
+        )?;
         let busy = self.busy.borrow();
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         for p in &rows {
@@ -441,16 +458,16 @@ impl Gate {
                     continue;
                 }
             }
-            if p.not_before <= now {
+            if p.not_before <= now && !self.flying.borrow().contains(&(p.id, p.log.clone())) {
                 return Ok(Some(p.clone()));
             }
         }
         Ok(None)
     }
 
-    /// An attempt came back: its conversation is free again.
-    fn landed(&self, key: Option<String>) {
-        self.flying.set(self.flying.get().saturating_sub(1));
+    /// An attempt came back: it and its conversation are free again.
+    fn landed(&self, key: Option<String>, p: &Pending) {
+        self.flying.borrow_mut().remove(&(p.id, p.log.clone()));
         if let Some(k) = key {
             self.busy.borrow_mut().remove(&k);
         }
@@ -461,12 +478,7 @@ impl Gate {
         struct Next {
             at: Option<u64>,
         }
-        let rows: Vec<Next> = self
-            .sql(
-                "SELECT MIN(not_before) AS at FROM pending WHERE not_before < ?",
-                vec![big(FLYING)],
-            )?
-            .to_array()?;
+        let rows: Vec<Next> = self.rows("SELECT MIN(not_before) AS at FROM waiting", vec![])?;
         Ok(rows.first().and_then(|r| r.at))
     }
 
@@ -478,17 +490,14 @@ impl Gate {
         p: Pending,
         slot: u64,
     ) -> (Option<String>, (Pending, Done)) {
-        let wait = slot.saturating_sub(log::now_ms());
-        if wait > 0 {
-            Delay::from(Duration::from_millis(wait)).await;
-        }
-        let done = self.attempt_now(&cfg, &dest, &p).await;
+        let done = self.attempt_at(&cfg, &dest, &p, slot).await;
         (p.key.clone(), (p, done))
     }
 
-    async fn attempt_now(&self, cfg: &Config, dest: &Destination, p: &Pending) -> Done {
+    /// Reads the event, waits for its slot, then sends it: the request leaves at the slot,
+    /// whatever the reads took.
+    async fn attempt_at(&self, cfg: &Config, dest: &Destination, p: &Pending, slot: u64) -> Done {
         let env = &self.env;
-        let now = log::now_ms();
         let name = self.health("").map(|h| h.name).unwrap_or_default();
         let Some(log) = store::open(env, &p.log) else {
             return Done::Later;
@@ -509,6 +518,11 @@ impl Gate {
             webhook_id: &wid,
             envelope: &envelope,
         };
+        let wait = slot.saturating_sub(log::now_ms());
+        if wait > 0 {
+            Delay::from(Duration::from_millis(wait)).await;
+        }
+        let now = log::now_ms();
         let outcome = deliver::attempt(
             env,
             cfg,
@@ -539,9 +553,14 @@ impl Gate {
                 h.next_slot = h.next_slot.max(until);
                 let _ = self.save(&h);
             }
-            let _ = self.sql(
-                "UPDATE pending SET not_before = ? WHERE log = ? AND id = ?",
-                vec![big(until), p.log.clone().into(), p.id.into()],
+            let _ = self.run(
+                "UPDATE waiting SET not_before = ? WHERE received_at = ? AND id = ? AND log = ?",
+                vec![
+                    big(until),
+                    big(p.received_at),
+                    p.id.into(),
+                    p.log.clone().into(),
+                ],
             );
             return Done::Later;
         }
@@ -550,6 +569,14 @@ impl Gate {
             // A failed probe is the destination's, not the delivery's: no attempt spent.
             return Done::Failed;
         }
+        // A first attempt is settled on the event's row, as one made after ingest is.
+        let bit = row
+            .routes()
+            .iter()
+            .position(|r| r == &name)
+            .and_then(|j| u32::try_from(j).ok())
+            .map(|j| 1u64 << j)
+            .filter(|b| row.owed & b != 0);
         let elapsed = now.saturating_sub(p.horizon_from) / 1000;
         let next = deliver::next_delay(
             dest,
@@ -562,19 +589,31 @@ impl Gate {
             (_, Some(_)) => DeliveryStatus::Retrying,
             _ => DeliveryStatus::Dead,
         };
-        let recorded = log.record(&Recorded {
-            id: p.id,
-            source: &row.source,
-            destination: &name,
-            attempt: p.attempt,
-            at: now,
-            http: outcome.http(),
-            error: outcome.error(),
-            status,
-            // The gate holds it: the sweep must not send it again.
-            next_at: None,
-            horizon_from: p.horizon_from,
-        });
+        let recorded = (|| -> Result<Vec<worker::D1PreparedStatement>> {
+            if let (Some(bit), DeliveryStatus::Delivered) = (bit, status) {
+                let statuses = json!({ &name: outcome.http() }).to_string();
+                return Ok(vec![log.settle(p.id, bit, bit, &statuses, now)?]);
+            }
+            let mut statements = Vec::new();
+            if let Some(bit) = bit {
+                // No longer owed on the event's row: its delivery row carries it from here.
+                statements.push(log.settle(p.id, bit, 0, "{}", now)?);
+            }
+            statements.extend(log.record(&Recorded {
+                id: p.id,
+                source: &row.source,
+                destination: &name,
+                attempt: p.attempt,
+                at: now,
+                http: outcome.http(),
+                error: outcome.error(),
+                status,
+                // The gate holds it: the sweep must not send it again.
+                next_at: None,
+                horizon_from: p.horizon_from,
+            })?);
+            Ok(statements)
+        })();
         match recorded {
             Ok(statements) => {
                 if log.batch(statements).await.is_err() {
@@ -587,9 +626,9 @@ impl Gate {
         match (status, next) {
             (DeliveryStatus::Delivered, _) => Done::Gone { ok: true },
             (DeliveryStatus::Retrying, Some(delay)) => {
-                let _ = self.sql(
-                    "UPDATE pending SET attempt = attempt + 1, not_before = ? WHERE log = ? AND id = ?",
-                    vec![big(now + delay * 1000), p.log.clone().into(), p.id.into()],
+                let _ = self.run(
+                    "UPDATE waiting SET attempt = attempt + 1, not_before = ? WHERE received_at = ? AND id = ? AND log = ?",
+                    vec![big(now + delay * 1000), big(p.received_at), p.id.into(), p.log.clone().into()],
                 );
                 Done::Failed
             }
@@ -606,11 +645,12 @@ impl Gate {
     fn settle(&self, cfg: &Config, dest: &Destination, (p, done): (Pending, Done)) -> Result<()> {
         let now = log::now_ms();
         let mut h = self.health("")?;
+        let before = h.clone();
         match done {
             Done::Gone { ok } => {
-                self.sql(
-                    "DELETE FROM pending WHERE log = ? AND id = ?",
-                    vec![p.log.clone().into(), p.id.into()],
+                self.run(
+                    "DELETE FROM waiting WHERE received_at = ? AND id = ? AND log = ?",
+                    vec![big(p.received_at), p.id.into(), p.log.clone().into()],
                 )?;
                 if ok {
                     h.failures = 0;
@@ -625,22 +665,20 @@ impl Gate {
                 }
             }
             Done::Later => {
-                // Ready again when its own `not_before` says (set by the attempt), or now.
-                self.sql(
-                    "UPDATE pending SET not_before = ? WHERE log = ? AND id = ? AND not_before = ?",
+                // In a second at the earliest (a `Retry-After` set a later time already).
+                self.run(
+                    "UPDATE waiting SET not_before = MAX(not_before, ?) WHERE received_at = ? \
+                     AND id = ? AND log = ?",
                     vec![
                         big(now + 1_000),
-                        p.log.clone().into(),
+                        big(p.received_at),
                         p.id.into(),
-                        big(FLYING),
+                        p.log.clone().into(),
                     ],
                 )?;
             }
             Done::Failed => {
-                self.sql(
-                    "UPDATE pending SET not_before = ? WHERE log = ? AND id = ? AND not_before = ?",
-                    vec![big(now), p.log.clone().into(), p.id.into(), big(FLYING)],
-                )?;
+                // Its next try is written (a retry), or it is due again now (a failed probe).
                 h.failures = h.failures.saturating_add(1);
                 let probe = dest_probe_ms(dest);
                 if h.breaker == "half-open" {
@@ -657,6 +695,9 @@ impl Gate {
                     self.notify(cfg, &h.name, "opened", now);
                 }
             }
+        }
+        if h == before {
+            return Ok(()); // nothing changed: no row written
         }
         self.save(&h)
     }

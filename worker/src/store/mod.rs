@@ -100,11 +100,8 @@ pub const CLAIM: &str = "UPDATE deliveries SET attempts = attempts + 1, next_at 
      AND status IN (?6, ?7) RETURNING attempts, horizon_from AS horizonFrom, \
      horizon_attempts AS horizonAttempts";
 
-/// A delivery handed to its destination's gate: `queued`, with no due time for the sweep.
-pub const HANDED: &str = "INSERT INTO deliveries (event_id, destination, status, attempts, \
-     next_at, horizon_from, updated_at) VALUES (?1, ?2, ?3, 0, NULL, ?4, ?5) \
-     ON CONFLICT (event_id, destination) DO UPDATE SET status = excluded.status, \
-     next_at = NULL, updated_at = excluded.updated_at";
+/// An event's first attempts held (handed to gates) until `?2`: the sweep leaves them till then.
+pub const LEASE: &str = "UPDATE events SET lease_until = ?2 WHERE id = ?1";
 
 /// A delivery taken by its gate from the sweep's care (its due time cleared), when it has made
 /// `?3` attempts and is owed: two copies of one retry job take it once.
@@ -307,21 +304,9 @@ impl Log {
 }
 
 impl Log {
-    /// The statement that records a delivery handed to its gate.
-    pub fn handed(
-        &self,
-        id: i64,
-        destination: &str,
-        horizon_from: u64,
-        now: u64,
-    ) -> Result<D1PreparedStatement> {
-        self.db.prepare(HANDED).bind(&[
-            int(id),
-            text(destination),
-            status(DeliveryStatus::Queued),
-            num(horizon_from),
-            num(now),
-        ])
+    /// The statement that holds an event's owed first attempts until `until` (handed to gates).
+    pub fn lease(&self, id: i64, until: u64) -> Result<D1PreparedStatement> {
+        self.db.prepare(LEASE).bind(&[int(id), num(until)])
     }
 
     /// Takes an owed delivery for its gate (see [`GATE_TAKE`]).
@@ -485,7 +470,7 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("GET_EVENT", GET_EVENT),
     ("GET_EVENTS", GET_EVENTS),
     ("SET_ENVELOPE", SET_ENVELOPE),
-    ("HANDED", HANDED),
+    ("LEASE", LEASE),
     ("GATE_TAKE", GATE_TAKE),
     ("DUE_AGAIN", DUE_AGAIN),
     ("LIST_WINDOW", read::LIST_WINDOW),
