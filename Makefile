@@ -50,6 +50,9 @@ bench: worker pkg
 	node bench/worker-cpu.mjs --profile --k 3000
 	node bench/profile.mjs mossmoon 256
 	node bench/profile.mjs mossmoon 1024 parse
+	node bench/cost.mjs
+	node bench/media.mjs
+	node bench/gate.mjs
 	node bench/report.mjs
 
 bench-compare: setup pkg

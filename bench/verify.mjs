@@ -117,6 +117,8 @@ const githubScenario = {
 
 const standardScenario = {
   name: 'Standard Webhooks',
+  // The libraries' docs pass the body as a string: the `string` rows are the ratio a user sees.
+  stringBody: true,
   sign: (b) => lower(new Webhook('standard-webhooks', WHSEC).sign(b, { id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' })),
   contenders: {
     hookseal: hooksealContender('standard-webhooks', WHSEC),
@@ -153,6 +155,7 @@ const standardScenario = {
 
 const stripeScenario = {
   name: 'Stripe',
+  stringBody: true,
   sign: (b) => lower(new Webhook('stripe', STRIPE_SECRET).sign(b)),
   contenders: {
     hookseal: hooksealContender('stripe', STRIPE_SECRET),

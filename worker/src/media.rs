@@ -246,6 +246,16 @@ fn key_of(source: &str, w: &Wanted) -> String {
     format!("{source}/{name}")
 }
 
+/// The Worker's linear memory now, bytes (it grows to its peak and stays): what a file held
+/// whole would show.
+fn wasm_memory() -> f64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().map_or(0.0, |b| f64::from(b.byte_length())))
+        .unwrap_or(0.0)
+}
+
 fn hex(bytes: &[u8]) -> String {
     base16ct::lower::encode_string(bytes)
 }
@@ -446,7 +456,7 @@ async fn upload(
     }
     crate::log::line(
         "media_stored",
-        json!({ "key": key, "size": size, "largestChunk": largest.get() }),
+        json!({ "key": key, "size": size, "largestChunk": largest.get(), "wasmMemory": wasm_memory() }),
     );
     Ok((size, hex(&digest)))
 }
