@@ -135,9 +135,10 @@ const standardScenario = {
       const key = await subtle.importKey('raw', WHSEC_KEY, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
       return async (b, h) => {
         const prefix = enc.encode(`${h['webhook-id']}.${h['webhook-timestamp']}.`);
-        const msg = new Uint8Array(prefix.length + b.length);
+        const body = typeof b === 'string' ? enc.encode(b) : b;
+        const msg = new Uint8Array(prefix.length + body.length);
         msg.set(prefix);
-        msg.set(b, prefix.length);
+        msg.set(body, prefix.length);
         return subtle.verify('HMAC', key, Buffer.from(h['webhook-signature'].slice(3), 'base64'), msg);
       };
     },

@@ -497,38 +497,8 @@ fn settings(env: &Env) -> Result<Settings, ConfigError> {
 
 fn read(env: &Env) -> Result<Config, ConfigError> {
     let settings = settings(env)?;
-    let sources_table = table(env, "SOURCES")?.ok_or_else(|| {
-        ConfigError::new("`SOURCES` is not set: add `[vars.SOURCES.<name>]` to wrangler.toml")
-    })?;
-    let destinations_table =
-        table(env, "DESTINATIONS")?.unwrap_or(Value::Object(serde_json::Map::default()));
-    let mut destinations = BTreeMap::new();
-    if let Value::Object(map) = &destinations_table {
-        for (name, v) in map {
-            destinations.insert(name.clone(), destination(env, &settings, name, v));
-        }
-    }
-    let mut sources = BTreeMap::new();
-    let mut referenced: Vec<String> = Vec::new();
-    if let Value::Object(map) = &sources_table {
-        for (name, v) in map {
-            let built = source(env, &settings, name, v, &mut destinations);
-            if let Ok(s) = &built {
-                referenced.extend(s.routes.iter().map(|r| r.to.clone()));
-            }
-            sources.insert(name.clone(), built);
-        }
-    }
-    let warnings = typos(env);
-    let admin_token = match secret(env, secret_name::ADMIN_TOKEN) {
-        None => Err("ADMIN_TOKEN is not set".to_owned()),
-        Some(t) if t.chars().count() < ADMIN_TOKEN_MIN => Err(format!(
-            "ADMIN_TOKEN has fewer than {ADMIN_TOKEN_MIN} characters: the admin API stays \
-             closed (`openssl rand -hex 32` makes a good one)"
-        )),
-        Some(t) => Ok(t),
-    };
-    let mut warnings = warnings;
+    let (sources, destinations) = tables(env, &settings)?;
+    let mut warnings = typos(env);
     let alert = match &settings.alert_url {
         None => None,
         Some(url) => match alert(env, &settings, url) {
@@ -555,10 +525,55 @@ fn read(env: &Env) -> Result<Config, ConfigError> {
         sources,
         destinations,
         warnings,
-        admin_token,
+        admin_token: admin_token(env),
         alert,
         media_links,
     })
+}
+
+/// Each source and destination, or its problem (a broken one stops nothing else).
+#[allow(clippy::type_complexity)]
+fn tables(
+    env: &Env,
+    settings: &Settings,
+) -> Result<
+    (
+        BTreeMap<String, Result<Rc<Source>, ConfigError>>,
+        BTreeMap<String, Result<Rc<Destination>, ConfigError>>,
+    ),
+    ConfigError,
+> {
+    let sources_table = table(env, "SOURCES")?.ok_or_else(|| {
+        ConfigError::new("`SOURCES` is not set: add `[vars.SOURCES.<name>]` to wrangler.toml")
+    })?;
+    let mut destinations = BTreeMap::new();
+    if let Some(Value::Object(map)) = table(env, "DESTINATIONS")? {
+        for (name, v) in &map {
+            destinations.insert(name.clone(), destination(env, settings, name, v));
+        }
+    }
+    let mut sources = BTreeMap::new();
+    if let Value::Object(map) = &sources_table {
+        for (name, v) in map {
+            sources.insert(
+                name.clone(),
+                source(env, settings, name, v, &mut destinations),
+            );
+        }
+    }
+    Ok((sources, destinations))
+}
+
+/// The admin token, when it is set and long enough; why not otherwise.
+fn admin_token(env: &Env) -> Result<String, String> {
+    match secret(env, secret_name::ADMIN_TOKEN) {
+        None => Err("ADMIN_TOKEN is not set".to_owned()),
+        Some(t) if t.chars().count() < ADMIN_TOKEN_MIN => Err(format!(
+            "ADMIN_TOKEN has fewer than {ADMIN_TOKEN_MIN} characters: the admin API stays \
+             closed (`openssl rand -hex 32` makes a good one)"
+        )),
+        Some(t) => Ok(t),
+    }
 }
 
 /// The alert destination: `ALERT_URL`, signed with its own key, `ALERT_SECRET`.
@@ -764,14 +779,39 @@ fn destination(
         }
     };
     check_url(&url, &what)?;
-    let kind = match c.kind.as_deref().unwrap_or("webhook") {
-        "webhook" => Kind::Webhook {
-            signer: Box::new(signer(
-                env,
-                c.secret.as_deref().unwrap_or(secret_name::DELIVERY_SECRET),
-                &what,
-            )?),
+    let kind = kind(env, &what, &c)?;
+    let mut headers = Vec::new();
+    for (h, v) in &c.headers {
+        headers.push(header(env, &what, h, v)?);
+    }
+    let d = settings.schedule;
+    Ok(Rc::new(Destination {
+        kind,
+        url,
+        headers,
+        timeout: c.timeout_seconds.unwrap_or(settings.timeout).clamp(1, 900),
+        schedule: Schedule {
+            backoff: c.backoff_seconds.unwrap_or(d.backoff),
+            max_delay: c
+                .max_delay_seconds
+                .unwrap_or(d.max_delay)
+                .min(QUEUES_MAX_DELAY),
+            horizon: c.horizon_seconds.unwrap_or(d.horizon),
+            max_attempts: c.max_attempts.or(d.max_attempts).filter(|n| *n > 0),
         },
+        protect: protection(&what, &c)?,
+    }))
+}
+
+/// A destination's kind, with what it needs (`secret`, `body`) and nothing it does not.
+fn kind(env: &Env, what: &str, c: &DestinationConfig) -> Result<Kind, ConfigError> {
+    let kind = match c.kind.as_deref().unwrap_or("webhook") {
+        "webhook" => {
+            let secret = c.secret.as_deref().unwrap_or(secret_name::DELIVERY_SECRET);
+            Kind::Webhook {
+                signer: Box::new(signer(env, secret, what)?),
+            }
+        }
         "slack" => Kind::Slack,
         "template" => {
             let body = c.body.as_ref().ok_or_else(|| {
@@ -798,27 +838,7 @@ fn destination(
             "{what}: `secret` signs webhook destinations only"
         )));
     }
-    let mut headers = Vec::new();
-    for (h, v) in &c.headers {
-        headers.push(header(env, &what, h, v)?);
-    }
-    let d = settings.schedule;
-    Ok(Rc::new(Destination {
-        kind,
-        url,
-        headers,
-        timeout: c.timeout_seconds.unwrap_or(settings.timeout).clamp(1, 900),
-        schedule: Schedule {
-            backoff: c.backoff_seconds.unwrap_or(d.backoff),
-            max_delay: c
-                .max_delay_seconds
-                .unwrap_or(d.max_delay)
-                .min(QUEUES_MAX_DELAY),
-            horizon: c.horizon_seconds.unwrap_or(d.horizon),
-            max_attempts: c.max_attempts.or(d.max_attempts).filter(|n| *n > 0),
-        },
-        protect: protection(&what, &c)?,
-    }))
+    Ok(kind)
 }
 
 /// A destination's `rate`, `maxInFlight`, `breakAfter` and `orderBy`.
@@ -924,23 +944,7 @@ fn source(
     let what = format!("source `{name}`");
     let c: SourceConfig =
         serde_json::from_value(v.clone()).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
-    let scheme = Scheme::from_config_json(&c.scheme.to_string())
-        .map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
-    let secrets: Vec<String> = c.secrets.iter().filter_map(|s| secret(env, s)).collect();
-    if secrets.is_empty() {
-        return Err(ConfigError::new(format!(
-            "{what}: none of its secrets ({}) is set: `wrangler secret put {}` (or .dev.vars locally)",
-            c.secrets.join(", "),
-            c.secrets.first().map_or("NAME", String::as_str),
-        )));
-    }
-    let mut verifier =
-        Verifier::new(scheme, &secrets).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
-    if let Some(t) = &c.tolerance {
-        let t = Tolerance::from_json(&t.to_string())
-            .map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
-        verifier = verifier.with_tolerance(t);
-    }
+    let (verifier, secrets) = verifier(env, &what, &c)?;
     let verify_token = match &c.verify_token {
         Some(n) => Some(required_secret(env, n, &format!("{what}'s verifyToken"))?),
         None => None,
@@ -979,6 +983,32 @@ fn source(
     }))
 }
 
+/// A source's verifier, and its secrets' values (Twilio's media needs the auth token).
+fn verifier(
+    env: &Env,
+    what: &str,
+    c: &SourceConfig,
+) -> Result<(Verifier, Vec<String>), ConfigError> {
+    let scheme = Scheme::from_config_json(&c.scheme.to_string())
+        .map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    let secrets: Vec<String> = c.secrets.iter().filter_map(|s| secret(env, s)).collect();
+    if secrets.is_empty() {
+        return Err(ConfigError::new(format!(
+            "{what}: none of its secrets ({}) is set: `wrangler secret put {}` (or .dev.vars locally)",
+            c.secrets.join(", "),
+            c.secrets.first().map_or("NAME", String::as_str),
+        )));
+    }
+    let mut verifier =
+        Verifier::new(scheme, &secrets).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    if let Some(t) = &c.tolerance {
+        let t = Tolerance::from_json(&t.to_string())
+            .map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+        verifier = verifier.with_tolerance(t);
+    }
+    Ok((verifier, secrets))
+}
+
 /// A source's routes: `routes`, or the `destination` shorthand, or the outbox.
 fn routes(
     env: &Env,
@@ -998,6 +1028,12 @@ fn routes(
             "{what}: `deliverySecret` goes with `destination`; a named destination has `secret`"
         )));
     }
+    let only = |to: &str| {
+        vec![Route {
+            to: to.to_owned(),
+            filter: None,
+        }]
+    };
     if let Some(url) = &c.destination {
         // The shorthand: one webhook destination named after the source.
         if destinations.contains_key(name) {
@@ -1006,44 +1042,13 @@ fn routes(
                  DESTINATIONS has one: use `routes = [{{ to = \"{name}\" }}]`"
             )));
         }
-        let built = (|| {
-            check_url(url, what)?;
-            let secret = c
-                .delivery_secret
-                .as_deref()
-                .unwrap_or(secret_name::DELIVERY_SECRET);
-            Ok(Rc::new(Destination {
-                kind: Kind::Webhook {
-                    signer: Box::new(signer(env, secret, what)?),
-                },
-                url: url.clone(),
-                headers: Vec::new(),
-                timeout: settings.timeout,
-                schedule: settings.schedule,
-                protect: Protection::default(),
-            }))
-        })();
-        destinations.insert(name.to_owned(), built);
-        return Ok(vec![Route {
-            to: name.to_owned(),
-            filter: None,
-        }]);
+        let secret = c.delivery_secret.as_deref();
+        destinations.insert(name.to_owned(), shorthand(env, settings, what, url, secret));
+        return Ok(only(name));
     }
     let Some(list) = &c.routes else {
-        destinations.entry(OUTBOX.to_owned()).or_insert_with(|| {
-            Ok(Rc::new(Destination {
-                kind: Kind::Outbox,
-                url: String::new(),
-                headers: Vec::new(),
-                timeout: 30,
-                schedule: Schedule::default(),
-                protect: Protection::default(),
-            }))
-        });
-        return Ok(vec![Route {
-            to: OUTBOX.to_owned(),
-            filter: None,
-        }]);
+        destinations.entry(OUTBOX.to_owned()).or_insert_with(outbox);
+        return Ok(only(OUTBOX));
     };
     if list.len() > MAX_ROUTES {
         return Err(ConfigError::new(format!(
@@ -1053,29 +1058,87 @@ fn routes(
     }
     let mut out = Vec::with_capacity(list.len());
     for (i, r) in list.iter().enumerate() {
-        if !destinations.contains_key(&r.to) {
-            return Err(ConfigError::new(format!(
-                "{what}: route {} goes to `{}`, which DESTINATIONS does not have",
-                i + 1,
-                r.to
-            )));
+        out.push(route(what, i, r, &out, destinations)?);
+    }
+    Ok(out)
+}
+
+/// The outbox: the `OUTBOX` queue, for the user's own consumer.
+#[allow(clippy::unnecessary_wraps)]
+fn outbox() -> Result<Rc<Destination>, ConfigError> {
+    Ok(Rc::new(Destination {
+        kind: Kind::Outbox,
+        url: String::new(),
+        headers: Vec::new(),
+        timeout: 30,
+        schedule: Schedule::default(),
+        protect: Protection::default(),
+    }))
+}
+
+/// The `destination` shorthand's webhook destination.
+fn shorthand(
+    env: &Env,
+    settings: &Settings,
+    what: &str,
+    url: &str,
+    secret: Option<&str>,
+) -> Result<Rc<Destination>, ConfigError> {
+    check_url(url, what)?;
+    let secret = secret.unwrap_or(secret_name::DELIVERY_SECRET);
+    Ok(Rc::new(Destination {
+        kind: Kind::Webhook {
+            signer: Box::new(signer(env, secret, what)?),
+        },
+        url: url.to_owned(),
+        headers: Vec::new(),
+        timeout: settings.timeout,
+        schedule: settings.schedule,
+        protect: Protection::default(),
+    }))
+}
+
+/// Route `i` of a source (its destination known, not a second route to it, its filter read).
+fn route(
+    what: &str,
+    i: usize,
+    r: &RouteConfig,
+    before: &[Route],
+    destinations: &BTreeMap<String, Result<Rc<Destination>, ConfigError>>,
+) -> Result<Route, ConfigError> {
+    if !destinations.contains_key(&r.to) {
+        return Err(ConfigError::new(format!(
+            "{what}: route {} goes to `{}`, which DESTINATIONS does not have",
+            i + 1,
+            r.to
+        )));
+    }
+    if before.iter().any(|o| o.to == r.to) {
+        return Err(ConfigError::new(format!(
+            "{what}: two routes go to `{}`: join their filters with $or",
+            r.to
+        )));
+    }
+    let filter = match &r.filter {
+        None => None,
+        Some(f) => Some(Filter::from_json(&f.to_string()).map_err(|e| {
+            ConfigError::new(format!("{what}: route {} (to `{}`): {e}", i + 1, r.to))
+        })?),
+    };
+    Ok(Route {
+        to: r.to.clone(),
+        filter,
+    })
+}
+
+/// Each URL's origin (`https://host[:port]`), each checked.
+fn origins(urls: &[String], what: &str) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for u in urls {
+        check_url(u, what)?;
+        if let Ok(parsed) = worker::Url::parse(u) {
+            out.push(parsed.origin().ascii_serialization());
         }
-        if out.iter().any(|o: &Route| o.to == r.to) {
-            return Err(ConfigError::new(format!(
-                "{what}: two routes go to `{}`: join their filters with $or",
-                r.to
-            )));
-        }
-        let filter = match &r.filter {
-            None => None,
-            Some(f) => Some(Filter::from_json(&f.to_string()).map_err(|e| {
-                ConfigError::new(format!("{what}: route {} (to `{}`): {e}", i + 1, r.to))
-            })?),
-        };
-        out.push(Route {
-            to: r.to.clone(),
-            filter,
-        });
     }
     Ok(out)
 }
@@ -1150,16 +1213,7 @@ fn media(
     check_url(&graph_url, &format!("{what}'s media graphUrl"))?;
     let graph_url = graph_url.trim_end_matches('/').to_owned();
     let hosts = match m.hosts {
-        Some(hosts) => {
-            let mut out = Vec::new();
-            for h in &hosts {
-                check_url(h, &format!("{what}'s media hosts"))?;
-                if let Ok(u) = worker::Url::parse(h) {
-                    out.push(u.origin().ascii_serialization());
-                }
-            }
-            out
-        }
+        Some(hosts) => origins(&hosts, &format!("{what}'s media hosts"))?,
         None => default_hosts(scheme, &graph_url),
     };
     if hosts.is_empty() {

@@ -210,48 +210,11 @@ pub async fn first(
     now: u64,
     timeout_cap: Option<u64>,
 ) {
-    let mut envelopes = Vec::with_capacity(rows.len());
-    let mut settled: Vec<Option<Outcome>> = Vec::with_capacity(rows.len());
-    let mut owed = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        // An envelope that cannot be read now stays owed: the sweep tries again.
-        let mut e = envelope(env, row).await.ok();
-        // Its media archived first, once for all its destinations.
-        let mut preset = None;
-        if let Some(text) = e.take() {
-            match media_ready(
-                env,
-                cfg,
-                &row.source,
-                text,
-                row.received_at,
-                now,
-                Some((log, row)),
-            )
-            .await
-            {
-                Ok(ready) => e = Some(ready),
-                Err(outcome) => {
-                    preset = Some(outcome);
-                    e = Some(String::new());
-                }
-            }
-        }
-        settled.push(preset);
-        if e.is_some() {
-            for (j, name) in row.routes().into_iter().enumerate() {
-                let bit = 1u64 << j;
-                if row.owed & bit != 0 {
-                    owed.push(Owed {
-                        row: i,
-                        bit,
-                        destination: name,
-                    });
-                }
-            }
-        }
-        envelopes.push(e);
-    }
+    let Prepared {
+        envelopes,
+        settled,
+        owed,
+    } = prepare(env, cfg, log, rows, now).await;
     // Deliveries to gated destinations are handed to their gates (one call per destination);
     // the rest are attempted here.
     let (gated, owed): (Vec<Owed>, Vec<Owed>) = owed.into_iter().partition(|o| {
@@ -287,6 +250,51 @@ pub async fn first(
     outcomes.append(&mut refused);
     let waiting: Vec<bool> = settled.iter().map(Option::is_some).collect();
     settle(env, cfg, log, rows, outcomes, &handed, &waiting, now).await;
+}
+
+/// Rows made ready for their first attempts: each one's envelope (`None`: unreadable now, it
+/// stays owed and the sweep tries again), the outcome its media imposes on every destination
+/// (`Some`: not archived yet, or dead), and its owed deliveries.
+struct Prepared {
+    envelopes: Vec<Option<String>>,
+    settled: Vec<Option<Outcome>>,
+    owed: Vec<Owed>,
+}
+
+async fn prepare(env: &Env, cfg: &Config, log: &Log, rows: &[EventRow], now: u64) -> Prepared {
+    let mut p = Prepared {
+        envelopes: Vec::with_capacity(rows.len()),
+        settled: Vec::with_capacity(rows.len()),
+        owed: Vec::new(),
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let (envelope, preset) = match envelope(env, row).await {
+            Err(_) => (None, None),
+            // Its media archived first, once for all its destinations.
+            Ok(text) => {
+                let store = Some((log, row));
+                match media_ready(env, cfg, &row.source, text, row.received_at, now, store).await {
+                    Ok(ready) => (Some(ready), None),
+                    Err(outcome) => (Some(String::new()), Some(outcome)),
+                }
+            }
+        };
+        if envelope.is_some() {
+            for (j, name) in row.routes().into_iter().enumerate() {
+                let bit = 1u64 << j;
+                if row.owed & bit != 0 {
+                    p.owed.push(Owed {
+                        row: i,
+                        bit,
+                        destination: name,
+                    });
+                }
+            }
+        }
+        p.envelopes.push(envelope);
+        p.settled.push(preset);
+    }
+    p
 }
 
 /// Hands owed first attempts to their destinations' gates: those handed, and an outcome (to be
@@ -447,97 +455,135 @@ async fn settle(
     waiting: &[bool],
     now: u64,
 ) {
-    let mut statements = Vec::new();
-    let mut retries: Vec<(Job, u64)> = Vec::new();
-    let mut dead: Vec<(String, String)> = Vec::new();
+    let mut s = Settling::default();
     for (i, row) in rows.iter().enumerate() {
         let mine: Vec<&(Owed, Outcome)> = outcomes.iter().filter(|(o, _)| o.row == i).collect();
-        let gone: Vec<&Owed> = handed.iter().filter(|o| o.row == i).collect();
-        if mine.is_empty() && gone.is_empty() {
-            continue;
-        }
-        let (mut done, mut ok) = (0u64, 0u64);
-        // Handed to a gate: still owed (the gate settles it), held by a long lease so that the
-        // sweep leaves it to the gate; one written row, however many gates.
-        if !gone.is_empty() {
-            match log.lease(row.id, now + GATE_LEASE_MS) {
-                Ok(s) => statements.push(s),
-                Err(e) => log::line("record_failed", json!({ "error": e.to_string() })),
-            }
-        }
-        let mut statuses = serde_json::Map::new();
+        let gone = handed.iter().any(|o| o.row == i);
         let stagger = if waiting.get(i).copied().unwrap_or(false) {
             MEDIA_STAGGER_S
         } else {
             0
         };
-        for (n, (o, outcome)) in mine.iter().enumerate() {
-            done |= o.bit;
-            if let Outcome::Delivered { http } = outcome {
-                ok |= o.bit;
-                statuses.insert(o.destination.clone(), json!(http));
-                continue;
-            }
-            let next = cfg.destination(&o.destination).ok().and_then(|d| {
-                next_delay(&d, outcome, 1, now.saturating_sub(row.received_at) / 1000)
-                    .map(|delay| delay + stagger * n as u64)
-            });
-            let status = if next.is_some() {
-                DeliveryStatus::Retrying
-            } else {
-                DeliveryStatus::Dead
-            };
-            let recorded = log.record(&Recorded {
-                id: row.id,
-                source: &row.source,
-                destination: &o.destination,
-                attempt: 1,
-                at: now,
-                http: outcome.http(),
-                error: outcome.error(),
-                status,
-                next_at: next.map(|s| now + s * 1000),
-                horizon_from: row.received_at,
-            });
-            match recorded {
-                Ok(s) => statements.extend(s),
-                Err(e) => log::line("record_failed", json!({ "error": e.to_string() })),
-            }
-            match next {
-                Some(delay) => retries.push((
-                    Job::Retry {
-                        log: log.name.clone(),
-                        id: row.id,
-                        destination: o.destination.clone(),
-                        attempt: 2,
-                    },
-                    delay,
-                )),
-                None => dead.push((row.source.clone(), outcome.error().unwrap_or("").to_owned())),
-            }
-        }
-        if done == 0 {
-            continue; // all handed to gates
-        }
-        let statuses = serde_json::Value::Object(statuses).to_string();
-        match log.settle(row.id, done, ok, &statuses, now) {
-            Ok(s) => statements.push(s),
-            Err(e) => log::line("record_failed", json!({ "error": e.to_string() })),
-        }
+        s.row(cfg, log, row, &mine, gone, stagger, now);
     }
-    commit(log, statements).await;
-    for (job, delay) in retries {
+    commit(log, s.statements).await;
+    for (job, delay) in s.retries {
         schedule(env, &job, delay).await;
     }
     // One alert per source, with the count.
     let mut by_source: std::collections::BTreeMap<String, (u64, String)> = Default::default();
-    for (source, reason) in dead {
+    for (source, reason) in s.dead {
         let e = by_source.entry(source).or_default();
         e.0 += 1;
         e.1 = reason;
     }
     for (source, (count, reason)) in by_source {
         crate::alert::dead(env, cfg, &source, count, &reason, now).await;
+    }
+}
+
+/// What settling first attempts writes and sends: the statements, the retries' jobs with their
+/// delays, and the dead (source, reason) to announce.
+#[derive(Default)]
+struct Settling {
+    statements: Vec<worker::D1PreparedStatement>,
+    retries: Vec<(Job, u64)>,
+    dead: Vec<(String, String)>,
+}
+
+impl Settling {
+    /// One event's first attempts: its row settled (the delivered), each failure recorded as a
+    /// delivery row; handed to gates (`gone`), held by a long lease so that the sweep leaves it
+    /// to the gates (one written row, however many).
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        cfg: &Config,
+        log: &Log,
+        row: &EventRow,
+        mine: &[&(Owed, Outcome)],
+        gone: bool,
+        stagger: u64,
+        now: u64,
+    ) {
+        if gone {
+            self.push(log.lease(row.id, now + GATE_LEASE_MS).map(|s| vec![s]));
+        }
+        let (mut done, mut ok) = (0u64, 0u64);
+        let mut statuses = serde_json::Map::new();
+        for (n, (o, outcome)) in mine.iter().enumerate() {
+            done |= o.bit;
+            if let Outcome::Delivered { http } = outcome {
+                ok |= o.bit;
+                statuses.insert(o.destination.clone(), json!(http));
+            } else {
+                self.failed(cfg, log, row, o, outcome, stagger * n as u64, now);
+            }
+        }
+        if done != 0 {
+            let statuses = serde_json::Value::Object(statuses).to_string();
+            self.push(
+                log.settle(row.id, done, ok, &statuses, now)
+                    .map(|s| vec![s]),
+            );
+        }
+    }
+
+    /// A first attempt that failed: its delivery row, and its retry (`extra` seconds later) or
+    /// its dead letter.
+    #[allow(clippy::too_many_arguments)]
+    fn failed(
+        &mut self,
+        cfg: &Config,
+        log: &Log,
+        row: &EventRow,
+        o: &Owed,
+        outcome: &Outcome,
+        extra: u64,
+        now: u64,
+    ) {
+        let next = cfg.destination(&o.destination).ok().and_then(|d| {
+            next_delay(&d, outcome, 1, now.saturating_sub(row.received_at) / 1000)
+                .map(|delay| delay + extra)
+        });
+        let status = if next.is_some() {
+            DeliveryStatus::Retrying
+        } else {
+            DeliveryStatus::Dead
+        };
+        self.push(log.record(&Recorded {
+            id: row.id,
+            source: &row.source,
+            destination: &o.destination,
+            attempt: 1,
+            at: now,
+            http: outcome.http(),
+            error: outcome.error(),
+            status,
+            next_at: next.map(|s| now + s * 1000),
+            horizon_from: row.received_at,
+        }));
+        match next {
+            Some(delay) => self.retries.push((
+                Job::Retry {
+                    log: log.name.clone(),
+                    id: row.id,
+                    destination: o.destination.clone(),
+                    attempt: 2,
+                },
+                delay,
+            )),
+            None => self
+                .dead
+                .push((row.source.clone(), outcome.error().unwrap_or("").to_owned())),
+        }
+    }
+
+    fn push(&mut self, statements: worker::Result<Vec<worker::D1PreparedStatement>>) {
+        match statements {
+            Ok(s) => self.statements.extend(s),
+            Err(e) => log::line("record_failed", json!({ "error": e.to_string() })),
+        }
     }
 }
 
@@ -597,23 +643,55 @@ pub async fn retry(
     else {
         return Ok(()); // another copy has it, or it is final
     };
-    let (attempt, horizon_from) = (claimed.attempts, claimed.horizon_from);
     let Some(row) = log.event(id).await.map_err(|e| e.to_string())? else {
         return Ok(()); // purged
     };
     let dest = cfg.destination(destination);
-    let ready = match envelope(env, &row).await {
+    let outcome = match &dest {
+        Err(e) => Outcome::GiveUp {
+            http: None,
+            error: e.0.clone(),
+        },
+        Ok(d) => claimed_attempt(env, cfg, log, &row, d, claimed.attempts, now).await,
+    };
+    line(
+        &row.source,
+        &row.event_type,
+        &row.dedup_key,
+        destination,
+        claimed.attempts,
+        &outcome,
+        cfg,
+        now,
+    );
+    record_retry(
+        env,
+        cfg,
+        log,
+        &row,
+        destination,
+        dest.ok(),
+        &claimed,
+        &outcome,
+        now,
+    )
+    .await
+}
+
+/// A claimed retry's attempt: the event made ready (its media), then sent.
+async fn claimed_attempt(
+    env: &Env,
+    cfg: &Config,
+    log: &Log,
+    row: &EventRow,
+    dest: &Destination,
+    attempt: u32,
+    now: u64,
+) -> Outcome {
+    let ready = match envelope(env, row).await {
         Ok(e) => {
-            media_ready(
-                env,
-                cfg,
-                &row.source,
-                e,
-                row.received_at,
-                now,
-                Some((log, &row)),
-            )
-            .await
+            let store = Some((log, row));
+            media_ready(env, cfg, &row.source, e, row.received_at, now, store).await
         }
         Err(error) => Err(Outcome::Retry {
             http: None,
@@ -621,13 +699,9 @@ pub async fn retry(
             after: None,
         }),
     };
-    let outcome = match (&dest, ready) {
-        (Err(e), _) => Outcome::GiveUp {
-            http: None,
-            error: e.0.clone(),
-        },
-        (_, Err(outcome)) => outcome,
-        (Ok(d), Ok(envelope)) => {
+    match ready {
+        Err(outcome) => outcome,
+        Ok(envelope) => {
             let wid = outbound::webhook_id(&row.source, &row.dedup_key);
             let delivery = Delivery {
                 source: &row.source,
@@ -636,34 +710,37 @@ pub async fn retry(
                 webhook_id: &wid,
                 envelope: &envelope,
             };
-            attempt_logged(env, cfg, d, &delivery, &row, now).await
+            attempt_logged(env, cfg, dest, &delivery, row, now).await
         }
-    };
-    line(
-        &row.source,
-        &row.event_type,
-        &row.dedup_key,
-        destination,
-        attempt,
-        &outcome,
-        cfg,
-        now,
-    );
-    // The schedule counts the attempts since the horizon started (a replay's, or the receipt).
-    let elapsed = now.saturating_sub(horizon_from) / 1000;
+    }
+}
+
+/// Records a retry's outcome, then schedules the next attempt or announces the dead one. The
+/// schedule counts the attempts since the horizon started (a replay's, or the receipt).
+#[allow(clippy::too_many_arguments)]
+async fn record_retry(
+    env: &Env,
+    cfg: &Config,
+    log: &Log,
+    row: &EventRow,
+    destination: &str,
+    dest: Option<std::rc::Rc<Destination>>,
+    claimed: &crate::store::Claimed,
+    outcome: &Outcome,
+    now: u64,
+) -> Result<(), String> {
+    let attempt = claimed.attempts;
+    let elapsed = now.saturating_sub(claimed.horizon_from) / 1000;
     let since_horizon = attempt.saturating_sub(claimed.horizon_attempts);
-    let next = dest
-        .as_ref()
-        .ok()
-        .and_then(|d| next_delay(d, &outcome, since_horizon, elapsed));
-    let status = match (&outcome, next) {
+    let next = dest.and_then(|d| next_delay(&d, outcome, since_horizon, elapsed));
+    let status = match (outcome, next) {
         (Outcome::Delivered { .. }, _) => DeliveryStatus::Delivered,
         (_, Some(_)) => DeliveryStatus::Retrying,
         _ => DeliveryStatus::Dead,
     };
     let statements = log
         .record(&Recorded {
-            id,
+            id: row.id,
             source: &row.source,
             destination,
             attempt,
@@ -672,14 +749,14 @@ pub async fn retry(
             error: outcome.error(),
             status,
             next_at: next.map(|s| now + s * 1000),
-            horizon_from,
+            horizon_from: claimed.horizon_from,
         })
         .map_err(|e| e.to_string())?;
     commit(log, statements).await;
     if let Some(delay) = next {
         let job = Job::Retry {
             log: log.name.clone(),
-            id,
+            id: row.id,
             destination: destination.to_owned(),
             attempt: attempt + 1,
         };
@@ -780,47 +857,12 @@ pub enum Disposition {
 /// one is kept in KV (`hookseal:dead/…`, `DEAD_LETTER_KV_DAYS`).
 pub async fn carried(env: &Env, cfg: &Config, c: Carried, now: u64) -> Disposition {
     let dest = cfg.destination(&c.destination);
-    let envelope = match &c.event_ref {
-        Some(key) if c.event.is_empty() => stored_envelope(env, key).await,
-        _ => Ok(c.event.clone()),
-    };
-    // Without the log, each destination's job archives (R2 holds one copy: the others find it).
-    let ready = match envelope {
-        Ok(e) => media_ready(env, cfg, &c.source, e, c.received_at, now, None).await,
-        Err(error) => Err(Outcome::Retry {
-            http: None,
-            error,
-            after: None,
-        }),
-    };
-    let wid = outbound::webhook_id(&c.source, &c.dedup_key);
-    let outcome = match (&dest, &ready) {
-        (Err(e), _) => Outcome::GiveUp {
+    let outcome = match &dest {
+        Err(e) => Outcome::GiveUp {
             http: None,
             error: e.0.clone(),
         },
-        (_, Err(outcome)) => outcome.clone(),
-        (Ok(d), Ok(envelope)) => {
-            let delivery = Delivery {
-                source: &c.source,
-                received_at: c.received_at,
-                attempt: c.attempt,
-                webhook_id: &wid,
-                envelope,
-            };
-            attempt(
-                env,
-                cfg,
-                d,
-                &delivery,
-                &c.dedup_key,
-                &c.event_type,
-                None,
-                now,
-                d.timeout,
-            )
-            .await
-        }
+        Ok(d) => carried_attempt(env, cfg, d, &c, now).await,
     };
     line(
         &c.source,
@@ -850,25 +892,68 @@ pub async fn carried(env: &Env, cfg: &Config, c: Carried, now: u64) -> Dispositi
                 Err(_) => Disposition::Retry,
             }
         }
-        _ => {
-            let reason = outcome.error().unwrap_or("").to_owned();
-            let kept = keep_dead(env, cfg, &c, &reason, now).await;
-            if kept {
-                crate::alert::dead(env, cfg, &c.source, 1, &reason, now).await;
-                Disposition::Ack
-            } else {
-                // Through the dead-letter queue, whose consumer keeps it.
-                let job = Job::Dead {
-                    reason,
-                    at: now,
-                    job: Box::new(Job::Carry(c)),
-                };
-                match queue::send_one(env, binding::DEAD_LETTER, &job, None).await {
-                    Ok(()) => Disposition::Ack,
-                    Err(_) => Disposition::Retry,
-                }
-            }
-        }
+        _ => carried_dead(env, cfg, c, outcome.error().unwrap_or("").to_owned(), now).await,
+    }
+}
+
+/// A carried event's attempt: its envelope (from KV when large), its media archived (each
+/// destination's job does it: R2 holds one copy, the others find it), then sent.
+async fn carried_attempt(
+    env: &Env,
+    cfg: &Config,
+    d: &Destination,
+    c: &Carried,
+    now: u64,
+) -> Outcome {
+    let envelope = match &c.event_ref {
+        Some(key) if c.event.is_empty() => stored_envelope(env, key).await,
+        _ => Ok(c.event.clone()),
+    };
+    let ready = match envelope {
+        Ok(e) => media_ready(env, cfg, &c.source, e, c.received_at, now, None).await,
+        Err(error) => Err(Outcome::Retry {
+            http: None,
+            error,
+            after: None,
+        }),
+    };
+    let envelope = match ready {
+        Ok(e) => e,
+        Err(outcome) => return outcome,
+    };
+    let wid = outbound::webhook_id(&c.source, &c.dedup_key);
+    let delivery = Delivery {
+        source: &c.source,
+        received_at: c.received_at,
+        attempt: c.attempt,
+        webhook_id: &wid,
+        envelope: &envelope,
+    };
+    let (key, kind) = (&c.dedup_key, &c.event_type);
+    attempt(env, cfg, d, &delivery, key, kind, None, now, d.timeout).await
+}
+
+/// A carried event gone dead: kept in KV, or else through the dead-letter queue, whose consumer
+/// keeps it.
+async fn carried_dead(
+    env: &Env,
+    cfg: &Config,
+    c: Carried,
+    reason: String,
+    now: u64,
+) -> Disposition {
+    if keep_dead(env, cfg, &c, &reason, now).await {
+        crate::alert::dead(env, cfg, &c.source, 1, &reason, now).await;
+        return Disposition::Ack;
+    }
+    let job = Job::Dead {
+        reason,
+        at: now,
+        job: Box::new(Job::Carry(c)),
+    };
+    match queue::send_one(env, binding::DEAD_LETTER, &job, None).await {
+        Ok(()) => Disposition::Ack,
+        Err(_) => Disposition::Retry,
     }
 }
 

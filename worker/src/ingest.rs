@@ -6,41 +6,34 @@
 //! 2. [`verify`] it and parse its events: `401` (counted after the answer, no binding touched
 //!    before it), or `400`-free: an authentic body that does not parse is kept as a
 //!    `hookseal.unparsed` event.
-//! 3. [`route`] each event: the destinations whose filters it matches (no I/O).
-//! 4. With the event log: [`record`] the events, owed to their destinations, in one
-//!    transaction (a copy of a logged event inserts nothing: a duplicate). Its failure answers
-//!    `503` and leaves nothing. Once recorded, an event is safe: its first attempts follow the
-//!    answer, and if the isolate dies first, the sweep sends them when their claim lapses.
-//!    Without the log: [`carry`] the events on the queue (dedup by KV marks).
+//! 3. [`route`](crate::route::route) each event: the destinations whose filters it matches
+//!    (no I/O).
+//! 4. With the event log: [`record`](crate::record::record) the events, owed to their
+//!    destinations, in one transaction (a copy of a logged event inserts nothing: a
+//!    duplicate). Its failure answers `503` and leaves nothing. Once recorded, an event is
+//!    safe: its first attempts follow the answer, and if the isolate dies first, the sweep
+//!    sends them when their claim lapses. Without the log:
+//!    [`carry`](crate::carry::carry) the events on the queue (dedup by KV marks).
 //! 5. Answer `202` (`200` when every event was a duplicate).
-//! 6. After the answer: [`deliver_after_answer`] the first attempts, or hand them to the queue
-//!    when there are many (a bulk body) or media to archive.
+//! 6. After the answer: [`deliver_after_answer`](crate::record::deliver_after_answer) the first
+//!    attempts, or hand them to the queue when there are many (a bulk body) or media to
+//!    archive.
 
 use std::rc::Rc;
 
-use hookseal::{Document, Event};
+use hookseal::Event;
 use serde_json::json;
 use worker::{Context, Env, Request};
 
 use crate::body;
-use crate::config::{Config, OUTBOX, Source, binding};
-use crate::deliver;
+use crate::carry::carry;
+use crate::config::{Config, Source};
 use crate::failure::Failure;
-use crate::kv;
 use crate::log;
-use crate::outbound;
-use crate::queue::{self, Carried, FIRST_PER_JOB, Job, OutboxMessage};
-use crate::store::{self, EventRow, Log, NewEvent};
+use crate::record::{deliver_after_answer, record};
+use crate::route::route;
+use crate::store::{self, EventRow};
 use crate::tally;
-
-/// An envelope larger than this goes to KV, and the log's row names it (D1 rows hold 2 MB).
-const ROW_MAX_BYTES: usize = 1_000_000;
-/// An attempt after the answer takes at most this long, seconds: Workers keep an invocation
-/// alive about 30 s after its answer. A slower destination gets its retries from the queue,
-/// with its own timeout.
-const INLINE_TIMEOUT: u64 = 25;
-/// KV's value limit (25 MiB), less a margin: a larger envelope cannot be kept.
-const STORED_MAX_BYTES: usize = 25 * 1024 * 1024 - 64 * 1024;
 
 /// What an accepted request answers.
 pub struct Accepted {
@@ -49,19 +42,6 @@ pub struct Accepted {
     pub duplicates: Vec<String>,
     /// New events no route took.
     pub filtered: usize,
-}
-
-/// An event on its way: its envelope, and the destinations its routes chose.
-pub struct Routed {
-    pub event: Event,
-    pub envelope: String,
-    pub routes: Vec<String>,
-}
-
-impl Routed {
-    fn owed(&self) -> u64 {
-        (0..self.routes.len()).fold(0, |bits, i| bits | (1u64 << i))
-    }
 }
 
 /// Handles one delivery from a sender, and logs it.
@@ -199,272 +179,6 @@ fn distinct(events: Vec<Event>) -> (Vec<Event>, Vec<String>) {
         }
     }
     (out, repeated)
-}
-
-/// Each event's envelope and the destinations whose routes take it: every route without a
-/// filter, and those whose filter matches the event (with `source` and `receivedAt`).
-pub fn route(src: &Source, events: Vec<Event>, now: u64) -> Result<Vec<Routed>, Failure> {
-    let filtered = src.routes.iter().any(|r| r.filter.is_some());
-    let mut out = Vec::with_capacity(events.len());
-    for event in events {
-        let envelope = event.to_json();
-        if envelope.len() > STORED_MAX_BYTES {
-            return Err(Failure::new(
-                "event_too_large",
-                format!(
-                    "an event's envelope is {} bytes, more than can be stored ({STORED_MAX_BYTES})",
-                    envelope.len()
-                ),
-            ));
-        }
-        let routes = if filtered {
-            let ctx = outbound::context(&src.name, now, &envelope);
-            let doc = Document::parse(&ctx).map_err(Failure::config)?;
-            src.routes
-                .iter()
-                .filter(|r| r.filter.as_ref().is_none_or(|f| f.matches(&doc)))
-                .map(|r| r.to.clone())
-                .collect()
-        } else {
-            src.routes.iter().map(|r| r.to.clone()).collect()
-        };
-        out.push(Routed {
-            event,
-            envelope,
-            routes,
-        });
-    }
-    Ok(out)
-}
-
-/// Logs the events, owed to their destinations, in one transaction: large envelopes go to KV
-/// first (kept as long as their row). Returns the new events' rows and the duplicates' keys.
-async fn record(
-    env: &Env,
-    log: &Log,
-    src: &Source,
-    routed: Vec<Routed>,
-    now: u64,
-    lease_until: u64,
-) -> Result<(Vec<EventRow>, Vec<String>), Failure> {
-    let mut large = Vec::new();
-    let rows: Vec<NewEvent> = routed
-        .iter()
-        .map(|r| {
-            let owed = r.owed();
-            let (envelope, envelope_ref) = if r.envelope.len() > ROW_MAX_BYTES {
-                let key = kv::envelope_key(&src.name, &r.event.dedup_key);
-                large.push((key.clone(), r.envelope.clone()));
-                (None, Some(key))
-            } else {
-                (Some(r.envelope.clone()), None)
-            };
-            NewEvent {
-                dedup_key: r.event.dedup_key.clone(),
-                event_type: r.event.event_type.clone(),
-                envelope,
-                envelope_ref,
-                routes: r.routes.clone(),
-                owed,
-            }
-        })
-        .collect();
-    if !large.is_empty() {
-        let store = kv::open(env).map_err(|e| Failure::unavailable("dedup_unavailable", e))?;
-        if let Some((_, e)) = kv::put_all(&store, &large, None).await.first() {
-            return Err(Failure::unavailable("dedup_unavailable", e));
-        }
-    }
-    let ids = log
-        .insert(&src.name, now, lease_until, &rows)
-        .await
-        .map_err(Failure::log)?;
-    let mut fresh = Vec::new();
-    let mut duplicates = Vec::new();
-    for ((new, id), r) in rows.into_iter().zip(ids).zip(&routed) {
-        match id {
-            None => duplicates.push(new.dedup_key),
-            Some(id) => fresh.push(EventRow {
-                id,
-                source: src.name.clone(),
-                dedup_key: new.dedup_key,
-                event_type: new.event_type,
-                received_at: now,
-                // The envelope in memory, for the attempts after the answer.
-                envelope: Some(r.envelope.clone()),
-                envelope_ref: new.envelope_ref,
-                routes: serde_json::to_string(&new.routes).unwrap_or_else(|_| "[]".to_owned()),
-                owed: new.owed,
-                first_ok: 0,
-                first_status: None,
-                settled_at: None,
-                lease_until,
-            }),
-        }
-    }
-    Ok((fresh, duplicates))
-}
-
-/// After the answer: the first attempts, made here when they are few; otherwise (a bulk body)
-/// handed to the queue in `first` jobs. Nothing is lost if this never runs: the events are
-/// owed in the log and the sweep sends them once their claim lapses.
-fn deliver_after_answer(
-    ctx: &Context,
-    env: &Env,
-    cfg: &Rc<Config>,
-    log: Log,
-    fresh: Vec<EventRow>,
-    inline: bool,
-    now: u64,
-) {
-    if fresh.iter().all(|r| r.owed == 0) {
-        return;
-    }
-    let (env, cfg) = (env.clone(), Rc::clone(cfg));
-    ctx.wait_until(async move {
-        if inline {
-            deliver::first(&env, &cfg, &log, &fresh, now, Some(INLINE_TIMEOUT)).await;
-            return;
-        }
-        let ids: Vec<i64> = fresh.iter().filter(|r| r.owed != 0).map(|r| r.id).collect();
-        let lease = fresh.first().map_or(0, |r| r.lease_until);
-        let jobs: Vec<Job> = ids
-            .chunks(FIRST_PER_JOB)
-            .map(|c| Job::First {
-                log: log.name.clone(),
-                ids: c.to_vec(),
-                lease,
-            })
-            .collect();
-        if let (_, Some(e)) = queue::send(&env, binding::EVENTS, &jobs, None).await {
-            log::line(
-                "first_unqueued",
-                json!({ "error": e, "note": "the sweep sends them when their claim lapses" }),
-            );
-        }
-    });
-}
-
-/// Without the event log: dedupe with KV marks, put each event on the queue for each
-/// destination (the outbox's straight on `OUTBOX`), then mark them. A failed mark is counted
-/// (`/health`): a sender's retry of that event may then be delivered again.
-async fn carry(
-    env: &Env,
-    cfg: &Config,
-    src: &Source,
-    routed: Vec<Routed>,
-    now: u64,
-) -> Result<(Vec<(String, String)>, Vec<String>, usize), Failure> {
-    let store = kv::open(env).map_err(|e| Failure::unavailable("dedup_unavailable", e))?;
-    let keys: Vec<String> = routed
-        .iter()
-        .map(|r| kv::seen_key(&src.name, &r.event.dedup_key))
-        .collect();
-    let seen = kv::are_set(&store, &keys)
-        .await
-        .map_err(|e| Failure::unavailable("dedup_unavailable", e))?;
-    let (mut fresh, mut duplicates) = (Vec::new(), Vec::new());
-    for (r, seen) in routed.into_iter().zip(seen) {
-        if seen {
-            duplicates.push(r.event.dedup_key);
-        } else {
-            fresh.push(r);
-        }
-    }
-    // Envelopes too large for a message travel by reference.
-    let mut large = Vec::new();
-    for r in &mut fresh {
-        if r.envelope.len() > queue::INLINE_MAX_BYTES {
-            let key = kv::envelope_key(&src.name, &r.event.dedup_key);
-            large.push((key, std::mem::take(&mut r.envelope)));
-        }
-    }
-    if let Some((_, e)) = kv::put_all(&store, &large, Some(kv::ENVELOPE_TTL))
-        .await
-        .first()
-    {
-        return Err(Failure::unavailable("dedup_unavailable", e));
-    }
-    let sent = send_carried(env, src, &fresh, now).await?;
-    let marks: Vec<(String, String)> = fresh
-        .iter()
-        .take(sent)
-        .map(|r| (kv::seen_key(&src.name, &r.event.dedup_key), now.to_string()))
-        .collect();
-    let failed = kv::put_all(&store, &marks, Some(cfg.settings.dedup_ttl)).await;
-    if !failed.is_empty() {
-        tally::mark_failed(failed.len() as u64);
-        log::line(
-            "dedup_mark_failed",
-            json!({ "source": src.name, "events": failed.len(), "error": failed.first().map(|f| &f.1) }),
-        );
-    }
-    let filtered = fresh.iter().filter(|r| r.routes.is_empty()).count();
-    let accepted = fresh
-        .into_iter()
-        .map(|r| (r.event.event_type, r.event.dedup_key))
-        .collect();
-    Ok((accepted, duplicates, filtered))
-}
-
-/// Sends each event's messages; returns how many events were sent whole (a prefix), or `503`
-/// when the first could not be.
-async fn send_carried(
-    env: &Env,
-    src: &Source,
-    fresh: &[Routed],
-    now: u64,
-) -> Result<usize, Failure> {
-    let mut done = 0;
-    for r in fresh {
-        let envelope_ref = r
-            .envelope
-            .is_empty()
-            .then(|| kv::envelope_key(&src.name, &r.event.dedup_key));
-        let mut jobs = Vec::new();
-        let mut outbox = Vec::new();
-        for d in &r.routes {
-            if d == OUTBOX {
-                outbox.push(OutboxMessage {
-                    source: src.name.clone(),
-                    attempt: 0,
-                    received_at: now,
-                    dedup_key: r.event.dedup_key.clone(),
-                    event_type: r.event.event_type.clone(),
-                    event: r.envelope.clone(),
-                    event_ref: envelope_ref.clone(),
-                    log_id: None,
-                });
-            } else {
-                jobs.push(Job::Carry(Carried {
-                    source: src.name.clone(),
-                    destination: d.clone(),
-                    attempt: 1,
-                    received_at: now,
-                    horizon_from: now,
-                    dedup_key: r.event.dedup_key.clone(),
-                    event_type: r.event.event_type.clone(),
-                    event: r.envelope.clone(),
-                    event_ref: envelope_ref.clone(),
-                }));
-            }
-        }
-        let failure = match (
-            queue::send(env, binding::OUTBOX, &outbox, None).await,
-            queue::send(env, binding::EVENTS, &jobs, None).await,
-        ) {
-            ((_, Some(e)), _) | (_, (_, Some(e))) => Some(e),
-            _ => None,
-        };
-        if let Some(e) = failure {
-            if done == 0 {
-                return Err(Failure::queue(e));
-            }
-            break;
-        }
-        done += 1;
-    }
-    Ok(done)
 }
 
 /// One line per request (accepted and duplicates at `info` only).

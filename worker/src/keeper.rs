@@ -494,21 +494,14 @@ impl Gate {
         (p.key.clone(), (p, done))
     }
 
-    /// Reads the event, waits for its slot, then sends it: the request leaves at the slot,
-    /// whatever the reads took.
+    /// Reads the event, waits for its slot, then sends it (the request leaves at the slot,
+    /// whatever the reads took), and records what it came to.
     async fn attempt_at(&self, cfg: &Config, dest: &Destination, p: &Pending, slot: u64) -> Done {
         let env = &self.env;
         let name = self.health("").map(|h| h.name).unwrap_or_default();
-        let Some(log) = store::open(env, &p.log) else {
-            return Done::Later;
-        };
-        let row = match log.event(p.id).await {
-            Ok(Some(row)) if !row.event_type.is_empty() => row,
-            Ok(_) => return Done::Gone { ok: false }, // purged
-            Err(_) => return Done::Later,
-        };
-        let Ok(envelope) = deliver::envelope(env, &row).await else {
-            return Done::Later;
+        let (log, row, envelope) = match self.read(p).await {
+            Ok(read) => read,
+            Err(done) => return done,
         };
         let wid = outbound::webhook_id(&row.source, &row.dedup_key);
         let d = Delivery {
@@ -545,23 +538,27 @@ impl Gate {
             cfg,
             now,
         );
-        // A `Retry-After` slows the destination down without spending the attempt: counted from
-        // when the answer came.
+        self.conclude(cfg, dest, p, &log, &row, &name, outcome, now)
+            .await
+    }
+
+    /// What an attempt's outcome comes to: a `Retry-After` waits, a failed probe is the
+    /// destination's, anything else is recorded and then leaves (delivered, dead) or waits for
+    /// its next attempt.
+    #[allow(clippy::too_many_arguments)]
+    async fn conclude(
+        &self,
+        cfg: &Config,
+        dest: &Destination,
+        p: &Pending,
+        log: &store::Log,
+        row: &store::EventRow,
+        name: &str,
+        outcome: Outcome,
+        now: u64,
+    ) -> Done {
         if let Outcome::Retry { after: Some(s), .. } = &outcome {
-            let until = log::now_ms() + s * 1000;
-            if let Ok(mut h) = self.health("") {
-                h.next_slot = h.next_slot.max(until);
-                let _ = self.save(&h);
-            }
-            let _ = self.run(
-                "UPDATE waiting SET not_before = ? WHERE received_at = ? AND id = ? AND log = ?",
-                vec![
-                    big(until),
-                    big(p.received_at),
-                    p.id.into(),
-                    p.log.clone().into(),
-                ],
-            );
+            self.slow_down(p, *s);
             return Done::Later;
         }
         let probing = self.health("").is_ok_and(|h| h.breaker == "half-open");
@@ -569,76 +566,77 @@ impl Gate {
             // A failed probe is the destination's, not the delivery's: no attempt spent.
             return Done::Failed;
         }
-        // A first attempt is settled on the event's row, as one made after ingest is.
-        let bit = row
-            .routes()
-            .iter()
-            .position(|r| r == &name)
-            .and_then(|j| u32::try_from(j).ok())
-            .map(|j| 1u64 << j)
-            .filter(|b| row.owed & b != 0);
         let elapsed = now.saturating_sub(p.horizon_from) / 1000;
-        let next = deliver::next_delay(
-            dest,
-            &outcome,
-            p.attempt.saturating_sub(p.horizon_attempts),
-            elapsed,
-        );
+        let since_horizon = p.attempt.saturating_sub(p.horizon_attempts);
+        let next = deliver::next_delay(dest, &outcome, since_horizon, elapsed);
         let status = match (&outcome, next) {
             (Outcome::Delivered { .. }, _) => DeliveryStatus::Delivered,
             (_, Some(_)) => DeliveryStatus::Retrying,
             _ => DeliveryStatus::Dead,
         };
-        let recorded = (|| -> Result<Vec<worker::D1PreparedStatement>> {
-            if let (Some(bit), DeliveryStatus::Delivered) = (bit, status) {
-                let statuses = json!({ &name: outcome.http() }).to_string();
-                return Ok(vec![log.settle(p.id, bit, bit, &statuses, now)?]);
-            }
-            let mut statements = Vec::new();
-            if let Some(bit) = bit {
-                // No longer owed on the event's row: its delivery row carries it from here.
-                statements.push(log.settle(p.id, bit, 0, "{}", now)?);
-            }
-            statements.extend(log.record(&Recorded {
-                id: p.id,
-                source: &row.source,
-                destination: &name,
-                attempt: p.attempt,
-                at: now,
-                http: outcome.http(),
-                error: outcome.error(),
-                status,
-                // The gate holds it: the sweep must not send it again.
-                next_at: None,
-                horizon_from: p.horizon_from,
-            })?);
-            Ok(statements)
-        })();
-        match recorded {
-            Ok(statements) => {
-                if log.batch(statements).await.is_err() {
-                    // Not recorded: try the delivery again rather than lose what it came to.
-                    return Done::Later;
-                }
-            }
-            Err(_) => return Done::Later,
+        let written = record(log, row, name, p, &outcome, status, now);
+        if written.await.is_err() {
+            // Not recorded: try the delivery again rather than lose what it came to.
+            return Done::Later;
         }
         match (status, next) {
             (DeliveryStatus::Delivered, _) => Done::Gone { ok: true },
             (DeliveryStatus::Retrying, Some(delay)) => {
                 let _ = self.run(
-                    "UPDATE waiting SET attempt = attempt + 1, not_before = ? WHERE received_at = ? AND id = ? AND log = ?",
-                    vec![big(now + delay * 1000), big(p.received_at), p.id.into(), p.log.clone().into()],
+                    "UPDATE waiting SET attempt = attempt + 1, not_before = ? \
+                     WHERE received_at = ? AND id = ? AND log = ?",
+                    vec![
+                        big(now + delay * 1000),
+                        big(p.received_at),
+                        p.id.into(),
+                        p.log.clone().into(),
+                    ],
                 );
                 Done::Failed
             }
             _ => {
                 // Dead: it moves aside (replayable), and its conversation goes on.
-                crate::alert::dead(env, cfg, &row.source, 1, outcome.error().unwrap_or(""), now)
-                    .await;
+                let why = outcome.error().unwrap_or("");
+                crate::alert::dead(&self.env, cfg, &row.source, 1, why, now).await;
                 Done::Gone { ok: false }
             }
         }
+    }
+
+    /// The delivery's log, event row and envelope; or what the attempt comes to without them.
+    async fn read(
+        &self,
+        p: &Pending,
+    ) -> std::result::Result<(store::Log, store::EventRow, String), Done> {
+        let log = store::open(&self.env, &p.log).ok_or(Done::Later)?;
+        let row = match log.event(p.id).await {
+            Ok(Some(row)) if !row.event_type.is_empty() => row,
+            Ok(_) => return Err(Done::Gone { ok: false }), // purged
+            Err(_) => return Err(Done::Later),
+        };
+        let envelope = deliver::envelope(&self.env, &row)
+            .await
+            .map_err(|_| Done::Later)?;
+        Ok((log, row, envelope))
+    }
+
+    /// A `Retry-After` of `s` seconds: the destination slowed down, this delivery due after it
+    /// (counted from when the answer came), no attempt spent.
+    fn slow_down(&self, p: &Pending, s: u64) {
+        let until = log::now_ms() + s * 1000;
+        if let Ok(mut h) = self.health("") {
+            h.next_slot = h.next_slot.max(until);
+            let _ = self.save(&h);
+        }
+        let _ = self.run(
+            "UPDATE waiting SET not_before = ? WHERE received_at = ? AND id = ? AND log = ?",
+            vec![
+                big(until),
+                big(p.received_at),
+                p.id.into(),
+                p.log.clone().into(),
+            ],
+        );
     }
 
     /// What an attempt means for the gate: the delivery leaves or waits, and the breaker moves.
@@ -726,6 +724,52 @@ impl Gate {
             );
         });
     }
+}
+
+/// Writes an attempt's outcome to the log: a first attempt delivered is settled on the event's
+/// row (as one made after ingest is); anything else is a delivery row and its history, the
+/// event's bit cleared if it was still owed there.
+async fn record(
+    log: &store::Log,
+    row: &store::EventRow,
+    name: &str,
+    p: &Pending,
+    outcome: &Outcome,
+    status: DeliveryStatus,
+    now: u64,
+) -> Result<()> {
+    let bit = row
+        .routes()
+        .iter()
+        .position(|r| r == name)
+        .and_then(|j| u32::try_from(j).ok())
+        .map(|j| 1u64 << j)
+        .filter(|b| row.owed & b != 0);
+    if let (Some(bit), DeliveryStatus::Delivered) = (bit, status) {
+        let statuses = json!({ name: outcome.http() }).to_string();
+        return log
+            .batch(vec![log.settle(p.id, bit, bit, &statuses, now)?])
+            .await
+            .map(|_| ());
+    }
+    let mut statements = Vec::new();
+    if let Some(bit) = bit {
+        statements.push(log.settle(p.id, bit, 0, "{}", now)?);
+    }
+    statements.extend(log.record(&Recorded {
+        id: p.id,
+        source: &row.source,
+        destination: name,
+        attempt: p.attempt,
+        at: now,
+        http: outcome.http(),
+        error: outcome.error(),
+        status,
+        // The gate holds it: the sweep must not send it again.
+        next_at: None,
+        horizon_from: p.horizon_from,
+    })?);
+    log.batch(statements).await.map(|_| ())
 }
 
 fn dest_probe_ms(dest: &Destination) -> u64 {

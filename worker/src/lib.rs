@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! lib (entry points) → http (routes, answers) → ingest · handshake · admin · consumer · sweep
+//!                    → route · record · carry (ingest's steps)
 //!                    → keeper (each destination's gate, a Durable Object)
 //!                    → deliver · alert → gate · media · outbound → queue · kv · store · tally · body
 //!                    → config → state · failure · redact · log
@@ -12,6 +13,7 @@
 mod admin;
 mod alert;
 mod body;
+mod carry;
 mod config;
 mod consumer;
 mod deliver;
@@ -26,7 +28,9 @@ mod log;
 mod media;
 mod outbound;
 mod queue;
+mod record;
 mod redact;
+mod route;
 mod state;
 mod store;
 mod sweep;

@@ -252,7 +252,11 @@ fn wasm_memory() -> f64 {
     use wasm_bindgen::JsCast;
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().map_or(0.0, |b| f64::from(b.byte_length())))
+        .map(|m| {
+            m.buffer()
+                .dyn_into::<js_sys::ArrayBuffer>()
+                .map_or(0.0, |b| f64::from(b.byte_length()))
+        })
         .unwrap_or(0.0)
 }
 
@@ -268,28 +272,7 @@ async fn archive(env: &Env, source: &str, media: &Media, w: &Wanted) -> Result<A
     if let Some(done) = stored(&bucket, &key).await? {
         return Ok(done);
     }
-    let token = media.access_token.as_deref();
-    let (url, auth, expected) = match w.provider.as_str() {
-        "meta" => {
-            let id =
-                w.id.as_deref()
-                    .ok_or_else(|| permanent("no_media", "no media id"))?;
-            let (url, sha) = resolve_meta(media, id, token).await?;
-            (url, token.map(|t| format!("Bearer {t}")), sha.or(w.sha256))
-        }
-        "twilio" => {
-            let auth = match (&w.account_sid, token) {
-                (Some(sid), Some(t)) => Some(format!("Basic {}", base64(&format!("{sid}:{t}")))),
-                _ => None,
-            };
-            (w.url.clone().unwrap_or_default(), auth, w.sha256)
-        }
-        _ => (
-            w.url.clone().unwrap_or_default(),
-            token.map(|t| format!("Bearer {t}")),
-            w.sha256,
-        ),
-    };
+    let (url, auth, expected) = origin_of(media, w).await?;
     let mut res = fetch(&url, auth.as_deref(), &media.hosts).await?;
     let content_type = header(res.headers(), "content-type")
         .or_else(|| w.mime_type.clone())
@@ -323,6 +306,35 @@ async fn archive(env: &Env, source: &str, media: &Media, w: &Wanted) -> Result<A
         size: put.0,
         sha256: put.1,
         content_type,
+    })
+}
+
+/// Where the file is, the credential to fetch it with, and the SHA-256 it must have: Meta's
+/// resolved from its id with the access token; Twilio's with basic auth (the body's
+/// `AccountSid` and the auth token); any other's as the event says, with a bearer when named.
+async fn origin_of(
+    media: &Media,
+    w: &Wanted,
+) -> Result<(String, Option<String>, Option<[u8; 32]>), Failed> {
+    let token = media.access_token.as_deref();
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let url = w.url.clone().unwrap_or_default();
+    Ok(match w.provider.as_str() {
+        "meta" => {
+            let id =
+                w.id.as_deref()
+                    .ok_or_else(|| permanent("no_media", "no media id"))?;
+            let (url, sha) = resolve_meta(media, id, token).await?;
+            (url, bearer, sha.or(w.sha256))
+        }
+        "twilio" => {
+            let auth = match (&w.account_sid, token) {
+                (Some(sid), Some(t)) => Some(format!("Basic {}", base64(&format!("{sid}:{t}")))),
+                _ => None,
+            };
+            (url, auth, w.sha256)
+        }
+        _ => (url, bearer, w.sha256),
     })
 }
 
@@ -384,41 +396,8 @@ async fn upload(
     content_type: &str,
     expected: Option<[u8; 32]>,
 ) -> Result<(u64, String), Failed> {
-    let hasher = Rc::new(RefCell::new(Sha256::new()));
-    let seen = Rc::new(Cell::new(0u64));
-    let largest = Rc::new(Cell::new(0usize));
-    let (h, n, big) = (Rc::clone(&hasher), Rc::clone(&seen), Rc::clone(&largest));
-    let counted = body.map(move |chunk| {
-        let chunk = chunk?;
-        n.set(n.get() + chunk.len() as u64);
-        if n.get() > max {
-            return Err(worker::Error::RustError(format!(
-                "more than maxBytes ({max})"
-            )));
-        }
-        big.set(big.get().max(chunk.len()));
-        h.borrow_mut().update(&chunk);
-        Ok(chunk)
-    });
-    let data = match length {
-        Some(len) => Data::Stream(FixedLengthStream::wrap(counted, len)),
-        None => {
-            let cap = max.min(UNSIZED_MAX);
-            let mut all = Vec::new();
-            let mut s = Box::pin(counted);
-            while let Some(chunk) = s.next().await {
-                let chunk = chunk.map_err(|e| permanent("too_large", e))?;
-                if all.len() as u64 + chunk.len() as u64 > cap {
-                    return Err(permanent(
-                        "too_large",
-                        format!("no Content-Length and more than {cap} bytes"),
-                    ));
-                }
-                all.extend_from_slice(&chunk);
-            }
-            Data::Bytes(all)
-        }
-    };
+    let tally = Tally::default();
+    let data = tally.data(body, length, max).await?;
     let mut metadata = HashMap::new();
     if let Some(e) = expected {
         // Known before the upload: kept with the object, so a later look needs no read.
@@ -433,7 +412,7 @@ async fn upload(
         .custom_metadata(metadata)
         .execute()
         .await;
-    let size = seen.get();
+    let size = tally.seen.get();
     if let Err(e) = put {
         return Err(if size > max {
             permanent("too_large", format!("more than maxBytes ({max})"))
@@ -441,24 +420,74 @@ async fn upload(
             later(format!("storing it in R2: {e}"))
         });
     }
-    let digest: [u8; 32] = hasher.borrow_mut().finalize_reset().into();
-    if expected.is_some_and(|e| e != digest) {
+    let digest: [u8; 32] = tally.hasher.borrow_mut().finalize_reset().into();
+    if let Some(e) = expected.filter(|e| *e != digest) {
         // Never kept under its name: a mismatch is not the provider's file.
         let _ = bucket.delete(key).await;
-        return Err(permanent(
-            "sha256_mismatch",
-            format!(
-                "the file's SHA-256 is {}, the provider's {}",
-                hex(&digest),
-                hex(&expected.unwrap_or_default())
-            ),
-        ));
+        let why = format!(
+            "the file's SHA-256 is {}, the provider's {}",
+            hex(&digest),
+            hex(&e)
+        );
+        return Err(permanent("sha256_mismatch", why));
     }
     crate::log::line(
         "media_stored",
-        json!({ "key": key, "size": size, "largestChunk": largest.get(), "wasmMemory": wasm_memory() }),
+        json!({ "key": key, "size": size, "largestChunk": tally.largest.get(), "wasmMemory": wasm_memory() }),
     );
     Ok((size, hex(&digest)))
+}
+
+/// What passes through on the way to R2: its size, its largest chunk and its SHA-256.
+#[derive(Default)]
+struct Tally {
+    hasher: Rc<RefCell<Sha256>>,
+    seen: Rc<Cell<u64>>,
+    largest: Rc<Cell<usize>>,
+}
+
+impl Tally {
+    /// The body as R2 takes it: a stream of its known length, counted and hashed chunk by chunk
+    /// (more than `max` bytes ends it); without a length, read into memory up to 32 MiB.
+    async fn data(
+        &self,
+        body: worker::ByteStream,
+        length: Option<u64>,
+        max: u64,
+    ) -> Result<Data, Failed> {
+        let (h, n, big) = (
+            Rc::clone(&self.hasher),
+            Rc::clone(&self.seen),
+            Rc::clone(&self.largest),
+        );
+        let counted = body.map(move |chunk| {
+            let chunk = chunk?;
+            n.set(n.get() + chunk.len() as u64);
+            if n.get() > max {
+                return Err(worker::Error::RustError(format!(
+                    "more than maxBytes ({max})"
+                )));
+            }
+            big.set(big.get().max(chunk.len()));
+            h.borrow_mut().update(&chunk);
+            Ok(chunk)
+        });
+        if let Some(len) = length {
+            return Ok(Data::Stream(FixedLengthStream::wrap(counted, len)));
+        }
+        let cap = max.min(UNSIZED_MAX);
+        let mut all = Vec::new();
+        let mut s = Box::pin(counted);
+        while let Some(chunk) = s.next().await {
+            let chunk = chunk.map_err(|e| permanent("too_large", e))?;
+            if all.len() as u64 + chunk.len() as u64 > cap {
+                let why = format!("no Content-Length and more than {cap} bytes");
+                return Err(permanent("too_large", why));
+            }
+            all.extend_from_slice(&chunk);
+        }
+        Ok(Data::Bytes(all))
+    }
 }
 
 /// Meta: the media id's download URL (and SHA-256, when it gives one).
@@ -536,30 +565,7 @@ async fn fetch(url: &str, auth: Option<&str>, hosts: &[String]) -> Result<Respon
         ));
     }
     for _ in 0..=MAX_REDIRECTS {
-        let headers = Headers::new();
-        let _ = headers.set("user-agent", "hookseal");
-        if let Some(a) = auth.filter(|_| origin(&url) == first) {
-            let _ = headers.set("authorization", a);
-        }
-        let mut init = RequestInit::new();
-        init.with_method(Method::Get)
-            .with_headers(headers)
-            .with_redirect(RequestRedirect::Manual);
-        let req = Request::new_with_init(url.as_str(), &init)
-            .map_err(|e| later(format!("building the request: {e}")))?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = Fetch::Request(req);
-        let send = Box::pin(fetch.send_with_signal(&signal));
-        let timer = Box::pin(Delay::from(Duration::from_secs(TIMEOUT)));
-        let res = match select(send, timer).await {
-            Either::Left((Ok(res), _)) => res,
-            Either::Left((Err(e), _)) => return Err(later(format!("network: {e}"))),
-            Either::Right(((), _)) => {
-                controller.abort();
-                return Err(later(format!("timed out after {TIMEOUT} s")));
-            }
-        };
+        let res = get(&url, auth.filter(|_| origin(&url) == first)).await?;
         let status = res.status_code();
         if matches!(status, 301 | 302 | 303 | 307 | 308) {
             let next = header(res.headers(), "location")
@@ -577,20 +583,50 @@ async fn fetch(url: &str, auth: Option<&str>, hosts: &[String]) -> Result<Respon
             url = next;
             continue;
         }
-        return match status {
-            200..=299 => Ok(res),
-            404 | 410 => Err(permanent(
-                if status == 404 { "not_found" } else { "gone" },
-                format!("{} answered {status}", origin(&url)),
-            )),
-            400 => Err(permanent(
-                "refused",
-                format!("{} answered 400", origin(&url)),
-            )),
-            _ => Err(later(format!("{} answered {status}", origin(&url)))),
-        };
+        return answered(res, &url);
     }
     Err(later(format!("more than {MAX_REDIRECTS} redirects")))
+}
+
+/// One GET of `url` (with `auth`, when given), within [`TIMEOUT`], never following a redirect.
+async fn get(url: &Url, auth: Option<&str>) -> Result<Response, Failed> {
+    let headers = Headers::new();
+    let _ = headers.set("user-agent", "hookseal");
+    if let Some(a) = auth {
+        let _ = headers.set("authorization", a);
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get)
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    let req = Request::new_with_init(url.as_str(), &init)
+        .map_err(|e| later(format!("building the request: {e}")))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(req);
+    let send = Box::pin(fetch.send_with_signal(&signal));
+    let timer = Box::pin(Delay::from(Duration::from_secs(TIMEOUT)));
+    match select(send, timer).await {
+        Either::Left((Ok(res), _)) => Ok(res),
+        Either::Left((Err(e), _)) => Err(later(format!("network: {e}"))),
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(later(format!("timed out after {TIMEOUT} s")))
+        }
+    }
+}
+
+/// A final answer (not a redirect): the file, or why not (a 404, 410 or 400 for good).
+fn answered(res: Response, url: &Url) -> Result<Response, Failed> {
+    let status = res.status_code();
+    let at = origin(url);
+    match status {
+        200..=299 => Ok(res),
+        404 => Err(permanent("not_found", format!("{at} answered 404"))),
+        410 => Err(permanent("gone", format!("{at} answered 410"))),
+        400 => Err(permanent("refused", format!("{at} answered 400"))),
+        _ => Err(later(format!("{at} answered {status}"))),
+    }
 }
 
 /// The link that serves `key` until `now + links.seconds`: `{PUBLIC_URL}/media/{key}?exp=&sig=`.
@@ -702,30 +738,27 @@ pub async fn serve(
         .ok_or_else(|| Failure::new("not_found", "no such media"))?
         .response_body()
         .map_err(unavailable)?;
-    let inline = INLINE_TYPES.iter().any(|t| content_type.starts_with(t));
-    let headers = Headers::new();
-    let mut set = vec![
-        ("content-type", content_type),
-        ("content-length", size.to_string()),
-        ("x-content-type-options", "nosniff".to_owned()),
-        (
-            "content-security-policy",
-            "default-src 'none'; sandbox".to_owned(),
-        ),
-        (
-            "cache-control",
-            format!("private, max-age={}", exp.saturating_sub(now / 1000)),
-        ),
-    ];
-    if !inline {
-        set.push(("content-disposition", "attachment".to_owned()));
-    }
-    for (k, v) in set {
-        headers.set(k, &v).map_err(unavailable)?;
-    }
+    let headers =
+        served(content_type, size, exp.saturating_sub(now / 1000)).map_err(unavailable)?;
     Response::from_body(body)
         .map(|r| r.with_headers(headers))
         .map_err(unavailable)
+}
+
+/// The headers served media goes with: its type and size, `nosniff`, a sandboxing policy, kept
+/// privately until its link expires, and anything a browser could run as a download.
+fn served(content_type: String, size: u64, max_age: u64) -> worker::Result<Headers> {
+    let inline = INLINE_TYPES.iter().any(|t| content_type.starts_with(t));
+    let headers = Headers::new();
+    headers.set("content-type", &content_type)?;
+    headers.set("content-length", &size.to_string())?;
+    headers.set("x-content-type-options", "nosniff")?;
+    headers.set("content-security-policy", "default-src 'none'; sandbox")?;
+    headers.set("cache-control", &format!("private, max-age={max_age}"))?;
+    if !inline {
+        headers.set("content-disposition", "attachment")?;
+    }
+    Ok(headers)
 }
 
 /// `GET /admin/media/{key}`: a fresh link to stored media.

@@ -147,32 +147,17 @@ pub async fn post(
     now_s: i64,
     timeout: u64,
 ) -> Outcome {
-    let headers = Headers::new();
-    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
-    let prepared = (|| -> Result<(), String> {
-        set("content-type", "application/json")?;
-        set("user-agent", "hookseal")?;
-        for h in &dest.headers {
-            set(&h.name, &h.value)?;
-        }
-        if let Kind::Webhook { signer } = &dest.kind {
-            let signed = signer
-                .sign(&SignInput::new(body.as_bytes(), now_s).with_id(d.webhook_id))
-                .map_err(|e| e.to_string())?;
-            for (k, v) in &signed {
-                set(k, v)?;
-            }
-        }
-        Ok(())
-    })();
-    if let Err(e) = prepared {
-        // Our side: may be fixed by a configuration change, so it is retried.
-        return Outcome::Retry {
-            http: None,
-            error: format!("preparing the request: {e}"),
-            after: None,
-        };
-    }
+    // A request that cannot be made is our side's: a configuration change may fix it, so it
+    // is retried.
+    let ours = |error: String| Outcome::Retry {
+        http: None,
+        error,
+        after: None,
+    };
+    let headers = match headers_for(dest, d, body, now_s) {
+        Ok(h) => h,
+        Err(e) => return ours(format!("preparing the request: {e}")),
+    };
     let controller = AbortController::default();
     let signal = controller.signal();
     let mut init = RequestInit::new();
@@ -182,13 +167,7 @@ pub async fn post(
         .with_body(Some(JsValue::from_str(body)));
     let request = match Request::new_with_init(&dest.url, &init) {
         Ok(r) => r,
-        Err(e) => {
-            return Outcome::Retry {
-                http: None,
-                error: format!("building the request: {e}"),
-                after: None,
-            };
-        }
+        Err(e) => return ours(format!("building the request: {e}")),
     };
     let fetch = Fetch::Request(request);
     let send = Box::pin(fetch.send_with_signal(&signal));
@@ -216,6 +195,31 @@ pub async fn post(
             }
         }
     }
+}
+
+/// A delivery's headers: JSON, the destination's own, and for a webhook its signature.
+fn headers_for(
+    dest: &Destination,
+    d: &Delivery<'_>,
+    body: &str,
+    now_s: i64,
+) -> Result<Headers, String> {
+    let headers = Headers::new();
+    let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
+    set("content-type", "application/json")?;
+    set("user-agent", "hookseal")?;
+    for h in &dest.headers {
+        set(&h.name, &h.value)?;
+    }
+    if let Kind::Webhook { signer } = &dest.kind {
+        let signed = signer
+            .sign(&SignInput::new(body.as_bytes(), now_s).with_id(d.webhook_id))
+            .map_err(|e| e.to_string())?;
+        for (k, v) in &signed {
+            set(k, v)?;
+        }
+    }
+    Ok(headers)
 }
 
 #[cfg(test)]

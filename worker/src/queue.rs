@@ -177,9 +177,6 @@ pub async fn send<T: Serialize>(
         Ok(q) => q,
         Err(e) => return (0, Some(e.to_string())),
     };
-    let mut sent = 0;
-    let mut chunk: Vec<JsValue> = Vec::new();
-    let mut bytes = 0;
     let build = |body: JsValue| {
         let b = RawMessageBuilder::new(body);
         match delay {
@@ -188,51 +185,57 @@ pub async fn send<T: Serialize>(
         }
         .build_with_content_type(QueueContentType::V8)
     };
-    let flush = |mut chunk: Vec<JsValue>| {
-        let q = &q;
-        async move {
-            if chunk.len() == 1 {
-                // One message: a plain send, the cheapest call.
-                match chunk.pop() {
-                    Some(one) => q.send_raw(build(one)).await,
-                    None => Ok(()),
-                }
-            } else {
-                q.send_raw_batch(chunk.into_iter().map(build).collect::<Vec<_>>())
-                    .await
+    let (chunks, unwritable) = chunked(messages);
+    let mut sent = 0;
+    for mut chunk in chunks {
+        let n = chunk.len();
+        let result = if n == 1 {
+            // One message: a plain send, the cheapest call.
+            match chunk.pop() {
+                Some(one) => q.send_raw(build(one)).await,
+                None => Ok(()),
             }
+        } else {
+            q.send_raw_batch(chunk.into_iter().map(build).collect::<Vec<_>>())
+                .await
+        };
+        if let Err(e) = result {
+            return (sent, Some(e.to_string()));
         }
-    };
+        sent += n;
+    }
+    (sent, unwritable)
+}
+
+/// The messages as JS values, in chunks within Queues' batch limits (messages and bytes); up to
+/// the first that cannot be written, with why.
+fn chunked<T: Serialize>(messages: &[T]) -> (Vec<Vec<JsValue>>, Option<String>) {
+    let mut chunks: Vec<Vec<JsValue>> = Vec::new();
+    let mut chunk: Vec<JsValue> = Vec::new();
+    let mut bytes = 0;
     for m in messages {
-        let text = match serde_json::to_string(m) {
-            Ok(t) => t,
-            Err(e) => return (sent, Some(e.to_string())),
+        let (text, value) = match serde_json::to_string(m)
+            .map_err(|e| e.to_string())
+            .and_then(|t| to_js(m).map(|v| (t, v)).map_err(|e| e.to_string()))
+        {
+            Ok(tv) => tv,
+            Err(e) => {
+                chunks.extend((!chunk.is_empty()).then_some(chunk));
+                return (chunks, Some(e));
+            }
         };
         let size = wire_size(text.len(), text.is_ascii());
         if !chunk.is_empty()
             && (chunk.len() >= BATCH_MAX_MESSAGES || bytes + size > BATCH_MAX_BYTES)
         {
-            let n = chunk.len();
-            if let Err(e) = flush(std::mem::take(&mut chunk)).await {
-                return (sent, Some(e.to_string()));
-            }
-            sent += n;
+            chunks.push(std::mem::take(&mut chunk));
             bytes = 0;
         }
-        match to_js(m) {
-            Ok(v) => chunk.push(v),
-            Err(e) => return (sent, Some(e.to_string())),
-        }
+        chunk.push(value);
         bytes += size;
     }
-    if !chunk.is_empty() {
-        let n = chunk.len();
-        if let Err(e) = flush(chunk).await {
-            return (sent, Some(e.to_string()));
-        }
-        sent += n;
-    }
-    (sent, None)
+    chunks.extend((!chunk.is_empty()).then_some(chunk));
+    (chunks, None)
 }
 
 /// Sends one message, after `delay` seconds.

@@ -319,9 +319,24 @@ pub async fn replay_many(req: &mut Request, env: &Env, cfg: &Rc<Config>, now: u6
             "bulk replay takes dead deliveries only: give `ids` to replay others",
         ));
     }
+    let (total, more) = replay_dead(env, &log, &ask, now).await?;
+    log::line(
+        "admin",
+        json!({ "outcome": "replayed", "count": total.owed, "source": ask.source }),
+    );
+    Ok((200, replayed_answer(&total, more)))
+}
+
+/// Every dead delivery the request names, a page at a time, up to [`REPLAY_MAX`] a call: what
+/// was replayed, and whether more remain.
+async fn replay_dead(
+    env: &Env,
+    log: &Log,
+    ask: &ReplayMany,
+    now: u64,
+) -> Result<(Replayed, bool), Failure> {
     let mut total = Replayed::default();
     let mut before = None;
-    let mut more = false;
     loop {
         let filter = Filter {
             source: ask.source.as_deref(),
@@ -332,29 +347,20 @@ pub async fn replay_many(req: &mut Request, env: &Env, cfg: &Rc<Config>, now: u6
             ..Filter::default()
         };
         let (page, next) = log.list(&filter, 100).await.map_err(Failure::log)?;
-        let items = deliveries(
-            &page,
-            ask.destination.as_deref(),
-            Some(DeliveryStatus::Dead),
-        );
-        let r = replay(env, &log, &items, now).await?;
+        let dead = Some(DeliveryStatus::Dead);
+        let items = deliveries(&page, ask.destination.as_deref(), dead);
+        let r = replay(env, log, &items, now).await?;
         total.owed += r.owed;
         total.sent += r.sent;
         total.in_flight += r.in_flight;
         before = next;
         if before.is_none() {
-            break;
+            return Ok((total, false));
         }
         if total.owed >= REPLAY_MAX {
-            more = true;
-            break;
+            return Ok((total, true));
         }
     }
-    log::line(
-        "admin",
-        json!({ "outcome": "replayed", "count": total.owed, "source": ask.source }),
-    );
-    Ok((200, replayed_answer(&total, more)))
 }
 
 /// The deliveries of these events to replay: of one destination, in one status.

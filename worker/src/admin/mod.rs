@@ -113,36 +113,7 @@ async fn failed(env: &Env, ip: &str, now: u64) -> bool {
 
 /// Routes `/admin/…` (`rest` is what follows `/admin/`).
 pub async fn route(req: &mut Request, env: &Env, cfg: &Rc<Config>, rest: &str, now: u64) -> Answer {
-    let token = match &cfg.admin_token {
-        Ok(t) => t.clone(),
-        Err(why) => {
-            log::line("admin", json!({ "outcome": "closed", "why": why }));
-            return Err(Failure::new("not_found", "no such admin route"));
-        }
-    };
-    let ip = client(req);
-    if throttled_here(&ip, now) {
-        return Err(Failure::new(
-            "too_many_requests",
-            "too many failed sign-ins: wait a minute",
-        ));
-    }
-    if !authorized(req, &token) {
-        log::line(
-            "admin",
-            json!({ "outcome": "unauthorized", "path": req.path() }),
-        );
-        if failed(env, &ip, now).await {
-            return Err(Failure::new(
-                "too_many_requests",
-                "too many failed sign-ins: wait a minute",
-            ));
-        }
-        return Err(Failure::new(
-            "unauthorized",
-            "a valid `Authorization: Bearer <ADMIN_TOKEN>` is required",
-        ));
-    }
+    signed_in(req, env, cfg, now).await?;
     let parts: Vec<String> = rest
         .trim_end_matches('/')
         .split('/')
@@ -173,6 +144,42 @@ pub async fn route(req: &mut Request, env: &Env, cfg: &Rc<Config>, rest: &str, n
         }
         _ => Err(Failure::new("not_found", "no such admin route")),
     }
+}
+
+/// Whether the request may use the admin API: the API open (a long enough token), the client
+/// not throttled, the token right (a failure counted).
+async fn signed_in(req: &Request, env: &Env, cfg: &Config, now: u64) -> Result<(), Failure> {
+    let token = match &cfg.admin_token {
+        Ok(t) => t.clone(),
+        Err(why) => {
+            log::line("admin", json!({ "outcome": "closed", "why": why }));
+            return Err(Failure::new("not_found", "no such admin route"));
+        }
+    };
+    let ip = client(req);
+    let throttled = || {
+        Failure::new(
+            "too_many_requests",
+            "too many failed sign-ins: wait a minute",
+        )
+    };
+    if throttled_here(&ip, now) {
+        return Err(throttled());
+    }
+    if authorized(req, &token) {
+        return Ok(());
+    }
+    log::line(
+        "admin",
+        json!({ "outcome": "unauthorized", "path": req.path() }),
+    );
+    if failed(env, &ip, now).await {
+        return Err(throttled());
+    }
+    Err(Failure::new(
+        "unauthorized",
+        "a valid `Authorization: Bearer <ADMIN_TOKEN>` is required",
+    ))
 }
 
 /// The log an admin request reads: `?log=NAME` (one of the bound logs), else `EVENT_LOG`.

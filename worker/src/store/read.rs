@@ -462,44 +462,7 @@ impl Log {
             owed: next()?.results()?,
             latest: next()?.results()?,
         };
-        // The uncounted events, as the tallies would count them.
-        for s in sources
-            .into_iter()
-            .filter(|s| s.received_at_or_after(since))
-        {
-            summary.tallies.push(Count {
-                source: s.source.clone(),
-                destination: String::new(),
-                kind: "accepted".into(),
-                n: s.accepted,
-            });
-            summary.tallies.push(Count {
-                source: s.source,
-                destination: String::new(),
-                kind: "filtered".into(),
-                n: s.filtered,
-            });
-        }
-        for d in destinations {
-            summary.tallies.push(Count {
-                source: d.source,
-                destination: d.destination,
-                kind: "delivered".into(),
-                n: d.n,
-            });
-        }
-        for l in latest {
-            if let Some(at) = l.at {
-                summary.latest.push(Latest {
-                    source: l.source,
-                    destination: l.destination,
-                    at,
-                    ok: 1,
-                    status: l.status.and_then(|s| u16::try_from(s).ok()),
-                    error: None,
-                });
-            }
-        }
+        summary.add_uncounted(sources, destinations, latest, since);
         Ok(summary)
     }
 
@@ -569,4 +532,51 @@ pub struct Summary {
     /// Per source (`destination` empty).
     pub owed: Vec<Count>,
     pub latest: Vec<Latest>,
+}
+
+impl Summary {
+    /// The events the sweep has not counted yet, as the tallies would count them.
+    fn add_uncounted(
+        &mut self,
+        sources: Vec<super::sweep::SourceCount>,
+        destinations: Vec<super::sweep::DestinationCount>,
+        latest: Vec<super::sweep::LatestOk>,
+        since: u64,
+    ) {
+        let count = |source: String, destination: String, kind: &str, n: u64| Count {
+            source,
+            destination,
+            kind: kind.into(),
+            n,
+        };
+        for s in sources
+            .into_iter()
+            .filter(|s| s.received_at_or_after(since))
+        {
+            self.tallies.push(count(
+                s.source.clone(),
+                String::new(),
+                "accepted",
+                s.accepted,
+            ));
+            self.tallies
+                .push(count(s.source, String::new(), "filtered", s.filtered));
+        }
+        for d in destinations {
+            self.tallies
+                .push(count(d.source, d.destination, "delivered", d.n));
+        }
+        for l in latest {
+            if let Some(at) = l.at {
+                self.latest.push(Latest {
+                    source: l.source,
+                    destination: l.destination,
+                    at,
+                    ok: 1,
+                    status: l.status.and_then(|s| u16::try_from(s).ok()),
+                    error: None,
+                });
+            }
+        }
+    }
 }
