@@ -314,26 +314,7 @@ impl Verifier {
         };
         let stripe_ts = parse_signatures(spec, sig_value, kinds, &mut candidates, &mut asymmetric)?;
 
-        // Only a signed id is read: anything else is the sender's to rewrite.
-        let id = match &set.id {
-            Some(name) if spec.uses(&Part::Id) => value(h, name),
-            _ => None,
-        };
-        if spec.uses(&Part::Id) && id.is_none() {
-            return Err(Error::MissingHeader(id_name(set)));
-        }
-        let ts_str = match (stripe_ts, &set.timestamp) {
-            (Some(t), _) => Some(t),
-            (None, Some(name)) => value(h, name),
-            (None, None) => None,
-        };
-        let timestamp = match ts_str {
-            Some(t) => Some(parse_timestamp(t, spec.timestamp_unit)?),
-            None if spec.uses(&Part::Timestamp) => {
-                return Err(Error::MissingHeader(ts_name(set)));
-            }
-            None => None,
-        };
+        let (id, ts_str, timestamp) = signed_parts(spec, set, h, stripe_ts)?;
         let target = Target::new(spec, request.method, request.url)?;
         let derived = Derived::new(spec, request.body, target.url);
         let fields = Fields {
@@ -356,34 +337,8 @@ impl Verifier {
             ..fields
         });
 
-        // The signed message in one piece, for Ed25519 (built once, on first need).
-        let mut message: Option<Vec<u8>> = None;
         let secret_index = self
-            .keys
-            .iter()
-            .position(|key| match key.ed25519_public() {
-                None => [Some(&fields), other.as_ref()]
-                    .into_iter()
-                    .flatten()
-                    .any(|f| {
-                        let tag = tag(spec, key, f);
-                        candidates.iter().any(|c| tag.matches(c))
-                    }),
-                Some(public) => {
-                    let msg = message.get_or_insert_with(|| {
-                        let mut m = Vec::new();
-                        feed(spec, &fields, &mut |chunk| m.extend_from_slice(chunk));
-                        m
-                    });
-                    // Strict verification: small-order keys (refused when the key was read,
-                    // too) and small-order or non-canonical `R` are refused, so that no
-                    // signature verifies for a key that would take any.
-                    asymmetric.iter().any(|sig| {
-                        let sig = ed25519_dalek::Signature::from_bytes(sig);
-                        public.verify_strict(msg, &sig).is_ok()
-                    })
-                }
-            })
+            .matching_key(&fields, other.as_ref(), &candidates, &asymmetric)
             .ok_or(Error::SignatureMismatch)?;
         // Twilio signs a JSON body through the `bodySHA256` in its URL.
         if spec.uses(&Part::TwilioUrl) && twilio_body_mismatch(target.url, request.body) {
@@ -402,6 +357,41 @@ impl Verifier {
 }
 
 impl Verifier {
+    /// The index of the first key that signed the request: an HMAC key whose tag is one of the
+    /// `candidates` (under the request's URL or, for Twilio, its other form), or an Ed25519 key
+    /// that one of the `asymmetric` signatures verifies under, strictly.
+    fn matching_key(
+        &self,
+        fields: &Fields<'_>,
+        other: Option<&Fields<'_>>,
+        candidates: &Candidates,
+        asymmetric: &[[u8; 64]],
+    ) -> Option<usize> {
+        let spec = &self.spec;
+        // The signed message in one piece, for Ed25519 (built once, on first need).
+        let mut message: Option<Vec<u8>> = None;
+        self.keys.iter().position(|key| match key.ed25519_public() {
+            None => [Some(fields), other].into_iter().flatten().any(|f| {
+                let tag = tag(spec, key, f);
+                candidates.iter().any(|c| tag.matches(c))
+            }),
+            Some(public) => {
+                let msg = message.get_or_insert_with(|| {
+                    let mut m = Vec::new();
+                    feed(spec, fields, &mut |chunk| m.extend_from_slice(chunk));
+                    m
+                });
+                // Strict verification: small-order keys (refused when the key was read, too)
+                // and small-order or non-canonical `R` are refused, so that no signature
+                // verifies for a key that would take any.
+                asymmetric.iter().any(|sig| {
+                    let sig = ed25519_dalek::Signature::from_bytes(sig);
+                    public.verify_strict(msg, &sig).is_ok()
+                })
+            }
+        })
+    }
+
     /// Vonage: the token's MAC, then its claims (the body's hash), then `iat`'s window.
     fn verify_jwt<'r>(
         &self,
@@ -638,6 +628,36 @@ fn prepare(spec: &Spec, secret: &[u8]) -> Result<PreparedKey, Error> {
     }
     let key = key_bytes(secret, spec.secret)?;
     PreparedKey::new(spec.algorithm, &key).ok_or(Error::InvalidSecret(SecretProblem::Empty))
+}
+
+/// The signed id (only a signed one is read: anything else is the sender's to rewrite), the
+/// timestamp's text (Stripe's from its signature header) and its value in seconds; a missing one
+/// the scheme signs is `missing_header`.
+#[allow(clippy::type_complexity)]
+fn signed_parts<'r>(
+    spec: &Spec,
+    set: &HeaderSet,
+    h: &'r dyn Headers,
+    stripe_ts: Option<&'r str>,
+) -> Result<(Option<&'r str>, Option<&'r str>, Option<i64>), Error> {
+    let id = match &set.id {
+        Some(name) if spec.uses(&Part::Id) => value(h, name),
+        _ => None,
+    };
+    if spec.uses(&Part::Id) && id.is_none() {
+        return Err(Error::MissingHeader(id_name(set)));
+    }
+    let ts_str = match (stripe_ts, &set.timestamp) {
+        (Some(t), _) => Some(t),
+        (None, Some(name)) => value(h, name),
+        (None, None) => None,
+    };
+    let timestamp = match ts_str {
+        Some(t) => Some(parse_timestamp(t, spec.timestamp_unit)?),
+        None if spec.uses(&Part::Timestamp) => return Err(Error::MissingHeader(ts_name(set))),
+        None => None,
+    };
+    Ok((id, ts_str, timestamp))
 }
 
 /// The header family in use: the first whose signature header is present, else the first.
