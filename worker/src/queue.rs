@@ -238,6 +238,18 @@ fn chunked<T: Serialize>(messages: &[T]) -> (Vec<Vec<JsValue>>, Option<String>) 
     (chunks, None)
 }
 
+/// `first` jobs for these events' owed first attempts, [`FIRST_PER_JOB`] events a job, holding
+/// the claim `lease`.
+pub fn first_jobs(log: &str, ids: &[i64], lease: u64) -> Vec<Job> {
+    ids.chunks(FIRST_PER_JOB)
+        .map(|c| Job::First {
+            log: log.to_owned(),
+            ids: c.to_vec(),
+            lease,
+        })
+        .collect()
+}
+
 /// Sends one message, after `delay` seconds.
 pub async fn send_one<T: Serialize>(
     env: &Env,

@@ -14,7 +14,7 @@ use crate::deliver;
 use crate::failure::Failure;
 use crate::kv;
 use crate::log;
-use crate::queue::{self, FIRST_PER_JOB, Job};
+use crate::queue;
 use crate::route::Routed;
 use crate::store::{EventRow, Log, NewEvent};
 
@@ -121,14 +121,7 @@ pub fn deliver_after_answer(
         }
         let ids: Vec<i64> = fresh.iter().filter(|r| r.owed != 0).map(|r| r.id).collect();
         let lease = fresh.first().map_or(0, |r| r.lease_until);
-        let jobs: Vec<Job> = ids
-            .chunks(FIRST_PER_JOB)
-            .map(|c| Job::First {
-                log: log.name.clone(),
-                ids: c.to_vec(),
-                lease,
-            })
-            .collect();
+        let jobs = queue::first_jobs(&log.name, &ids, lease);
         if let (_, Some(e)) = queue::send(&env, binding::EVENTS, &jobs, None).await {
             log::line(
                 "first_unqueued",

@@ -20,7 +20,7 @@ use worker::Env;
 use crate::config::{Config, binding};
 use crate::kv;
 use crate::log;
-use crate::queue::{self, FIRST_PER_JOB, Job};
+use crate::queue::{self, Job};
 use crate::store::{self, Log};
 
 /// Events claimed again per run, at most.
@@ -83,14 +83,7 @@ async fn reclaim(env: &Env, cfg: &Config, log: &Log, from: i64, now: u64) -> wor
     if ids.is_empty() {
         return Ok(0);
     }
-    let jobs: Vec<Job> = ids
-        .chunks(FIRST_PER_JOB)
-        .map(|c| Job::First {
-            log: log.name.clone(),
-            ids: c.to_vec(),
-            lease,
-        })
-        .collect();
+    let jobs = queue::first_jobs(&log.name, &ids, lease);
     // Not sent: the claims lapse, and a later run tries again.
     if let (_, Some(e)) = queue::send(env, binding::EVENTS, &jobs, None).await {
         return Err(worker::Error::RustError(format!("queue: {e}")));
