@@ -178,7 +178,7 @@ export function destinations() {
  * function of `to(path)`, the local destination's URL of a path); `gates` binds the destinations'
  * Durable Objects (GATE).
  */
-export function options({ without = [], vars = {}, faults = '', sourcesWith = {}, destinationsWith = {}, gates = false } = {}) {
+export function options({ without = [], vars = {}, faults = '', sourcesWith = {}, destinationsWith = {}, gates = false, logs = [] } = {}) {
   const producers = { EVENTS: { queueName: 'hookseal-events' }, OUTBOX: { queueName: 'hookseal-outbox' }, DEAD_LETTER: { queueName: 'hookseal-dead-letter' } };
   for (const b of without) delete producers[b];
   const bindings = {
@@ -215,7 +215,8 @@ export function options({ without = [], vars = {}, faults = '', sourcesWith = {}
         compatibilityDate: '2026-11-01',
         bindings,
         kvNamespaces: without.includes('DEDUP') ? [] : ['DEDUP'],
-        d1Databases: without.includes('EVENT_LOG') ? [] : ['EVENT_LOG'],
+        // EVENT_LOG, and the further logs sources name (`log`).
+        d1Databases: [...(without.includes('EVENT_LOG') ? [] : ['EVENT_LOG']), ...logs],
         r2Buckets: without.includes('MEDIA') ? [] : ['MEDIA'],
         // The destinations' gates (Durable Objects with SQLite), for the suites that want them.
         durableObjects: gates ? { GATE: { className: 'Gate', useSQLite: true } } : {},
@@ -249,6 +250,7 @@ export async function start(opts) {
   mf = new Miniflare(options(opts));
   base = await mf.ready;
   await migrate();
+  for (const name of opts?.logs ?? []) await migrate(name);
 }
 
 export async function stop() {
@@ -266,9 +268,9 @@ export async function reconfigure(opts) {
   base = await mf.ready;
 }
 
-/** Applies worker/migrations to the local D1 database, as `make dev` does with wrangler. */
-export async function migrate() {
-  const db = await mf.getD1Database('EVENT_LOG');
+/** Applies worker/migrations to a local D1 database, as `make dev` does with wrangler. */
+export async function migrate(name = 'EVENT_LOG') {
+  const db = await mf.getD1Database(name);
   const dir = join(root, 'worker/migrations');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
     const sql = readFileSync(join(dir, file), 'utf8').replace(/--.*$/gm, '');

@@ -104,3 +104,64 @@ test('what the console\'s poll and a listing read stays flat as the log grows (1
     assert.ok(large < 5000, `${p}: ${large} rows read with 40,000 events`);
   }
 });
+
+test('an outage\'s backlog does not make every poll read it: the console counts at most 1,000 deliveries a state, and says so', async () => {
+  // 3,000 events whose deliveries are retrying, as during a long outage of their destination.
+  await seed(3000, 60_000, 'backlog');
+  const db = await h.mf.getD1Database('EVENT_LOG');
+  await db.prepare(`INSERT INTO deliveries (event_id, destination, status, attempts, next_at, horizon_from, updated_at)
+    SELECT id, 'mossmoon', 'retrying', 3, ?1, received_at, received_at FROM events WHERE dedup_key LIKE 'seed:backlog:%'`).bind(Date.now() + 3_600_000).run();
+  try {
+    await h.sweep();
+    await h.resetCounts();
+    const { status, json } = await admin('/admin/sources');
+    const read = (await h.counts())['d1.rowsRead'] ?? 0;
+    assert.equal(status, 200);
+    assert.deepEqual(json.atLeast, ['retrying']);
+    assert.equal(json.sources.find((s) => s.name === 'mossmoon').last24h.retrying, 1000);
+    assert.ok(read < 5000, `${read} rows read for a backlog of 3,000`);
+    assert.deepEqual((await admin('/admin/destinations')).json.atLeast, ['retrying']);
+  } finally {
+    await db.prepare("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE dedup_key LIKE 'seed:backlog:%')").run();
+  }
+  assert.deepEqual((await admin('/admin/sources')).json.atLeast, []);
+});
+
+test('a source with its own database (`log`): its events, deliveries and counts live there; the admin API reads either; a log that names no binding is a problem', async () => {
+  const own = { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'], log: 'EVENT_LOG_2' };
+  await h.reconfigure(h.options({ logs: ['EVENT_LOG_2'], sourcesWith: (to) => ({ busy: { ...own, destination: to('/ok/busy') } }) }));
+  await h.migrate('EVENT_LOG_2');
+  try {
+    const body = h.mossmoonEvent('evt_own_log', 'in its own database');
+    assert.equal((await h.post('busy', body, h.signers.mossmoon.sign(body))).status, 202);
+    await h.until('delivered', () => h.deliveredCount('mossmoon:evt_own_log', '/ok/busy') === 1);
+    const where = async (name) => (await (await h.mf.getD1Database(name)).prepare("SELECT COUNT(*) AS n FROM events WHERE dedup_key = 'mossmoon:evt_own_log'").first()).n;
+    assert.deepEqual([await where('EVENT_LOG_2'), await where('EVENT_LOG')], [1, 0], 'the event is in its own database only');
+    // A copy is a duplicate there.
+    assert.equal((await h.post('busy', body, h.signers.mossmoon.sign(body))).status, 200);
+    // The admin API: `?log=` reads that database, the default does not see it; an unknown name is refused.
+    const listed = await admin('/admin/events?source=busy&log=EVENT_LOG_2');
+    assert.deepEqual(listed.json.events.map((e) => e.dedupKey), ['mossmoon:evt_own_log']);
+    const detail = await admin(`/admin/events/${listed.json.events[0].id}?log=EVENT_LOG_2`);
+    assert.equal(detail.status, 200);
+    assert.match(JSON.stringify(detail.json), /in its own database/);
+    assert.deepEqual((await admin('/admin/events?source=busy')).json.events, []);
+    const unknown = await admin('/admin/events?log=NOPE');
+    assert.deepEqual([unknown.status, unknown.json.error], [400, 'invalid_query']);
+    // The console's counts read every database.
+    await h.sweep();
+    const sources = (await admin('/admin/sources')).json.sources;
+    assert.equal(sources.find((s) => s.name === 'busy').last24h.accepted, 1, JSON.stringify(sources.find((s) => s.name === 'busy')));
+    const health = (await admin('/health')).json;
+    assert.ok(health.logs.some((l) => l.binding === 'EVENT_LOG_2' && l.on), JSON.stringify(health.logs));
+    // Named, but not bound: the source is refused with its problem, and /health says why.
+    await h.reconfigure(h.options({ sourcesWith: (to) => ({ busy: { ...own, destination: to('/ok/busy') } }) }));
+    const again = h.mossmoonEvent('evt_own_log_unbound', 'nowhere to go');
+    const res = await h.post('busy', again, h.signers.mossmoon.sign(again));
+    assert.equal(res.status, 500);
+    const problems = JSON.stringify((await admin('/health')).json.problems);
+    assert.match(problems, /EVENT_LOG_2/);
+  } finally {
+    await h.reconfigure(h.options());
+  }
+});

@@ -97,7 +97,8 @@ async function refresh() {
 }
 
 async function loadSources() {
-  const { sources, problem } = await api('sources');
+  const { sources, problem, atLeast: capped } = await api('sources');
+  atLeast = new Set(capped ?? []);
   const box = $('sources');
   const select = $('f-source');
   const chosen = select.value;
@@ -117,17 +118,22 @@ async function loadDestinations() {
   $('destinations').replaceChildren(...destinations.map(destinationCard));
 }
 
+/** The states (retrying, queued, dead) whose counts are lower bounds (the admin API's `atLeast`). */
+let atLeast = new Set();
+/** `+` after a count the Worker stopped at its cap. */
+const plus = (state) => (atLeast.has(state) ? '+' : '');
+const count = (n, label, state) => el('div', {}, el('b', {}, `${n}${plus(state)}`), el('span', {}, label));
+
 function destinationCard(d) {
   const t = d.last24h;
-  const count = (n, label) => el('div', {}, el('b', {}, n), el('span', {}, label));
   const last = d.lastDelivery;
   return el('article', { class: 'card source', 'data-destination': d.name },
     el('h3', {}, d.name, d.problem ? badge('problem') : el('span', { class: 'badge ok' }, d.kind)),
     el('div', { class: 'muted small' }, d.host ?? '', d.sources.length ? ` · from ${d.sources.join(', ')}` : ' · no route yet'),
     d.problem ? el('p', { class: 'error' }, d.problem) : null,
     el('div', { class: 'counts' },
-      count(t.delivered, S.DELIVERED), count(t.retrying, S.RETRYING), count(t.dead, S.DEAD)),
-    t.queued ? el('div', { class: 'muted small' }, `${t.queued} queued, not attempted yet`) : null,
+      count(t.delivered, S.DELIVERED), count(t.retrying, S.RETRYING, 'retrying'), count(t.dead, S.DEAD, 'dead')),
+    t.queued ? el('div', { class: 'muted small' }, `${t.queued}${plus('queued')} queued, not attempted yet`) : null,
     el('div', { class: 'small' }, 'Last delivery: ',
       last ? [badge(last.status), ' ', when(last.at), last.httpStatus ? ` · HTTP ${last.httpStatus}` : '', last.error ? ` · ${last.error}` : '']
         : el('span', { class: 'muted' }, 'none yet')),
@@ -162,7 +168,6 @@ function sourceCard(s) {
   const t = s.last24h;
   const refused = Object.entries(t.refused || {});
   const refusedTotal = refused.reduce((n, [, c]) => n + c, 0);
-  const count = (n, label) => el('div', {}, el('b', {}, n), el('span', {}, label));
   const last = t.lastDelivery;
   return el('article', { class: 'card source', 'data-source': s.name },
     el('h3', {}, s.name, s.problem ? badge('problem') : el('span', { class: 'badge ok' }, 'ok')),
@@ -170,14 +175,14 @@ function sourceCard(s) {
     s.problem ? el('p', { class: 'error' }, s.problem) : null,
     el('div', { class: 'counts' },
       count(t.accepted, 'accepted'), count(t.duplicates, 'duplicates'), count(refusedTotal, 'refused'),
-      count(t.delivered, S.DELIVERED), count(t.retrying, S.RETRYING), count(t.dead, S.DEAD)),
-    t.queued ? el('div', { class: 'muted small' }, `${t.queued} queued, not attempted yet`) : null,
+      count(t.delivered, S.DELIVERED), count(t.retrying, S.RETRYING, 'retrying'), count(t.dead, S.DEAD, 'dead')),
+    t.queued ? el('div', { class: 'muted small' }, `${t.queued}${plus('queued')} queued, not attempted yet`) : null,
     t.filtered ? el('div', { class: 'muted small' }, `${t.filtered} taken by no route (filtered)`) : null,
     refused.length ? el('div', { class: 'muted small' }, `Refused: ${refused.map(([c, n]) => `${c} ${n}`).join(', ')}`) : null,
     el('div', { class: 'small' }, 'Last delivery: ',
       last ? [badge(last.status), ' ', when(last.at), last.httpStatus ? ` · HTTP ${last.httpStatus}` : '', last.error ? ` · ${last.error}` : '']
         : el('span', { class: 'muted' }, 'none yet')),
-    t.dead > 0 ? el('p', {}, el('button', { type: 'button', class: 'danger', onclick: () => replayAll(s.name, t.dead) }, `Replay all dead (${t.dead})`)) : null);
+    t.dead > 0 ? el('p', {}, el('button', { type: 'button', class: 'danger', onclick: () => replayAll(s.name, t.dead) }, `Replay all dead (${t.dead}${plus('dead')})`)) : null);
 }
 
 function filters() {

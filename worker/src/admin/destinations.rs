@@ -1,7 +1,7 @@
 //! The admin API's views of sources and destinations (their health and last 24 h, from the
 //! hourly tallies), and the filter tester.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use hookseal::{Document, Filter};
@@ -30,15 +30,19 @@ struct Counts {
     last_delivery: Option<Value>,
 }
 
+/// Counts per source and per destination, and the states whose counts are lower bounds.
+struct AllCounts {
+    by_source: BTreeMap<String, Counts>,
+    by_dest: BTreeMap<String, Counts>,
+    at_least: BTreeSet<&'static str>,
+}
+
 /// Every log's summary, merged into counts per source and per destination.
-async fn counts(
-    env: &Env,
-    cfg: &Config,
-    now: u64,
-) -> Result<(BTreeMap<String, Counts>, BTreeMap<String, Counts>), Failure> {
+async fn counts(env: &Env, cfg: &Config, now: u64) -> Result<AllCounts, Failure> {
     let since = now.saturating_sub(24 * 3_600_000);
     let (mut by_source, mut by_dest): (BTreeMap<String, Counts>, BTreeMap<String, Counts>) =
         Default::default();
+    let mut at_least = BTreeSet::new();
     let mut any = false;
     for name in cfg.logs() {
         let Some(log) = store::open(env, &name) else {
@@ -47,6 +51,7 @@ async fn counts(
         any = true;
         let s = log.summary(since).await.map_err(Failure::log)?;
         merge(&s, &mut by_source, &mut by_dest);
+        at_least.extend(s.capped());
     }
     if !any {
         return Err(Failure::new(
@@ -54,7 +59,11 @@ async fn counts(
             "the event log is off: bind a D1 database as EVENT_LOG (README: Operate the Worker)",
         ));
     }
-    Ok((by_source, by_dest))
+    Ok(AllCounts {
+        by_source,
+        by_dest,
+        at_least,
+    })
 }
 
 fn merge(
@@ -120,7 +129,11 @@ fn bump(c: &mut Counts, pick: u8, n: u64) {
 
 /// `GET /admin/sources`.
 pub async fn sources(env: &Env, cfg: &Rc<Config>, now: u64) -> Answer {
-    let (mut counts, _) = counts(env, cfg, now).await?;
+    let AllCounts {
+        by_source: mut counts,
+        at_least,
+        ..
+    } = counts(env, cfg, now).await?;
     let out: Vec<Value> = cfg
         .sources
         .iter()
@@ -150,13 +163,17 @@ pub async fn sources(env: &Env, cfg: &Rc<Config>, now: u64) -> Answer {
             })
         })
         .collect();
-    Ok((200, json!({ "sources": out })))
+    Ok((200, json!({ "sources": out, "atLeast": at_least })))
 }
 
 /// `GET /admin/destinations`: each with its kind, host (never a path or query), last 24 h, last
 /// delivery, and its gate (state, in flight, waiting and parked counts, rate) when it has one.
 pub async fn list(env: &Env, cfg: &Rc<Config>, now: u64) -> Answer {
-    let (_, mut counts) = counts(env, cfg, now).await?;
+    let AllCounts {
+        by_dest: mut counts,
+        at_least,
+        ..
+    } = counts(env, cfg, now).await?;
     let mut out: Vec<Value> = Vec::with_capacity(cfg.destinations.len());
     for (name, d) in &cfg.destinations {
         let (kind, host, problem) = match d {
@@ -187,7 +204,7 @@ pub async fn list(env: &Env, cfg: &Rc<Config>, now: u64) -> Answer {
             "last24h": { "delivered": c.delivered, "retrying": c.retrying, "queued": c.queued, "dead": c.dead },
         }));
     }
-    Ok((200, json!({ "destinations": out })))
+    Ok((200, json!({ "destinations": out, "atLeast": at_least })))
 }
 
 /// `POST /admin/destinations/{name}/pause` and `/resume`: the destination's gate holds its

@@ -6,7 +6,7 @@
 //! delivery status through its index, and the console's counts come from the hourly `tallies`.
 
 use serde::{Deserialize, Serialize};
-use worker::Result;
+use worker::{D1PreparedStatement, Result};
 
 use super::{EventRow, Log, int, num, opt_num, opt_text, status, text};
 use crate::state::{DeliveryStatus, EventStatus};
@@ -63,10 +63,17 @@ pub const HISTORY: &str = "SELECT destination, attempt, at, status, error FROM a
 pub const SUMMARY_TALLIES: &str = "SELECT source, destination, kind, SUM(count) AS n \
      FROM tallies WHERE hour >= ?1 GROUP BY source, destination, kind";
 
-/// Deliveries in a status updated since a time, per source and destination.
-pub const SUMMARY_STATES: &str = "SELECT e.source AS source, d.destination AS destination, \
-     COUNT(*) AS n FROM deliveries d JOIN events e ON e.id = d.event_id \
-     WHERE d.status = ?1 AND d.updated_at >= ?2 GROUP BY e.source, d.destination";
+/// Deliveries in a status updated since a time, per source and destination: at most
+/// [`STATE_COUNT_MAX`] of them (`?3`), so that an outage's backlog does not make every poll of
+/// the console read it whole.
+pub const SUMMARY_STATES: &str = "SELECT source, destination, COUNT(*) AS n FROM \
+     (SELECT e.source AS source, d.destination AS destination FROM deliveries d \
+     JOIN events e ON e.id = d.event_id WHERE d.status = ?1 AND d.updated_at >= ?2 LIMIT ?3) \
+     GROUP BY source, destination";
+
+/// The console counts at most this many deliveries in each state (retrying, queued, dead in
+/// the last 24 h) per log; past it, the count is a lower bound (`atLeast` in the answer).
+pub const STATE_COUNT_MAX: u64 = 1_000;
 
 /// First attempts still owed, per source.
 pub const SUMMARY_OWED: &str = "SELECT source, COUNT(*) AS n FROM events \
@@ -436,15 +443,9 @@ impl Log {
             .db
             .batch(vec![
                 self.db.prepare(SUMMARY_TALLIES).bind(&[num(hour)])?,
-                self.db
-                    .prepare(SUMMARY_STATES)
-                    .bind(&[status(DeliveryStatus::Retrying), num(0)])?,
-                self.db
-                    .prepare(SUMMARY_STATES)
-                    .bind(&[status(DeliveryStatus::Queued), num(0)])?,
-                self.db
-                    .prepare(SUMMARY_STATES)
-                    .bind(&[status(DeliveryStatus::Dead), num(since)])?,
+                self.states(DeliveryStatus::Retrying, 0)?,
+                self.states(DeliveryStatus::Queued, 0)?,
+                self.states(DeliveryStatus::Dead, since)?,
                 self.db.prepare(SUMMARY_OWED).bind(&[int(from)])?,
                 self.db.prepare(LATEST),
             ])
@@ -464,6 +465,13 @@ impl Log {
         };
         summary.add_uncounted(sources, destinations, latest, since);
         Ok(summary)
+    }
+
+    /// Deliveries in `s` updated since `since`, at most [`STATE_COUNT_MAX`].
+    fn states(&self, s: DeliveryStatus, since: u64) -> Result<D1PreparedStatement> {
+        self.db
+            .prepare(SUMMARY_STATES)
+            .bind(&[status(s), num(since), num(STATE_COUNT_MAX)])
     }
 
     /// How many of `source`'s deliveries went dead since `since`.
@@ -535,6 +543,19 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The states whose count stopped at [`STATE_COUNT_MAX`]: there are at least as many.
+    pub fn capped(&self) -> Vec<&'static str> {
+        [
+            ("retrying", &self.retrying),
+            ("queued", &self.queued),
+            ("dead", &self.dead),
+        ]
+        .into_iter()
+        .filter(|(_, list)| list.iter().map(|c| c.n).sum::<u64>() >= STATE_COUNT_MAX)
+        .map(|(name, _)| name)
+        .collect()
+    }
+
     /// The events the sweep has not counted yet, as the tallies would count them.
     fn add_uncounted(
         &mut self,
