@@ -135,6 +135,41 @@ test('the queues dispatch on a message\'s shape: a letter on the events queue, a
   assert.equal(c['queue.retried'] ?? 0, 0);
 });
 
+test('without the event log: a Meta body of 1,000 statuses stays within an invocation\'s 1,000 calls and is delivered once each, a copy is all duplicates; a queue failure midway answers 503 and the retry sends the rest once', async () => {
+  await h.reconfigure(h.options({ without: ['EVENT_LOG'] }));
+  const kv = await h.mf.getKVNamespace('DEDUP');
+  const marked = async (tag) => (await kv.list({ prefix: `hookseal:seen/bigmeta/meta:status:wamid.${tag}.` })).keys.length;
+  try {
+    await h.resetCounts();
+    const body = h.metaStatuses(1000, 'nolog1k');
+    const res = await post('bigmeta', body, signers.meta.sign(body));
+    assert.deepEqual([res.status, res.json.accepted], [202, 1000], JSON.stringify(res.json));
+    await until('1,000 deliveries', () => h.deliveredKeys('meta:status:wamid.nolog1k.').length >= 1000, 120_000);
+    // Its marks are written by the consumer, 100 a job.
+    await until('1,000 marks', async () => (await marked('nolog1k')) === 1000, 60_000);
+    const calls = (await h.counts())['services.maxPerInvocation'];
+    assert.ok(calls <= 600, `${calls} calls to KV and Queues in one invocation (Cloudflare allows 1,000; a batch writes 500 marks at most)`);
+    const again = await post('bigmeta', body, signers.meta.sign(body));
+    assert.deepEqual([again.status, again.json.duplicates], [200, 1000]);
+    // The second of two batches of messages fails: the first 100 are marked, the answer is 503.
+    await h.setFaults('queue.send:2');
+    const part = h.metaStatuses(150, 'nolog150');
+    const first = await post('bigmeta', part, signers.meta.sign(part));
+    assert.deepEqual([first.status, first.json.error], [503, 'queue_unavailable'], JSON.stringify(first.json));
+    await h.setFaults('');
+    const retry = await post('bigmeta', part, signers.meta.sign(part));
+    assert.deepEqual([retry.status, retry.json.accepted, retry.json.duplicates], [202, 50, 100], JSON.stringify(retry.json));
+    await until('150 deliveries', () => h.deliveredKeys('meta:status:wamid.nolog150.').length >= 150, 60_000);
+    await sleep(1500);
+    const keys = [...h.deliveredKeys('meta:status:wamid.nolog1k.'), ...h.deliveredKeys('meta:status:wamid.nolog150.')];
+    assert.equal(keys.length, 1150, 'none delivered twice');
+    assert.equal(new Set(keys).size, 1150, 'every status delivered');
+  } finally {
+    await h.setFaults('');
+    await h.reconfigure(h.options());
+  }
+});
+
 test('without the event log: a KV read or a queue send fails, 503, and the retry delivers once; a failed mark is counted on /health', async () => {
   await h.reconfigure(h.options({ without: ['EVENT_LOG'] }));
   try {

@@ -5,8 +5,10 @@
 // - every binding call is counted: KV reads, writes, deletes and lists (a bulk read counts one
 //   read a key, as Cloudflare bills it), D1 statements with D1's own `rows_read` and
 //   `rows_written` (from each result's `meta`), Queue messages written, read, acknowledged and
-//   retried, R2 and Durable Object calls, outbound `fetch` (subrequests), and invocations by
-//   handler; `GET /__instrument/counts` answers them, `POST /__instrument/reset` zeroes them;
+//   retried, R2 and Durable Object calls, outbound `fetch` (subrequests), invocations by
+//   handler, and the most calls to external services (KV, Queues, R2, Durable Objects) any one
+//   invocation made (`services.maxPerInvocation`: Cloudflare allows 1,000);
+//   `GET /__instrument/counts` answers them, `POST /__instrument/reset` zeroes them;
 // - chosen calls fail: `faults` such as 'kv.get:1' or 'queue.send:2,d1.update:1' make the n-th
 //   call of that kind throw (counted from 1 per kind; `queue.send` counts `send` and
 //   `sendBatch`; `d1.insert` is a statement that inserts events, `d1.update` one that updates,
@@ -92,53 +94,65 @@ class D1Database {
   withSession(...a) { return this.real.withSession(...a); }
   dump() { return this.real.dump(); }
 }
+/**
+ * One more call to an external service (KV, Queues, R2, a Durable Object) in the invocation
+ * inv: Cloudflare allows 1,000 an invocation, a bulk KV read counting one. The most any
+ * invocation made is counted as services.maxPerInvocation.
+ */
+function service(inv) {
+  inv.services++;
+  counts['services.maxPerInvocation'] = Math.max(counts['services.maxPerInvocation'] ?? 0, inv.services);
+}
 class WorkerQueue {
-  constructor(real, name) { this.real = real; this.name = name; }
-  async send(body, options) { maybeFail('queue.send'); bump('queue.written'); return this.real.send(body, options); }
-  async sendBatch(batch, options) { maybeFail('queue.send'); bump('queue.written', batch.length); return this.real.sendBatch(batch, options); }
+  constructor(real, name, inv) { this.real = real; this.name = name; this.inv = inv; }
+  async send(body, options) { service(this.inv); maybeFail('queue.send'); bump('queue.written'); return this.real.send(body, options); }
+  async sendBatch(batch, options) { service(this.inv); maybeFail('queue.send'); bump('queue.written', batch.length); return this.real.sendBatch(batch, options); }
 }
 class KvNamespace {
-  constructor(real) { this.real = real; }
-  async get(key, options) { maybeFail('kv.get'); bump('kv.reads', Array.isArray(key) ? key.length : 1); return this.real.get(key, options); }
-  async getWithMetadata(key, options) { maybeFail('kv.get'); bump('kv.reads', Array.isArray(key) ? key.length : 1); return this.real.getWithMetadata(key, options); }
-  async put(...a) { maybeFail('kv.put'); bump('kv.writes'); return this.real.put(...a); }
-  async delete(key) { maybeFail('kv.delete'); bump('kv.deletes'); return this.real.delete(key); }
-  async list(options) { maybeFail('kv.list'); bump('kv.lists'); return this.real.list(options); }
+  constructor(real, inv) { this.real = real; this.inv = inv; }
+  async get(key, options) { service(this.inv); maybeFail('kv.get'); bump('kv.reads', Array.isArray(key) ? key.length : 1); return this.real.get(key, options); }
+  async getWithMetadata(key, options) { service(this.inv); maybeFail('kv.get'); bump('kv.reads', Array.isArray(key) ? key.length : 1); return this.real.getWithMetadata(key, options); }
+  async put(...a) { service(this.inv); maybeFail('kv.put'); bump('kv.writes'); return this.real.put(...a); }
+  async delete(key) { service(this.inv); maybeFail('kv.delete'); bump('kv.deletes'); return this.real.delete(key); }
+  async list(options) { service(this.inv); maybeFail('kv.list'); bump('kv.lists'); return this.real.list(options); }
 }
 class R2Bucket {
-  constructor(real) { this.real = real; }
-  async head(...a) { maybeFail('r2.head'); bump('r2.classB'); return this.real.head(...a); }
-  async get(...a) { maybeFail('r2.get'); bump('r2.classB'); return this.real.get(...a); }
-  async put(...a) { maybeFail('r2.put'); bump('r2.classA'); return this.real.put(...a); }
-  async delete(...a) { maybeFail('r2.delete'); bump('r2.deletes'); return this.real.delete(...a); }
-  async list(...a) { maybeFail('r2.list'); bump('r2.classA'); return this.real.list(...a); }
-  createMultipartUpload(...a) { bump('r2.classA'); return this.real.createMultipartUpload(...a); }
+  constructor(real, inv) { this.real = real; this.inv = inv; }
+  async head(...a) { service(this.inv); maybeFail('r2.head'); bump('r2.classB'); return this.real.head(...a); }
+  async get(...a) { service(this.inv); maybeFail('r2.get'); bump('r2.classB'); return this.real.get(...a); }
+  async put(...a) { service(this.inv); maybeFail('r2.put'); bump('r2.classA'); return this.real.put(...a); }
+  async delete(...a) { service(this.inv); maybeFail('r2.delete'); bump('r2.deletes'); return this.real.delete(...a); }
+  async list(...a) { service(this.inv); maybeFail('r2.list'); bump('r2.classA'); return this.real.list(...a); }
+  createMultipartUpload(...a) { service(this.inv); bump('r2.classA'); return this.real.createMultipartUpload(...a); }
   resumeMultipartUpload(...a) { return this.real.resumeMultipartUpload(...a); }
 }
 class DurableObjectStub {
-  constructor(real) { this.real = real; this.id = real.id; this.name = real.name; }
-  async fetch(...a) { maybeFail('do.fetch'); bump('do.requests'); return this.real.fetch(...a); }
+  constructor(real, inv) { this.real = real; this.inv = inv; this.id = real.id; this.name = real.name; }
+  async fetch(...a) { service(this.inv); maybeFail('do.fetch'); bump('do.requests'); return this.real.fetch(...a); }
 }
 class DurableObjectNamespace {
-  constructor(real) { this.real = real; }
+  constructor(real, inv) { this.real = real; this.inv = inv; }
   idFromName(n) { return this.real.idFromName(n); }
   idFromString(s) { return this.real.idFromString(s); }
   newUniqueId(o) { return this.real.newUniqueId(o); }
-  get(id, o) { return new DurableObjectStub(this.real.get(id, o)); }
-  getByName(n, o) { return new DurableObjectStub(this.real.getByName(n, o)); }
-  jurisdiction(j) { return new DurableObjectNamespace(this.real.jurisdiction(j)); }
+  get(id, o) { return new DurableObjectStub(this.real.get(id, o), this.inv); }
+  getByName(n, o) { return new DurableObjectStub(this.real.getByName(n, o), this.inv); }
+  jurisdiction(j) { return new DurableObjectNamespace(this.real.jurisdiction(j), this.inv); }
 }
 
+/** The bindings of one invocation, wrapped (their calls to external services counted together). */
 function wrap(env) {
   const out = { ...env };
+  const inv = { services: 0 };
+  Object.defineProperty(out, '__invocation', { value: inv });
   for (const [name, b] of Object.entries(env)) {
     if (!b || typeof b !== 'object') continue;
     const c = b.constructor?.name ?? '';
     if (typeof b.prepare === 'function' && typeof b.batch === 'function') out[name] = new D1Database(b);
-    else if (typeof b.sendBatch === 'function') out[name] = new WorkerQueue(b, name);
-    else if (typeof b.getWithMetadata === 'function') out[name] = new KvNamespace(b);
-    else if (typeof b.createMultipartUpload === 'function') out[name] = new R2Bucket(b);
-    else if (typeof b.idFromName === 'function') out[name] = new DurableObjectNamespace(b);
+    else if (typeof b.sendBatch === 'function') out[name] = new WorkerQueue(b, name, inv);
+    else if (typeof b.getWithMetadata === 'function') out[name] = new KvNamespace(b, inv);
+    else if (typeof b.createMultipartUpload === 'function') out[name] = new R2Bucket(b, inv);
+    else if (typeof b.idFromName === 'function') out[name] = new DurableObjectNamespace(b, inv);
     else void c;
   }
   return out;
@@ -195,8 +209,13 @@ export default class extends WorkerEntrypoint {
 // The destinations' gate (a Durable Object) sees the same wrapped bindings, and its alarms are
 // counted (Cloudflare bills each as a request).
 export const Gate = built.Gate && class extends built.Gate {
-  constructor(state, env) { super(state, wrap(env)); }
-  async alarm(...a) { bump('do.alarms'); return super.alarm(...a); }
+  constructor(state, env) {
+    const wrapped = wrap(env);
+    super(state, wrapped);
+    this.invocation = wrapped.__invocation; // one object, many invocations: counted from each start
+  }
+  async fetch(...a) { this.invocation.services = 0; return super.fetch(...a); }
+  async alarm(...a) { this.invocation.services = 0; bump('do.alarms'); return super.alarm(...a); }
 };
 setPlan(${JSON.stringify(faults)});
 `;

@@ -2,7 +2,7 @@
 //! destination (the outbox's straight on `OUTBOX`), each message carrying its event.
 
 use serde_json::json;
-use worker::Env;
+use worker::{Env, KvStore};
 
 use crate::config::{Config, OUTBOX, Source, binding};
 use crate::failure::Failure;
@@ -12,9 +12,16 @@ use crate::queue::{self, Carried, Job, OutboxMessage};
 use crate::route::Routed;
 use crate::tally;
 
+/// The most dedup marks ingest writes itself; a body with more events hands its marks to the
+/// consumer in `mark` jobs (a Worker invocation may make 1,000 calls to KV and the other
+/// services, and each mark is one).
+pub const MARKS_INLINE: usize = 100;
+
 /// Without the event log: dedupe with KV marks, put each event on the queue for each
-/// destination (the outbox's straight on `OUTBOX`), then mark them. A failed mark is counted
-/// (`/health`): a sender's retry of that event may then be delivered again.
+/// destination (the outbox's straight on `OUTBOX`), then mark them. Answered `2xx` only once
+/// every event is on its way; when only some could be sent, those are marked (a duplicate on
+/// the sender's retry) and the answer is `503`. A failed mark is counted (`/health`): a
+/// sender's retry of that event may then be delivered again.
 pub async fn carry(
     env: &Env,
     cfg: &Config,
@@ -52,19 +59,20 @@ pub async fn carry(
     {
         return Err(Failure::unavailable("dedup_unavailable", e));
     }
-    let sent = send_carried(env, src, &fresh, now).await?;
-    let marks: Vec<(String, String)> = fresh
-        .iter()
-        .take(sent)
-        .map(|r| (kv::seen_key(&src.name, &r.event.dedup_key), now.to_string()))
-        .collect();
-    let failed = kv::put_all(&store, &marks, Some(cfg.settings.dedup_ttl)).await;
-    if !failed.is_empty() {
-        tally::mark_failed(failed.len() as u64);
-        log::line(
-            "dedup_mark_failed",
-            json!({ "source": src.name, "events": failed.len(), "error": failed.first().map(|f| &f.1) }),
-        );
+    let (sent, failure) = send_carried(env, src, &fresh, now).await;
+    mark(
+        env,
+        cfg,
+        &store,
+        src,
+        fresh.get(..sent).unwrap_or_default(),
+        now,
+    )
+    .await;
+    if sent < fresh.len() {
+        return Err(Failure::queue(
+            failure.unwrap_or_else(|| "not every event could be sent".to_owned()),
+        ));
     }
     let filtered = fresh.iter().filter(|r| r.routes.is_empty()).count();
     let accepted = fresh
@@ -74,22 +82,59 @@ pub async fn carry(
     Ok((accepted, duplicates, filtered))
 }
 
-/// Sends each event's messages; returns how many events were sent whole (a prefix), or `503`
-/// when the first could not be.
+/// Marks the events sent: here for a few, by `mark` jobs for many. Marks that cannot be
+/// written (or handed over) are counted and logged.
+async fn mark(env: &Env, cfg: &Config, store: &KvStore, src: &Source, sent: &[Routed], now: u64) {
+    let keys: Vec<String> = sent
+        .iter()
+        .map(|r| kv::seen_key(&src.name, &r.event.dedup_key))
+        .collect();
+    // How many marks were not written (or handed over), and why.
+    let (failed, why) = if keys.len() <= MARKS_INLINE {
+        let marks: Vec<(String, String)> = keys.into_iter().map(|k| (k, now.to_string())).collect();
+        let failed = kv::put_all(store, &marks, Some(cfg.settings.dedup_ttl)).await;
+        (failed.len(), failed.into_iter().next().map(|(_, e)| e))
+    } else {
+        let jobs: Vec<Job> = keys
+            .chunks(queue::MARKS_PER_JOB)
+            .map(|c| Job::Mark {
+                keys: c.to_vec(),
+                at: now,
+            })
+            .collect();
+        let (handed, why) = queue::send(env, binding::EVENTS, &jobs, None).await;
+        (
+            keys.len().saturating_sub(handed * queue::MARKS_PER_JOB),
+            why,
+        )
+    };
+    if failed > 0 {
+        tally::mark_failed(failed as u64);
+        log::line(
+            "dedup_mark_failed",
+            json!({ "source": src.name, "events": failed, "error": why }),
+        );
+    }
+}
+
+/// Sends every event's messages, in as few calls as Queues' batches allow. Returns how many
+/// events went whole (a prefix of `fresh`: each list goes in order, and stops at its first
+/// failure), and that failure.
 async fn send_carried(
     env: &Env,
     src: &Source,
     fresh: &[Routed],
     now: u64,
-) -> Result<usize, Failure> {
-    let mut done = 0;
+) -> (usize, Option<String>) {
+    let mut jobs = Vec::new();
+    let mut outbox = Vec::new();
+    // Where each event's messages end in each list.
+    let mut ends = Vec::with_capacity(fresh.len());
     for r in fresh {
         let envelope_ref = r
             .envelope
             .is_empty()
             .then(|| kv::envelope_key(&src.name, &r.event.dedup_key));
-        let mut jobs = Vec::new();
-        let mut outbox = Vec::new();
         for d in &r.routes {
             if d == OUTBOX {
                 outbox.push(OutboxMessage {
@@ -116,20 +161,13 @@ async fn send_carried(
                 }));
             }
         }
-        let failure = match (
-            queue::send(env, binding::OUTBOX, &outbox, None).await,
-            queue::send(env, binding::EVENTS, &jobs, None).await,
-        ) {
-            ((_, Some(e)), _) | (_, (_, Some(e))) => Some(e),
-            _ => None,
-        };
-        if let Some(e) = failure {
-            if done == 0 {
-                return Err(Failure::queue(e));
-            }
-            break;
-        }
-        done += 1;
+        ends.push((outbox.len(), jobs.len()));
     }
-    Ok(done)
+    let (outbox_sent, outbox_failed) = queue::send(env, binding::OUTBOX, &outbox, None).await;
+    let (jobs_sent, jobs_failed) = queue::send(env, binding::EVENTS, &jobs, None).await;
+    let whole = ends
+        .iter()
+        .take_while(|(o, j)| *o <= outbox_sent && *j <= jobs_sent)
+        .count();
+    (whole, outbox_failed.or(jobs_failed))
 }

@@ -7,6 +7,8 @@
 //! message is the only copy: it is acknowledged only once its event is delivered, scheduled
 //! again, or kept as a dead letter.
 
+use std::cell::Cell;
+
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
@@ -18,6 +20,10 @@ use crate::kv;
 use crate::log;
 use crate::queue::Job;
 use crate::store;
+
+/// The most dedup marks one batch writes (an invocation may make 1,000 calls to KV and the
+/// other services): `mark` jobs past it wait for a later batch.
+const MARKS_PER_INVOCATION: usize = 500;
 
 /// Handles a batch from any of this Worker's queues.
 pub async fn batch(batch: &MessageBatch<Value>, env: &Env, now: u64) {
@@ -32,9 +38,10 @@ pub async fn batch(batch: &MessageBatch<Value>, env: &Env, now: u64) {
     };
     let messages: Vec<RawMessage> = batch.raw_iter().collect();
     let cfg = &cfg;
+    let marks_left = &Cell::new(MARKS_PER_INVOCATION);
     futures_util::stream::iter(messages)
         .map(|raw| async move {
-            match job(env, cfg, raw.body(), now).await {
+            match job(env, cfg, raw.body(), now, marks_left).await {
                 Disposition::Ack => raw.ack(),
                 Disposition::Retry => raw.retry(),
             }
@@ -44,7 +51,13 @@ pub async fn batch(batch: &MessageBatch<Value>, env: &Env, now: u64) {
         .await;
 }
 
-async fn job(env: &Env, cfg: &Config, body: JsValue, now: u64) -> Disposition {
+async fn job(
+    env: &Env,
+    cfg: &Config,
+    body: JsValue,
+    now: u64,
+    marks_left: &Cell<usize>,
+) -> Disposition {
     let job = match Job::from_js(body.clone()) {
         Ok(j) => j,
         Err(why) => return foreign(env, cfg, &body, &why, now).await,
@@ -60,13 +73,13 @@ async fn job(env: &Env, cfg: &Config, body: JsValue, now: u64) -> Disposition {
                 }
             }
             // The log keeps its own dead; anything else in a letter is work to do.
-            other => Box::pin(run(env, cfg, other, now)).await,
+            other => Box::pin(run(env, cfg, other, now, marks_left)).await,
         },
-        other => run(env, cfg, other, now).await,
+        other => run(env, cfg, other, now, marks_left).await,
     }
 }
 
-async fn run(env: &Env, cfg: &Config, job: Job, now: u64) -> Disposition {
+async fn run(env: &Env, cfg: &Config, job: Job, now: u64, marks_left: &Cell<usize>) -> Disposition {
     match job {
         Job::First { log, ids, lease } => {
             let Some(l) = store::open(env, &log) else {
@@ -107,7 +120,35 @@ async fn run(env: &Env, cfg: &Config, job: Job, now: u64) -> Disposition {
             }
         }
         Job::Carry(c) => deliver::carried(env, cfg, c, now).await,
+        Job::Mark { keys, at } => {
+            // Within this batch's share of calls, or left for a later batch.
+            let Some(left) = marks_left.get().checked_sub(keys.len()) else {
+                return Disposition::Retry;
+            };
+            marks_left.set(left);
+            marks(env, cfg, &keys, at).await
+        }
         Job::Dead { .. } => Disposition::Ack,
+    }
+}
+
+/// Writes dedup marks a large body's ingest handed over; the job is tried again until every
+/// one is written (a mark is the same whenever it is written).
+async fn marks(env: &Env, cfg: &Config, keys: &[String], at: u64) -> Disposition {
+    let Ok(store) = kv::open(env) else {
+        return Disposition::Retry;
+    };
+    let items: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), at.to_string())).collect();
+    let failed = kv::put_all(&store, &items, Some(cfg.settings.dedup_ttl)).await;
+    if failed.is_empty() {
+        Disposition::Ack
+    } else {
+        crate::tally::mark_failed(failed.len() as u64);
+        log::line(
+            "dedup_mark_failed",
+            json!({ "events": failed.len(), "error": failed.first().map(|f| &f.1), "retried": true }),
+        );
+        Disposition::Retry
     }
 }
 

@@ -7,6 +7,7 @@
 //! | `first` | `log`, `ids`, `lease` | ingest (a bulk body, media to archive) and the sweep (a first attempt whose claim lapsed): attempt each event's owed deliveries |
 //! | `retry` | `log`, `id`, `destination`, `attempt` | a failed attempt: the next one, with a delay |
 //! | `carry` | the event itself (`source`, `destination`, `attempt`, `receivedAt`, `horizonFrom`, `dedupKey`, `type`, `event`, `eventRef`) | the event log off: each event travels to each destination in its message |
+//! | `mark` | `keys`, `at` | the event log off, a body of more events than one invocation may mark: write their dedup marks |
 //!
 //! The `DEAD_LETTER` queue carries `{"kind":"dead","reason","at","job"}`; the consumer records
 //! each (the log's delivery goes `dead`; without the log, KV keeps the letter). The consumer
@@ -27,6 +28,8 @@ const BATCH_MAX_BYTES: usize = 240_000;
 pub const INLINE_MAX_BYTES: usize = 100_000;
 /// Events per `first` job: what one consumer invocation attempts for it.
 pub const FIRST_PER_JOB: usize = 20;
+/// Dedup marks per `mark` job (KV writes one consumer invocation makes for it).
+pub const MARKS_PER_JOB: usize = 100;
 
 /// What this Worker's consumer is asked to do.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -49,6 +52,10 @@ pub enum Job {
     },
     /// The event log off: the event itself, to one destination.
     Carry(Carried),
+    /// The event log off: the dedup marks of events already on their way, written by the
+    /// consumer because their body had more events than one invocation may mark (`at`: when
+    /// they were received, the marks' value).
+    Mark { keys: Vec<String>, at: u64 },
     /// A delivery that cannot succeed: recorded as dead.
     Dead {
         reason: String,

@@ -193,11 +193,23 @@ impl Log {
         lease_until: u64,
         events: &[NewEvent],
     ) -> Result<Vec<Option<i64>>> {
+        // Each event as `[dedupKey, type, envelope, envelopeRef, routes, owed]`, the chunk's JSON
+        // written straight from these (no `Value` tree: a 1,000-status body is 0.5 MB of it).
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            String,
+            u64,
+        );
         let mut statements = Vec::new();
-        let mut chunk: Vec<serde_json::Value> = Vec::new();
+        let mut chunk: Vec<Row<'_>> = Vec::new();
         let mut bytes = 0;
-        let mut push = |chunk: &mut Vec<serde_json::Value>| -> Result<()> {
-            let json = serde_json::Value::Array(std::mem::take(chunk)).to_string();
+        let mut push = |chunk: &mut Vec<Row<'_>>| -> Result<()> {
+            let json = serde_json::to_string(chunk)
+                .map_err(|e| worker::Error::RustError(format!("event log: {e}")))?;
+            chunk.clear();
             statements.push(self.db.prepare(INSERT_EVENTS).bind(&[
                 text(source),
                 num(received_at),
@@ -213,14 +225,14 @@ impl Log {
                 push(&mut chunk)?;
                 bytes = 0;
             }
-            chunk.push(serde_json::json!([
-                e.dedup_key,
-                e.event_type,
-                e.envelope,
-                e.envelope_ref,
+            chunk.push((
+                &e.dedup_key,
+                &e.event_type,
+                e.envelope.as_deref(),
+                e.envelope_ref.as_deref(),
                 routes,
-                e.owed
-            ]));
+                e.owed,
+            ));
             bytes += size;
         }
         if !chunk.is_empty() {
