@@ -11,8 +11,10 @@ PKG_GZ_MAX=82000
 # go). Held at its measured size so that it cannot grow unnoticed: 901,419 B before the media
 # archive, 966,076 B with it (the media room and R2 streaming, 65 KB), 1,068,068 B with the
 # destinations' gates (the Durable Object and its SQL, 102 KB), 1,074,276 B with every function
-# of the Worker under 60 lines (5 KB of calls the compiler had inlined).
-WORKER_MAX=1080000
+# of the Worker under 60 lines (5 KB of calls the compiler had inlined), 1,068,510 B with the
+# console's files gzipped at build (-16.5 KB) after the large bodies' path without the log and
+# the capped counts (+9 KB).
+WORKER_MAX=1070000
 
 gz() { node -e 'process.stdout.write(String(require("zlib").gzipSync(require("fs").readFileSync(process.argv[1]), { level: 9 }).length))' "$1"; }
 status=0

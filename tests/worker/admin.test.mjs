@@ -1,7 +1,11 @@
 // The admin API and /health: who gets in (a long enough token, compared in constant time,
 // failed attempts throttled), what they are told (private answers, URLs redacted, failures as
 // JSON), configuration problems, purge, and the CLI against it all.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 import { cli } from '../cli/run.mjs';
@@ -68,6 +72,26 @@ test('every admin answer and console file is private (no-store, nosniff); /healt
   const full = await admin('/health');
   assert.deepEqual([full.json.eventLog, full.json.adminApi], ['on', 'on']);
   assert.ok(full.json.sources.includes('mossmoon'));
+});
+
+test('the console\'s files are served gzipped as built, and unzipped for a client that does not take gzip', async () => {
+  const file = readFileSync(join(h.root, 'worker/console/console.js'));
+  const url = new URL('/admin/console.js', h.base);
+  const get = (encoding) => new Promise((resolve, reject) => {
+    http.get({ host: url.hostname, port: url.port, path: url.pathname, headers: { 'accept-encoding': encoding } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ encoding: res.headers['content-encoding'], type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+  const zipped = await get('gzip');
+  assert.equal(zipped.encoding, 'gzip');
+  assert.ok(zipped.body.length < file.length / 2, `${zipped.body.length} bytes on the wire for ${file.length}`);
+  assert.deepEqual(gunzipSync(zipped.body), file);
+  const plain = await get('identity');
+  assert.equal(plain.encoding, undefined);
+  assert.equal(plain.type, 'text/javascript; charset=utf-8');
+  assert.deepEqual(plain.body, file);
 });
 
 test('a configuration error is answered with a code only; the log and /health (with the token) have the details', async () => {

@@ -13,7 +13,10 @@
 use std::rc::Rc;
 
 use serde_json::{Value, json};
-use worker::{Context, Env, Method, Request, Response, Result};
+use worker::{
+    Context, EncodeBody, Env, Method, Request, Response, ResponseBody, Result, js_sys,
+    wasm_bindgen, web_sys,
+};
 
 use crate::admin;
 use crate::config::{self, Config};
@@ -47,7 +50,7 @@ pub async fn route(mut req: Request, env: &Env, ctx: &Context, now: u64) -> Resu
         if req.method() == Method::Get
             && let Some((content_type, body)) = admin::console_file(&rest)
         {
-            return console(content_type, body);
+            return console(&req, content_type, body);
         }
         return answer(admin::route(&mut req, env, &cfg, &rest, now).await, true);
     }
@@ -118,8 +121,24 @@ fn json(status: u16, body: &Value, private: bool) -> Result<Response> {
     Ok(res)
 }
 
-fn console(content_type: &str, body: String) -> Result<Response> {
-    let mut res = Response::ok(body)?;
+/// A console file: gzipped as built, or unzipped on the way for a client that does not take
+/// gzip (a script without `--compressed`).
+fn console(req: &Request, content_type: &str, body: admin::ConsoleBody) -> Result<Response> {
+    let takes_gzip = req
+        .headers()
+        .get("accept-encoding")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.contains("gzip"));
+    let mut res = match body {
+        admin::ConsoleBody::Gzip(gz) if takes_gzip => {
+            let mut res = Response::from_bytes(gz.to_vec())?.with_encode_body(EncodeBody::Manual);
+            res.headers_mut().set("content-encoding", "gzip")?;
+            res
+        }
+        admin::ConsoleBody::Gzip(gz) => Response::from_body(ResponseBody::Stream(gunzip(gz)?))?,
+        admin::ConsoleBody::Text(text) => Response::ok(text)?,
+    };
     let h = res.headers_mut();
     h.set("content-type", content_type)?;
     h.set("content-security-policy", admin::console_csp())?;
@@ -127,6 +146,20 @@ fn console(content_type: &str, body: String) -> Result<Response> {
     h.set("referrer-policy", "no-referrer")?;
     h.set("cache-control", "no-store")?;
     Ok(res)
+}
+
+/// The bytes, unzipped by the runtime's `DecompressionStream` as they are read.
+fn gunzip(gz: &[u8]) -> Result<web_sys::ReadableStream> {
+    use js_sys::{Array, Function, Reflect};
+    use wasm_bindgen::JsCast;
+    let stream = web_sys::Response::new_with_opt_u8_array(Some(&mut gz.to_vec()))?
+        .body()
+        .ok_or_else(|| worker::Error::RustError("no body".into()))?;
+    let ctor: Function =
+        Reflect::get(&js_sys::global(), &"DecompressionStream".into())?.dyn_into()?;
+    let unzip = Reflect::construct(&ctor, &Array::of1(&"gzip".into()))?;
+    let pipe: Function = Reflect::get(&stream, &"pipeThrough".into())?.dyn_into()?;
+    Ok(pipe.call1(&stream, &unzip)?.unchecked_into())
 }
 
 /// `GET /health`: without the admin token, only whether the Worker is up (and, when the admin

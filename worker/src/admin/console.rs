@@ -5,23 +5,31 @@
 
 use crate::state::{DeliveryStatus, EventStatus};
 
-const FILES: &[(&str, &str, &str)] = &[
+/// Name, content type, and the file gzipped by `build.rs`.
+const FILES: &[(&str, &str, &[u8])] = &[
     (
         "",
         "text/html; charset=utf-8",
-        include_str!("../../console/index.html"),
+        include_bytes!(concat!(env!("OUT_DIR"), "/index.html.gz")),
     ),
     (
         "console.css",
         "text/css; charset=utf-8",
-        include_str!("../../console/console.css"),
+        include_bytes!(concat!(env!("OUT_DIR"), "/console.css.gz")),
     ),
     (
         "console.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../console/console.js"),
+        include_bytes!(concat!(env!("OUT_DIR"), "/console.js.gz")),
     ),
 ];
+
+/// A console file's body.
+pub enum Body {
+    /// Gzipped at build time: served with `Content-Encoding: gzip`.
+    Gzip(&'static [u8]),
+    Text(String),
+}
 
 /// No inline script or style, nothing from elsewhere, no framing; images (archived media
 /// previews) only from this Worker.
@@ -47,13 +55,13 @@ fn states() -> String {
     )
 }
 
-/// The console file at `rest` (what follows `/admin/`): its content type and text.
-pub fn file(rest: &str) -> Option<(&'static str, String)> {
+/// The console file at `rest` (what follows `/admin/`): its content type and body.
+pub fn file(rest: &str) -> Option<(&'static str, Body)> {
     if rest == "states.js" {
-        return Some(("text/javascript; charset=utf-8", states()));
+        return Some(("text/javascript; charset=utf-8", Body::Text(states())));
     }
     FILES
         .iter()
         .find(|(name, _, _)| *name == rest)
-        .map(|(_, ct, body)| (*ct, (*body).to_owned()))
+        .map(|(_, ct, gz)| (*ct, Body::Gzip(gz)))
 }

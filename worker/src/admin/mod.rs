@@ -40,7 +40,7 @@ use crate::failure::Failure;
 use crate::log;
 use crate::store::{self, Log};
 
-pub use console::file as console_file;
+pub use console::{Body as ConsoleBody, file as console_file};
 
 /// The console's Content-Security-Policy.
 pub const fn console_csp() -> &'static str {
