@@ -17,7 +17,7 @@
 //! The `OUTBOX` queue carries [`OutboxMessage`] for the user's own consumer.
 
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{Env, QueueContentType, RawMessageBuilder, Result};
 
 /// Cloudflare Queues' limits: 100 messages and 256 KB per `sendBatch`, 128 KB per message. The
@@ -155,16 +155,6 @@ impl Job {
     }
 }
 
-/// A value as the JS object a queue carries: serde_json's text through `JSON.parse` (a plain
-/// object; converting field by field would cross the boundary once a field, and a serde map
-/// would become a JS `Map`, which the queue's structured clone empties).
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| worker::Error::RustError(format!("queue message: {e}")))?;
-    js_sys::JSON::parse(&text)
-        .map_err(|e| worker::Error::RustError(format!("queue message: {e:?}")))
-}
-
 /// A conservative estimate of a message's size on the queue: V8 serializes a string one byte a
 /// character when it is Latin-1, else two bytes a UTF-16 unit (at most two per UTF-8 byte).
 fn wire_size(text_len: usize, ascii: bool) -> usize {
@@ -215,34 +205,65 @@ pub async fn send<T: Serialize>(
 }
 
 /// The messages as JS values, in chunks within Queues' batch limits (messages and bytes); up to
-/// the first that cannot be written, with why.
+/// the first that cannot be written, with why. Each message is written as JSON once (its size
+/// is its text's), and each chunk becomes JS values in one `JSON.parse`: plain objects (a serde
+/// map would become a JS `Map`, which the queue's structured clone empties), and one crossing a
+/// chunk, not one a message.
 fn chunked<T: Serialize>(messages: &[T]) -> (Vec<Vec<JsValue>>, Option<String>) {
-    let mut chunks: Vec<Vec<JsValue>> = Vec::new();
-    let mut chunk: Vec<JsValue> = Vec::new();
-    let mut bytes = 0;
+    let mut chunks = Vec::new();
+    let mut open = Chunk::default();
+    let mut failure = None;
     for m in messages {
-        let (text, value) = match serde_json::to_string(m)
-            .map_err(|e| e.to_string())
-            .and_then(|t| to_js(m).map(|v| (t, v)).map_err(|e| e.to_string()))
-        {
-            Ok(tv) => tv,
+        let text = match serde_json::to_string(m) {
+            Ok(t) => t,
             Err(e) => {
-                chunks.extend((!chunk.is_empty()).then_some(chunk));
-                return (chunks, Some(e));
+                failure = Some(format!("queue message: {e}"));
+                break;
             }
         };
         let size = wire_size(text.len(), text.is_ascii());
-        if !chunk.is_empty()
-            && (chunk.len() >= BATCH_MAX_MESSAGES || bytes + size > BATCH_MAX_BYTES)
-        {
-            chunks.push(std::mem::take(&mut chunk));
-            bytes = 0;
+        if open.n > 0 && (open.n >= BATCH_MAX_MESSAGES || open.bytes + size > BATCH_MAX_BYTES) {
+            chunks.push(std::mem::take(&mut open));
         }
-        chunk.push(value);
-        bytes += size;
+        open.push(&text, size);
     }
-    chunks.extend((!chunk.is_empty()).then_some(chunk));
-    (chunks, None)
+    if open.n > 0 {
+        chunks.push(open);
+    }
+    let mut out = Vec::with_capacity(chunks.len());
+    for c in chunks {
+        match c.values() {
+            Ok(v) => out.push(v),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+    (out, failure)
+}
+
+/// A chunk of messages as one JSON array's text.
+#[derive(Default)]
+struct Chunk {
+    text: String,
+    n: usize,
+    bytes: usize,
+}
+
+impl Chunk {
+    fn push(&mut self, message: &str, size: usize) {
+        self.text.push(if self.n == 0 { '[' } else { ',' });
+        self.text.push_str(message);
+        self.n += 1;
+        self.bytes += size;
+    }
+
+    fn values(mut self) -> std::result::Result<Vec<JsValue>, String> {
+        self.text.push(']');
+        let array: js_sys::Array = js_sys::JSON::parse(&self.text)
+            .map_err(|e| format!("queue message: {e:?}"))?
+            .dyn_into()
+            .map_err(|_| "queue message: not an array".to_owned())?;
+        Ok(array.iter().collect())
+    }
 }
 
 /// `first` jobs for these events' owed first attempts, [`FIRST_PER_JOB`] events a job, holding
