@@ -51,6 +51,7 @@ bench: worker pkg
 	node bench/profile.mjs mossmoon 256
 	node bench/profile.mjs mossmoon 1024 parse
 	node bench/cost.mjs
+	node bench/log.mjs
 	node bench/media.mjs
 	node bench/gate.mjs
 	node bench/report.mjs

@@ -11,11 +11,17 @@ import { deliveryBody } from '../common.mjs';
 
 const SECRET = 'bench-worker-secret-9d2f4b7a1c3e';
 const signer = new Webhook('mossmoon', SECRET);
+const META_SECRET = 'bench-worker-meta-secret-5e1a';
+const metaSigner = new Webhook('meta', META_SECRET);
 
 // Stand-ins named as the runtime's bindings are (workers-rs checks the constructor's name).
 class KvNamespace {
   constructor() { this.map = new Map(); }
-  async get(key) { return this.map.get(key) ?? null; }
+  async get(key) {
+    // A list of keys is a bulk read, answered as a Map (as KV does).
+    if (Array.isArray(key)) return new Map(key.map((k) => [k, this.map.get(k) ?? null]));
+    return this.map.get(key) ?? null;
+  }
   async put(key, value) { this.map.set(key, String(value)); }
   async delete(key) { this.map.delete(key); }
   async list() { return { keys: [], list_complete: true }; }
@@ -65,7 +71,8 @@ class D1Database {
 function envFor(log) {
   const env = {
     DEDUP: new KvNamespace(), OUTBOX: new WorkerQueue(), EVENTS: new WorkerQueue(), DEAD_LETTER: new WorkerQueue(),
-    MOSSMOON_SECRET: SECRET, LOG_LEVEL: 'warn', SOURCES: { bench: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'] } },
+    MOSSMOON_SECRET: SECRET, META_SECRET, LOG_LEVEL: 'warn',
+    SOURCES: { bench: { scheme: 'mossmoon', secrets: ['MOSSMOON_SECRET'] }, meta: { scheme: 'meta', secrets: ['META_SECRET'] } },
   };
   if (log) {
     env.EVENT_LOG = new D1Database(); // hookseal's binding
@@ -85,13 +92,18 @@ const handlers = {
     return (req) => w.fetch(req);
   },
   js: (env) => (req) => js.fetch(req, env, ctx),
+  // hookseal's Worker with Meta bodies of `n` statuses each (`/prepare?c=meta&n=…`).
+  meta: (env) => {
+    const w = new Hookseal(ctx, env);
+    return (req) => w.fetch(req);
+  },
   // The floor: the harness's own Request, a body read and a 202, nothing else.
   floor: () => async (req) => {
     await req.arrayBuffer();
     return new Response(null, { status: 202 });
   },
 };
-const urls = { hookseal: 'https://bench.example/webhooks/bench', js: 'https://bench.example/', floor: 'https://bench.example/' };
+const urls = { meta: 'https://bench.example/webhooks/meta', hookseal: 'https://bench.example/webhooks/bench', js: 'https://bench.example/', floor: 'https://bench.example/' };
 
 let serial = 0;
 /** `k` distinct signed deliveries (a repeated id would measure the duplicate path). */
@@ -101,6 +113,17 @@ function deliveries(k) {
     const body = deliveryBody(id);
     // With the Content-Length senders send (a Request made here would have none).
     return { body, headers: { ...signer.sign(body), 'content-length': String(new TextEncoder().encode(body).length) } };
+  });
+}
+
+/** `k` distinct signed Meta bodies of `n` statuses each. */
+function metaDeliveries(k, n) {
+  return Array.from({ length: k }, () => {
+    const t = serial++;
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: {
+      messaging_product: 'whatsapp', metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+      statuses: Array.from({ length: n }, (_, i) => ({ id: `wamid.cpu.${t}.${i}`, status: 'delivered', timestamp: '1781275331', recipient_id: '15559876543' })) } }] }] });
+    return { body, headers: { ...metaSigner.sign(body), 'content-length': String(new TextEncoder().encode(body).length) } };
   });
 }
 
@@ -120,7 +143,7 @@ export default {
     slot.handle ??= handlers[c](slot.env);
     if (url.pathname === '/prepare') {
       // Signed outside the timed request.
-      prepared.set(key, deliveries(k));
+      prepared.set(key, c === 'meta' ? metaDeliveries(k, Number(url.searchParams.get('n'))) : deliveries(k));
       return Response.json({ prepared: k });
     }
     if (url.pathname === '/check') {
