@@ -183,6 +183,49 @@ struct Inserted {
     dedup_key: String,
 }
 
+/// The events as the insert's parameter: JSON arrays of `[dedupKey, type, envelope,
+/// envelopeRef, routes, owed]`, each within [`INSERT_CHUNK_BYTES`], written straight from the
+/// events (no `Value` tree: a 1,000-status body is 0.5 MB of it).
+fn chunks(events: &[NewEvent]) -> Result<Vec<String>> {
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        String,
+        u64,
+    );
+    let write = |rows: &[Row<'_>]| {
+        serde_json::to_string(rows).map_err(|e| worker::Error::RustError(format!("event log: {e}")))
+    };
+    let mut out = Vec::new();
+    let mut chunk: Vec<Row<'_>> = Vec::new();
+    let mut bytes = 0;
+    for e in events {
+        let routes = serde_json::to_string(&e.routes).unwrap_or_else(|_| "[]".to_owned());
+        let size = e.envelope.as_ref().map_or(0, String::len) + e.dedup_key.len() + 256;
+        if !chunk.is_empty() && bytes + size > INSERT_CHUNK_BYTES {
+            out.push(write(&chunk)?);
+            chunk.clear();
+            bytes = 0;
+        }
+        let row = (
+            &*e.dedup_key,
+            &*e.event_type,
+            e.envelope.as_deref(),
+            e.envelope_ref.as_deref(),
+            routes,
+            e.owed,
+        );
+        chunk.push(row);
+        bytes += size;
+    }
+    if !chunk.is_empty() {
+        out.push(write(&chunk)?);
+    }
+    Ok(out)
+}
+
 impl Log {
     /// Logs a source's events in as few statements as their size allows, in one transaction.
     /// Returns, per event, its new row id, or `None` for a copy of a logged one (a duplicate).
@@ -193,51 +236,17 @@ impl Log {
         lease_until: u64,
         events: &[NewEvent],
     ) -> Result<Vec<Option<i64>>> {
-        // Each event as `[dedupKey, type, envelope, envelopeRef, routes, owed]`, the chunk's JSON
-        // written straight from these (no `Value` tree: a 1,000-status body is 0.5 MB of it).
-        type Row<'a> = (
-            &'a str,
-            &'a str,
-            Option<&'a str>,
-            Option<&'a str>,
-            String,
-            u64,
-        );
-        let mut statements = Vec::new();
-        let mut chunk: Vec<Row<'_>> = Vec::new();
-        let mut bytes = 0;
-        let mut push = |chunk: &mut Vec<Row<'_>>| -> Result<()> {
-            let json = serde_json::to_string(chunk)
-                .map_err(|e| worker::Error::RustError(format!("event log: {e}")))?;
-            chunk.clear();
-            statements.push(self.db.prepare(INSERT_EVENTS).bind(&[
-                text(source),
-                num(received_at),
-                num(lease_until),
-                text(&json),
-            ])?);
-            Ok(())
-        };
-        for e in events {
-            let routes = serde_json::to_string(&e.routes).unwrap_or_else(|_| "[]".to_owned());
-            let size = e.envelope.as_ref().map_or(0, String::len) + e.dedup_key.len() + 256;
-            if !chunk.is_empty() && bytes + size > INSERT_CHUNK_BYTES {
-                push(&mut chunk)?;
-                bytes = 0;
-            }
-            chunk.push((
-                &e.dedup_key,
-                &e.event_type,
-                e.envelope.as_deref(),
-                e.envelope_ref.as_deref(),
-                routes,
-                e.owed,
-            ));
-            bytes += size;
-        }
-        if !chunk.is_empty() {
-            push(&mut chunk)?;
-        }
+        let statements = chunks(events)?
+            .iter()
+            .map(|json| {
+                self.db.prepare(INSERT_EVENTS).bind(&[
+                    text(source),
+                    num(received_at),
+                    num(lease_until),
+                    text(json),
+                ])
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut inserted = std::collections::HashMap::new();
         for r in self.db.batch(statements).await? {
             for row in r.results::<Inserted>()? {
