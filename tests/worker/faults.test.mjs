@@ -135,7 +135,7 @@ test('the queues dispatch on a message\'s shape: a letter on the events queue, a
   assert.equal(c['queue.retried'] ?? 0, 0);
 });
 
-test('without the event log: a Meta body of 1,000 statuses stays within an invocation\'s 1,000 calls and is delivered once each, a copy is all duplicates; a queue failure midway answers 503 and the retry sends the rest once', async () => {
+test('without the event log: a Meta body of 1,000 statuses stays within an invocation\'s 1,000 calls and is delivered once each, its retry at once and a copy later are all duplicates; a queue failure midway answers 503 and the retry sends the rest once', async () => {
   await h.reconfigure(h.options({ without: ['EVENT_LOG'] }));
   const kv = await h.mf.getKVNamespace('DEDUP');
   const marked = async (tag) => (await kv.list({ prefix: `hookseal:seen/bigmeta/meta:status:wamid.${tag}.` })).keys.length;
@@ -144,6 +144,9 @@ test('without the event log: a Meta body of 1,000 statuses stays within an invoc
     const body = h.metaStatuses(1000, 'nolog1k');
     const res = await post('bigmeta', body, signers.meta.sign(body));
     assert.deepEqual([res.status, res.json.accepted], [202, 1000], JSON.stringify(res.json));
+    // The sender's retry at once, before the consumer has marked the events: the body's own mark.
+    const retried = await post('bigmeta', body, signers.meta.sign(body));
+    assert.deepEqual([retried.status, retried.json.duplicates], [200, 1000], JSON.stringify(retried.json));
     await until('1,000 deliveries', () => h.deliveredKeys('meta:status:wamid.nolog1k.').length >= 1000, 120_000);
     // Its marks are written by the consumer, 100 a job.
     await until('1,000 marks', async () => (await marked('nolog1k')) === 1000, 60_000);

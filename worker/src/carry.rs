@@ -27,24 +27,11 @@ pub async fn carry(
     cfg: &Config,
     src: &Source,
     routed: Vec<Routed>,
+    body: &[u8],
     now: u64,
 ) -> Result<(Vec<(String, String)>, Vec<String>, usize), Failure> {
     let store = kv::open(env).map_err(|e| Failure::unavailable("dedup_unavailable", e))?;
-    let keys: Vec<String> = routed
-        .iter()
-        .map(|r| kv::seen_key(&src.name, &r.event.dedup_key))
-        .collect();
-    let seen = kv::are_set(&store, &keys)
-        .await
-        .map_err(|e| Failure::unavailable("dedup_unavailable", e))?;
-    let (mut fresh, mut duplicates) = (Vec::new(), Vec::new());
-    for (r, seen) in routed.into_iter().zip(seen) {
-        if seen {
-            duplicates.push(r.event.dedup_key);
-        } else {
-            fresh.push(r);
-        }
-    }
+    let (mut fresh, duplicates, body_key) = unseen(&store, src, routed, body).await?;
     // Envelopes too large for a message travel by reference.
     let mut large = Vec::new();
     for r in &mut fresh {
@@ -60,15 +47,12 @@ pub async fn carry(
         return Err(Failure::unavailable("dedup_unavailable", e));
     }
     let (sent, failure) = send_carried(env, src, &fresh, now).await;
-    mark(
-        env,
-        cfg,
-        &store,
-        src,
-        fresh.get(..sent).unwrap_or_default(),
-        now,
-    )
-    .await;
+    // The body's own mark only once all of it went: a retry must send the rest.
+    let whole = body_key.filter(|_| sent == fresh.len());
+    let sent_ones = fresh.get(..sent).unwrap_or_default();
+    if !sent_ones.is_empty() {
+        mark(env, cfg, &store, src, sent_ones, whole, now).await;
+    }
     if sent < fresh.len() {
         return Err(Failure::queue(
             failure.unwrap_or_else(|| "not every event could be sent".to_owned()),
@@ -82,19 +66,63 @@ pub async fn carry(
     Ok((accepted, duplicates, filtered))
 }
 
-/// Marks the events sent: here for a few, by `mark` jobs for many. Marks that cannot be
-/// written (or handed over) are counted and logged.
-async fn mark(env: &Env, cfg: &Config, store: &KvStore, src: &Source, sent: &[Routed], now: u64) {
+/// The events not marked yet, the dedup keys of those that are, and the body's own key when it
+/// is one whose events' marks the consumer writes (a body of more than [`MARKS_INLINE`]): its
+/// mark, written at ingest, makes the sender's retry of it a duplicate before the consumer has
+/// got to its events.
+async fn unseen(
+    store: &KvStore,
+    src: &Source,
+    routed: Vec<Routed>,
+    body: &[u8],
+) -> Result<(Vec<Routed>, Vec<String>, Option<String>), Failure> {
+    let mut keys: Vec<String> = routed
+        .iter()
+        .map(|r| kv::seen_key(&src.name, &r.event.dedup_key))
+        .collect();
+    let body_key = (routed.len() > MARKS_INLINE).then(|| kv::body_key(&src.name, body));
+    keys.extend(body_key.clone());
+    let mut seen = kv::are_set(store, &keys)
+        .await
+        .map_err(|e| Failure::unavailable("dedup_unavailable", e))?;
+    let body_seen = body_key.is_some() && seen.pop() == Some(true);
+    let (mut fresh, mut duplicates) = (Vec::new(), Vec::new());
+    for (r, seen) in routed.into_iter().zip(seen) {
+        if seen || body_seen {
+            duplicates.push(r.event.dedup_key);
+        } else {
+            fresh.push(r);
+        }
+    }
+    Ok((fresh, duplicates, body_key))
+}
+
+/// Marks the events sent: here for a few; for many, the body's own mark here (`body_key`, when
+/// it all went) and the events' by `mark` jobs. Marks that cannot be written (or handed over)
+/// are counted and logged.
+async fn mark(
+    env: &Env,
+    cfg: &Config,
+    store: &KvStore,
+    src: &Source,
+    sent: &[Routed],
+    body_key: Option<String>,
+    now: u64,
+) {
     let keys: Vec<String> = sent
         .iter()
         .map(|r| kv::seen_key(&src.name, &r.event.dedup_key))
         .collect();
-    // How many marks were not written (or handed over), and why.
-    let (failed, why) = if keys.len() <= MARKS_INLINE {
-        let marks: Vec<(String, String)> = keys.into_iter().map(|k| (k, now.to_string())).collect();
+    let put = |marks: Vec<String>| async move {
+        let marks: Vec<(String, String)> =
+            marks.into_iter().map(|k| (k, now.to_string())).collect();
         let failed = kv::put_all(store, &marks, Some(cfg.settings.dedup_ttl)).await;
         (failed.len(), failed.into_iter().next().map(|(_, e)| e))
+    };
+    let (failed, why) = if keys.len() <= MARKS_INLINE {
+        put(keys.into_iter().chain(body_key).collect()).await
     } else {
+        let (body_failed, body_why) = put(body_key.into_iter().collect()).await;
         let jobs: Vec<Job> = keys
             .chunks(queue::MARKS_PER_JOB)
             .map(|c| Job::Mark {
@@ -103,10 +131,8 @@ async fn mark(env: &Env, cfg: &Config, store: &KvStore, src: &Source, sent: &[Ro
             })
             .collect();
         let (handed, why) = queue::send(env, binding::EVENTS, &jobs, None).await;
-        (
-            keys.len().saturating_sub(handed * queue::MARKS_PER_JOB),
-            why,
-        )
+        let lost = keys.len().saturating_sub(handed * queue::MARKS_PER_JOB);
+        (lost + body_failed, why.or(body_why))
     };
     if failed > 0 {
         tally::mark_failed(failed as u64);

@@ -32,6 +32,15 @@ pub fn seen_key(source: &str, dedup_key: &str) -> String {
     format!("hookseal:seen/{source}/{dedup_key}")
 }
 
+/// The mark of a whole body (the log off, a body of many events): its SHA-256.
+pub fn body_key(source: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "hookseal:seen-body/{source}/{}",
+        base16ct::lower::encode_string(&Sha256::digest(body))
+    )
+}
+
 pub fn envelope_key(source: &str, dedup_key: &str) -> String {
     format!("hookseal:event/{source}/{dedup_key}")
 }
