@@ -27,11 +27,10 @@ pub async fn carry(
     cfg: &Config,
     src: &Source,
     routed: Vec<Routed>,
-    body: &[u8],
     now: u64,
 ) -> Result<(Vec<(String, String)>, Vec<String>, usize), Failure> {
     let store = kv::open(env).map_err(|e| Failure::unavailable("dedup_unavailable", e))?;
-    let (mut fresh, duplicates, body_key) = unseen(&store, src, routed, body).await?;
+    let (mut fresh, duplicates, body_key) = unseen(&store, src, routed).await?;
     // Envelopes too large for a message travel by reference.
     let mut large = Vec::new();
     for r in &mut fresh {
@@ -66,21 +65,21 @@ pub async fn carry(
     Ok((accepted, duplicates, filtered))
 }
 
-/// The events not marked yet, the dedup keys of those that are, and the body's own key when it
-/// is one whose events' marks the consumer writes (a body of more than [`MARKS_INLINE`]): its
-/// mark, written at ingest, makes the sender's retry of it a duplicate before the consumer has
-/// got to its events.
+/// The events not marked yet, the dedup keys of those that are, and the body's own key (of its
+/// events' dedup keys) when the consumer writes its events' marks (more than [`MARKS_INLINE`]):
+/// that mark, written at ingest, makes the sender's retry of the body a duplicate before the
+/// consumer has got to its events.
 async fn unseen(
     store: &KvStore,
     src: &Source,
     routed: Vec<Routed>,
-    body: &[u8],
 ) -> Result<(Vec<Routed>, Vec<String>, Option<String>), Failure> {
     let mut keys: Vec<String> = routed
         .iter()
         .map(|r| kv::seen_key(&src.name, &r.event.dedup_key))
         .collect();
-    let body_key = (routed.len() > MARKS_INLINE).then(|| kv::body_key(&src.name, body));
+    let body_key = (routed.len() > MARKS_INLINE)
+        .then(|| kv::body_key(&src.name, routed.iter().map(|r| r.event.dedup_key.as_str())));
     keys.extend(body_key.clone());
     let mut seen = kv::are_set(store, &keys)
         .await

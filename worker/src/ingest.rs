@@ -104,7 +104,7 @@ async fn steps(
             deliver_after_answer(ctx, env, cfg, log, fresh, inline, now);
             (out.0, dups, out.1)
         }
-        None => carry(env, cfg, &src, routed, &body, now).await?,
+        None => carry(env, cfg, &src, routed, now).await?,
     };
     duplicates.extend(repeated);
     if !duplicates.is_empty() {

@@ -32,12 +32,18 @@ pub fn seen_key(source: &str, dedup_key: &str) -> String {
     format!("hookseal:seen/{source}/{dedup_key}")
 }
 
-/// The mark of a whole body (the log off, a body of many events): its SHA-256.
-pub fn body_key(source: &str, body: &[u8]) -> String {
+/// The mark of a whole body (the log off, a body of many events): the SHA-256 of its events'
+/// dedup keys, so a retry of the same events is known at once.
+pub fn body_key<'a>(source: &str, dedup_keys: impl Iterator<Item = &'a str>) -> String {
     use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for k in dedup_keys {
+        h.update(k.as_bytes());
+        h.update(b"\n");
+    }
     format!(
         "hookseal:seen-body/{source}/{}",
-        base16ct::lower::encode_string(&Sha256::digest(body))
+        base16ct::lower::encode_string(&h.finalize())
     )
 }
 
