@@ -173,6 +173,46 @@ test('without the event log: a Meta body of 1,000 statuses stays within an invoc
   }
 });
 
+test('without the event log, a large body\'s marks under failure: mark jobs whose writes fail are tried again until they hold; marks that cannot be handed over are counted on /health', async () => {
+  await h.reconfigure(h.options({ without: ['EVENT_LOG'] }));
+  const kv = await h.mf.getKVNamespace('DEDUP');
+  const marked = async (tag) => (await kv.list({ prefix: `hookseal:seen/bigmeta/meta:status:wamid.${tag}.` })).keys.length;
+  const failedMarks = async () => (await admin('/health')).json.dedup.marksFailedInThisIsolate;
+  try {
+    // Every KV write fails while the body is taken and its mark jobs first run.
+    await h.setFaults('kv.put:*');
+    const body = h.metaStatuses(150, 'markretry');
+    const res = await post('bigmeta', body, signers.meta.sign(body));
+    assert.deepEqual([res.status, res.json.accepted], [202, 150], 'a failed mark does not fail the request');
+    await until('150 deliveries', () => h.deliveredKeys('meta:status:wamid.markretry.').length >= 150, 60_000);
+    await sleep(2000);
+    assert.equal(await marked('markretry'), 0, 'no mark could be written yet');
+    await h.setFaults('');
+    await until('the mark jobs, tried again, hold', async () => (await marked('markretry')) === 150, 120_000);
+    const again = await post('bigmeta', body, signers.meta.sign(body));
+    assert.deepEqual([again.status, again.json.duplicates], [200, 150]);
+    // The mark jobs cannot be sent (the third queue call: two batches of messages, then the
+    // marks): the 150 marks are counted as failed; the body's own mark still makes its retry a
+    // duplicate.
+    const before = await failedMarks();
+    await h.setFaults('queue.send:3');
+    const other = h.metaStatuses(150, 'marklost');
+    assert.equal((await post('bigmeta', other, signers.meta.sign(other))).status, 202);
+    await h.setFaults('');
+    assert.equal(await failedMarks(), before + 150);
+    const retry = await post('bigmeta', other, signers.meta.sign(other));
+    assert.deepEqual([retry.status, retry.json.duplicates], [200, 150]);
+    await until('150 deliveries', () => h.deliveredKeys('meta:status:wamid.marklost.').length >= 150, 60_000);
+    await sleep(1500);
+    assert.equal(h.deliveredKeys('meta:status:wamid.marklost.').length, 150, 'none delivered twice');
+    assert.equal(new Set(h.deliveredKeys('meta:status:wamid.markretry.')).size, 150);
+    assert.equal(h.deliveredKeys('meta:status:wamid.markretry.').length, 150, 'none delivered twice');
+  } finally {
+    await h.setFaults('');
+    await h.reconfigure(h.options());
+  }
+});
+
 test('without the event log: a KV read or a queue send fails, 503, and the retry delivers once; a failed mark is counted on /health', async () => {
   await h.reconfigure(h.options({ without: ['EVENT_LOG'] }));
   try {
