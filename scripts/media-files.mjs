@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 
-/** A width x height PNG: a gradient. */
-function png(width, height) {
+/** A width x height PNG: a gradient (the Worker's media tests show one in the console too). */
+export function png(width, height) {
   const chunk = (type, data) => {
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);

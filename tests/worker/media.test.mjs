@@ -8,11 +8,12 @@
 import http from 'node:http';
 import { createHash, createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
+// A real PNG, so that a browser can show it.
+import { png } from '../../scripts/media-files.mjs';
 
 const { state, signers, post, until, admin } = h;
 
@@ -27,31 +28,6 @@ const bytes = (n, seed) => {
   return b;
 };
 const sha = (b) => createHash('sha256').update(b).digest('hex');
-
-/** A real PNG (a width x height gradient), so that a browser can show it. */
-function png(width, height) {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  const rows = [];
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) row.set([x * 2, y * 2, 120], 1 + x * 3);
-    rows.push(row);
-  }
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 // The files each stand-in serves.
 const files = {

@@ -1,13 +1,11 @@
 //! Without the event log: dedupe with KV marks, and put each event on the queue for each
 //! destination (the outbox's straight on `OUTBOX`), each message carrying its event.
 
-use serde_json::json;
 use worker::{Env, KvStore};
 
 use crate::config::{Config, OUTBOX, Source, binding};
 use crate::failure::Failure;
 use crate::kv;
-use crate::log;
 use crate::queue::{self, Carried, Job, OutboxMessage};
 use crate::route::Routed;
 use crate::tally;
@@ -112,16 +110,12 @@ async fn mark(
         .iter()
         .map(|r| kv::seen_key(&src.name, &r.event.dedup_key))
         .collect();
-    let put = |marks: Vec<String>| async move {
-        let marks: Vec<(String, String)> =
-            marks.into_iter().map(|k| (k, now.to_string())).collect();
-        let failed = kv::put_all(store, &marks, Some(cfg.settings.dedup_ttl)).await;
-        (failed.len(), failed.into_iter().next().map(|(_, e)| e))
-    };
+    let ttl = cfg.settings.dedup_ttl;
     let (failed, why) = if keys.len() <= MARKS_INLINE {
-        put(keys.into_iter().chain(body_key).collect()).await
+        kv::mark(store, keys.into_iter().chain(body_key).collect(), now, ttl).await
     } else {
-        let (body_failed, body_why) = put(body_key.into_iter().collect()).await;
+        let (body_failed, body_why) =
+            kv::mark(store, body_key.into_iter().collect(), now, ttl).await;
         let jobs: Vec<Job> = keys
             .chunks(queue::MARKS_PER_JOB)
             .map(|c| Job::Mark {
@@ -134,11 +128,7 @@ async fn mark(
         (lost + body_failed, why.or(body_why))
     };
     if failed > 0 {
-        tally::mark_failed(failed as u64);
-        log::line(
-            "dedup_mark_failed",
-            json!({ "source": src.name, "events": failed, "error": why }),
-        );
+        tally::marks_not_written(failed, Some(&src.name), why.as_deref());
     }
 }
 

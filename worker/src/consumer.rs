@@ -126,7 +126,7 @@ async fn run(env: &Env, cfg: &Config, job: Job, now: u64, marks_left: &Cell<usiz
                 return Disposition::Retry;
             };
             marks_left.set(left);
-            marks(env, cfg, &keys, at).await
+            marks(env, cfg, keys, at).await
         }
         Job::Dead { .. } => Disposition::Ack,
     }
@@ -134,21 +134,16 @@ async fn run(env: &Env, cfg: &Config, job: Job, now: u64, marks_left: &Cell<usiz
 
 /// Writes dedup marks a large body's ingest handed over; the job is tried again until every
 /// one is written (a mark is the same whenever it is written).
-async fn marks(env: &Env, cfg: &Config, keys: &[String], at: u64) -> Disposition {
+async fn marks(env: &Env, cfg: &Config, keys: Vec<String>, at: u64) -> Disposition {
     let Ok(store) = kv::open(env) else {
         return Disposition::Retry;
     };
-    let items: Vec<(String, String)> = keys.iter().map(|k| (k.clone(), at.to_string())).collect();
-    let failed = kv::put_all(&store, &items, Some(cfg.settings.dedup_ttl)).await;
-    if failed.is_empty() {
-        Disposition::Ack
-    } else {
-        crate::tally::mark_failed(failed.len() as u64);
-        log::line(
-            "dedup_mark_failed",
-            json!({ "events": failed.len(), "error": failed.first().map(|f| &f.1), "retried": true }),
-        );
-        Disposition::Retry
+    match kv::mark(&store, keys, at, cfg.settings.dedup_ttl).await {
+        (0, _) => Disposition::Ack,
+        (failed, why) => {
+            crate::tally::marks_not_written(failed, None, why.as_deref());
+            Disposition::Retry
+        }
     }
 }
 

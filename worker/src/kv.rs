@@ -81,6 +81,14 @@ pub async fn are_set(kv: &KvStore, keys: &[String]) -> Result<Vec<bool>> {
         .collect())
 }
 
+/// Writes dedup marks for `ttl` seconds, each holding `at` (when its event was received).
+/// Returns how many could not be written, and the first error.
+pub async fn mark(kv: &KvStore, keys: Vec<String>, at: u64, ttl: u64) -> (usize, Option<String>) {
+    let marks: Vec<(String, String)> = keys.into_iter().map(|k| (k, at.to_string())).collect();
+    let failed = put_all(kv, &marks, Some(ttl)).await;
+    (failed.len(), failed.into_iter().next().map(|(_, e)| e))
+}
+
 /// Puts each `(key, value)` with the TTL (none: kept), at most [`PARALLEL`] at once; the keys
 /// whose write failed come back with the error.
 pub async fn put_all(

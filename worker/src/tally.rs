@@ -44,9 +44,14 @@ pub fn count(log: &str, source: &str, kind: &str, n: u64, now: u64) {
     });
 }
 
-/// A dedup mark could not be written (the event log off).
-pub fn mark_failed(n: u64) {
-    PENDING.with(|p| p.borrow_mut().marks_failed += n);
+/// Dedup marks that could not be written (the event log off): counted for `/health` and
+/// logged, with the source when it is known and why.
+pub fn marks_not_written(n: usize, source: Option<&str>, error: Option<&str>) {
+    PENDING.with(|p| p.borrow_mut().marks_failed += n as u64);
+    log::line(
+        "dedup_mark_failed",
+        json!({ "source": source, "events": n, "error": error }),
+    );
 }
 
 /// Dedup marks that could not be written since this isolate started.
