@@ -362,7 +362,7 @@ test('a misspelt media setting, a missing PUBLIC_URL or R2 bucket, a host-less p
     vars: { MEDIA_LINK_SECRET: LINK_SECRET, PUBLIC_URL: undefined },
   }));
   let p = (await admin('/health')).json.problems.join('\n');
-  assert.match(p, /source `typo`: unknown field `acessToken`/);
+  assert.match(p, /source `typo`: media: unknown field `acessToken`: did you mean `accessToken`\?/);
   assert.match(p, /source `nolink`: media archiving writes links to the media: set `PUBLIC_URL`/);
   await h.reconfigure(h.options({
     sourcesWith: {

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use hookseal::{Filter, Scheme, SignInput, Signer, Template, Tolerance, Verifier};
-use serde::Deserialize;
 use serde_json::Value;
+
+use crate::fields::{Fields, distance};
 use worker::Env;
 
 use crate::log::Level;
@@ -614,110 +615,184 @@ fn typos(env: &Env) -> Vec<String> {
     out
 }
 
-/// The edit distance of two ASCII names, at most 3 (more is "far").
-fn distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len().abs_diff(b.len()) > 2 {
-        return 3;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            if let Some(c) = cur.get_mut(j + 1) {
-                *c = sub.min(del).min(ins);
-            }
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0).min(3)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A source's settings as written (`SOURCES`).
 struct SourceConfig {
     scheme: Value,
     secrets: Vec<String>,
-    #[serde(default)]
     tolerance: Option<Value>,
-    #[serde(default)]
     destination: Option<String>,
-    #[serde(default)]
     delivery_secret: Option<String>,
-    #[serde(default)]
     verify_token: Option<String>,
-    #[serde(default)]
     max_body_bytes: Option<u64>,
-    #[serde(default)]
     routes: Option<Vec<RouteConfig>>,
-    #[serde(default)]
     log: Option<String>,
-    #[serde(default)]
     media: Option<MediaConfig>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+impl SourceConfig {
+    fn read(v: &Value) -> Result<Self, String> {
+        let f = Fields::strict(
+            v,
+            &[
+                "scheme",
+                "secrets",
+                "tolerance",
+                "destination",
+                "deliverySecret",
+                "verifyToken",
+                "maxBodyBytes",
+                "routes",
+                "log",
+                "media",
+            ],
+        )?;
+        Ok(Self {
+            scheme: f.get("scheme")?.clone(),
+            secrets: f.texts("secrets")?,
+            tolerance: f.opt("tolerance").cloned(),
+            destination: f.opt_text("destination")?,
+            delivery_secret: f.opt_text("deliverySecret")?,
+            verify_token: f.opt_text("verifyToken")?,
+            max_body_bytes: f.opt_int("maxBodyBytes")?,
+            routes: match f.opt("routes") {
+                None => None,
+                Some(Value::Array(routes)) => Some(
+                    routes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| RouteConfig::read(r).map_err(|e| format!("routes[{i}]: {e}")))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Some(_) => return Err("`routes` must be a list".to_owned()),
+            },
+            log: f.opt_text("log")?,
+            media: f
+                .opt("media")
+                .map(|m| MediaConfig::read(m).map_err(|e| format!("media: {e}")))
+                .transpose()?,
+        })
+    }
+}
+
+/// One of a source's routes.
 struct RouteConfig {
     to: String,
-    #[serde(default)]
     filter: Option<Value>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+impl RouteConfig {
+    fn read(v: &Value) -> Result<Self, String> {
+        let f = Fields::strict(v, &["to", "filter"])?;
+        Ok(Self {
+            to: f.text("to")?,
+            filter: f.opt("filter").cloned(),
+        })
+    }
+}
+
+/// A source's media settings.
 struct MediaConfig {
     archive: bool,
-    #[serde(default)]
     access_token: Option<String>,
-    #[serde(default)]
     graph_url: Option<String>,
-    #[serde(default)]
     hosts: Option<Vec<String>>,
-    #[serde(default)]
     max_bytes: Option<u64>,
-    #[serde(default)]
     required: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+impl MediaConfig {
+    fn read(v: &Value) -> Result<Self, String> {
+        let f = Fields::strict(
+            v,
+            &[
+                "archive",
+                "accessToken",
+                "graphUrl",
+                "hosts",
+                "maxBytes",
+                "required",
+            ],
+        )?;
+        Ok(Self {
+            archive: match f.opt("archive") {
+                Some(_) => f.flag("archive")?,
+                None => return Err("missing field `archive`".to_owned()),
+            },
+            access_token: f.opt_text("accessToken")?,
+            graph_url: f.opt_text("graphUrl")?,
+            hosts: f.opt_list("hosts", |h| h.as_str().map(str::to_owned))?,
+            max_bytes: f.opt_int("maxBytes")?,
+            required: f.flag("required")?,
+        })
+    }
+}
+
+/// A destination's settings as written (`DESTINATIONS`).
 struct DestinationConfig {
-    #[serde(default)]
     kind: Option<String>,
-    #[serde(default)]
     url: Option<String>,
-    #[serde(default)]
     url_secret: Option<String>,
-    #[serde(default)]
     secret: Option<String>,
-    #[serde(default)]
     headers: BTreeMap<String, Value>,
-    #[serde(default)]
     body: Option<Value>,
-    #[serde(default)]
     timeout_seconds: Option<u64>,
-    #[serde(default)]
     backoff_seconds: Option<u64>,
-    #[serde(default)]
     max_delay_seconds: Option<u64>,
-    #[serde(default)]
     horizon_seconds: Option<u64>,
-    #[serde(default)]
     max_attempts: Option<u64>,
-    #[serde(default)]
     rate: Option<String>,
-    #[serde(default)]
     max_in_flight: Option<u32>,
-    #[serde(default)]
     break_after: Option<u32>,
-    #[serde(default)]
     order_by: Option<String>,
-    #[serde(default)]
     probe_seconds: Option<u64>,
+}
+
+impl DestinationConfig {
+    fn read(v: &Value) -> Result<Self, String> {
+        let f = Fields::strict(
+            v,
+            &[
+                "kind",
+                "url",
+                "urlSecret",
+                "secret",
+                "headers",
+                "body",
+                "timeoutSeconds",
+                "backoffSeconds",
+                "maxDelaySeconds",
+                "horizonSeconds",
+                "maxAttempts",
+                "rate",
+                "maxInFlight",
+                "breakAfter",
+                "orderBy",
+                "probeSeconds",
+            ],
+        )?;
+        Ok(Self {
+            kind: f.opt_text("kind")?,
+            url: f.opt_text("url")?,
+            url_secret: f.opt_text("urlSecret")?,
+            secret: f.opt_text("secret")?,
+            headers: match f.opt("headers") {
+                None => BTreeMap::new(),
+                Some(Value::Object(h)) => h.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                Some(_) => return Err("`headers` must be an object".to_owned()),
+            },
+            body: f.opt("body").cloned(),
+            timeout_seconds: f.opt_int("timeoutSeconds")?,
+            backoff_seconds: f.opt_int("backoffSeconds")?,
+            max_delay_seconds: f.opt_int("maxDelaySeconds")?,
+            horizon_seconds: f.opt_int("horizonSeconds")?,
+            max_attempts: f.opt_int("maxAttempts")?,
+            rate: f.opt_text("rate")?,
+            max_in_flight: f.opt_int("maxInFlight")?,
+            break_after: f.opt_int("breakAfter")?,
+            order_by: f.opt_text("orderBy")?,
+            probe_seconds: f.opt_int("probeSeconds")?,
+        })
+    }
 }
 
 /// A required secret's value, or a problem naming it and how to set it.
@@ -767,8 +842,7 @@ fn destination(
              OUTBOX queue)"
         )));
     }
-    let c: DestinationConfig =
-        serde_json::from_value(v.clone()).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    let c = DestinationConfig::read(v).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
     let url = match (&c.url, &c.url_secret) {
         (Some(u), None) => u.clone(),
         (None, Some(s)) => required_secret(env, s, &what)?,
@@ -942,8 +1016,7 @@ fn source(
     destinations: &mut BTreeMap<String, Result<Rc<Destination>, ConfigError>>,
 ) -> Result<Rc<Source>, ConfigError> {
     let what = format!("source `{name}`");
-    let c: SourceConfig =
-        serde_json::from_value(v.clone()).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
+    let c = SourceConfig::read(v).map_err(|e| ConfigError::new(format!("{what}: {e}")))?;
     let (verifier, secrets) = verifier(env, &what, &c)?;
     let verify_token = match &c.verify_token {
         Some(n) => Some(required_secret(env, n, &format!("{what}'s verifyToken"))?),
@@ -1254,16 +1327,5 @@ mod tests {
         };
         assert_eq!(capped.next_delay(3, 0), Some(240));
         assert_eq!(capped.next_delay(4, 0), None);
-    }
-
-    #[test]
-    fn near_misses_are_near() {
-        assert_eq!(
-            distance("DELIVERY_BACKOFF_SECONDS", "DELIVERY_BACKOF_SECONDS"),
-            1
-        );
-        assert_eq!(distance("LOG_LEVEL", "LOG_LEVLE"), 2);
-        assert_eq!(distance("SOURCES", "SOURCE"), 1);
-        assert_eq!(distance("MOSSMOON_SECRET", "DELIVERY_SECRET"), 3);
     }
 }

@@ -58,7 +58,7 @@ async fn job(
     now: u64,
     marks_left: &Cell<usize>,
 ) -> Disposition {
-    let job = match Job::from_js(body.clone()) {
+    let job = match Job::from_js(&body) {
         Ok(j) => j,
         Err(why) => return foreign(env, cfg, &body, &why, now).await,
     };

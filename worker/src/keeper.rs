@@ -22,6 +22,7 @@ use crate::deliver;
 use crate::gate::Item;
 use crate::log;
 use crate::outbound::{self, Delivery};
+use crate::row::{self, FromRow, from_row};
 use crate::state::{DeliveryStatus, Outcome};
 use crate::store::{self, Recorded};
 
@@ -50,8 +51,7 @@ struct Health {
     next_slot: u64,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 struct Pending {
     log: String,
     id: i64,
@@ -62,6 +62,17 @@ struct Pending {
     key: Option<String>,
     not_before: u64,
 }
+
+from_row!(Pending {
+    log: text("log"),
+    id: int("id"),
+    received_at: uint("receivedAt"),
+    attempt: uint("attempt"),
+    horizon_from: uint("horizonFrom"),
+    horizon_attempts: uint("horizonAttempts"),
+    key: opt_text("key"),
+    not_before: uint("notBefore"),
+});
 
 #[derive(Deserialize)]
 struct Call {
@@ -207,13 +218,9 @@ impl Gate {
     }
 
     /// A query's rows.
-    fn rows<T: serde::de::DeserializeOwned>(
-        &self,
-        query: &str,
-        bindings: Vec<SqlStorageValue>,
-    ) -> Result<Vec<T>> {
-        let cursor = self.state.storage().sql().exec(query, bindings)?;
-        let rows = cursor.to_array()?;
+    fn rows<T: FromRow>(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<Vec<T>> {
+        let mut cursor = self.state.storage().sql().exec(query, bindings)?;
+        let rows = row::cursor_rows(&mut cursor)?;
         self.count(&cursor);
         Ok(rows)
     }
@@ -244,11 +251,11 @@ impl Gate {
     }
 
     fn health(&self, name: &str) -> Result<Health> {
-        #[derive(Deserialize)]
-        struct Row {
+        struct V {
             v: String,
         }
-        let rows: Vec<Row> = self.rows("SELECT v FROM health WHERE k = 1", vec![])?;
+        from_row!(V { v: text("v") });
+        let rows: Vec<V> = self.rows("SELECT v FROM health WHERE k = 1", vec![])?;
         let mut h: Health = rows
             .first()
             .and_then(|r| serde_json::from_str(&r.v).ok())
@@ -274,11 +281,14 @@ impl Gate {
 
     /// Counts for the admin API.
     fn report(&self, h: &Health, now: u64) -> Result<Value> {
-        #[derive(Deserialize)]
         struct Count {
             n: i64,
             due: i64,
         }
+        from_row!(Count {
+            n: int("n"),
+            due: int("due"),
+        });
         let c: Vec<Count> = self.rows(
             "SELECT COUNT(*) AS n, COALESCE(SUM(not_before <= ?), 0) AS due FROM waiting",
             vec![big(now)],
@@ -474,10 +484,10 @@ impl Gate {
     }
 
     fn next_not_before(&self) -> Result<Option<u64>> {
-        #[derive(Deserialize)]
         struct Next {
             at: Option<u64>,
         }
+        from_row!(Next { at: opt_uint("at") });
         let rows: Vec<Next> = self.rows("SELECT MIN(not_before) AS at FROM waiting", vec![])?;
         Ok(rows.first().and_then(|r| r.at))
     }

@@ -16,9 +16,12 @@
 //!
 //! The `OUTBOX` queue carries [`OutboxMessage`] for the user's own consumer.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{Env, QueueContentType, RawMessageBuilder, Result};
+
+use crate::fields::Fields;
 
 /// Cloudflare Queues' limits: 100 messages and 256 KB per `sendBatch`, 128 KB per message. The
 /// sizes below are estimates of a message's serialized size (see [`wire_size`]) with a margin.
@@ -32,7 +35,7 @@ pub const FIRST_PER_JOB: usize = 20;
 pub const MARKS_PER_JOB: usize = 100;
 
 /// What this Worker's consumer is asked to do.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Job {
     /// Attempt the owed first deliveries of these logged events, still held by the claim that
@@ -65,7 +68,7 @@ pub enum Job {
 }
 
 /// An event travelling in its message (the event log off).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Carried {
     pub source: String,
@@ -86,7 +89,7 @@ pub struct Carried {
 
 /// What the `OUTBOX` queue carries: an event for your own consumer. `event` is the envelope's
 /// JSON text; a large one is stored in KV under `eventRef` and `event` is empty.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxMessage {
     pub source: String,
@@ -103,55 +106,89 @@ pub struct OutboxMessage {
     pub log_id: Option<i64>,
 }
 
-/// The message an earlier version put on `EVENTS` (one per event, no `kind`): read during an
-/// upgrade, so that nothing in flight is lost.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Legacy {
-    source: String,
-    attempt: u32,
-    received_at: u64,
-    dedup_key: String,
-    #[serde(rename = "type")]
-    event_type: String,
-    event: String,
-    #[serde(default)]
-    event_ref: Option<String>,
-    #[serde(default)]
-    log_id: Option<i64>,
-    #[serde(default)]
-    horizon_from: Option<u64>,
-}
-
 impl Job {
-    /// A job from a message body: this version's, or an earlier version's.
-    pub fn from_js(body: JsValue) -> std::result::Result<Self, String> {
-        match serde_wasm_bindgen::from_value::<Self>(body.clone()) {
-            Ok(job) => Ok(job),
-            Err(e) => match serde_wasm_bindgen::from_value::<Legacy>(body) {
-                // The earlier version's destination was named after its source.
-                Ok(l) => Ok(match l.log_id {
-                    Some(id) => Self::Retry {
-                        log: crate::config::binding::EVENT_LOG.to_owned(),
-                        id,
-                        destination: l.source,
-                        attempt: l.attempt + 1,
-                    },
-                    None => Self::Carry(Carried {
-                        destination: l.source.clone(),
-                        source: l.source,
-                        attempt: l.attempt + 1,
-                        received_at: l.received_at,
-                        horizon_from: l.horizon_from.unwrap_or(l.received_at),
-                        dedup_key: l.dedup_key,
-                        event_type: l.event_type,
-                        event: l.event,
-                        event_ref: l.event_ref,
-                    }),
-                }),
-                Err(_) => Err(format!("not a hookseal message: {e}")),
+    /// A job from a message body: this version's, or an earlier version's (one message per
+    /// event, no `kind`: read during an upgrade, so that nothing in flight is lost).
+    pub fn from_js(body: &JsValue) -> std::result::Result<Self, String> {
+        let text = js_sys::JSON::stringify(body)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| "not a hookseal message: not JSON".to_owned())?;
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| format!("not a hookseal message: {e}"))?;
+        Self::from_value(&value).map_err(|e| format!("not a hookseal message: {e}"))
+    }
+
+    /// A job from a message's JSON (tagged by `kind`, see the table above; a derived
+    /// `Deserialize` would bring serde's buffering of tagged enums, about 28 KB of wasm).
+    pub fn from_value(v: &Value) -> std::result::Result<Self, String> {
+        let f = Fields::of(v)?;
+        let Some(kind) = f.opt("kind") else {
+            return Self::legacy(&f);
+        };
+        Ok(match kind.as_str().unwrap_or_default() {
+            "first" => Self::First {
+                log: f.text("log")?,
+                ids: f.list("ids", Value::as_i64)?,
+                lease: f.int("lease")?,
             },
-        }
+            "retry" => Self::Retry {
+                log: f.text("log")?,
+                id: f.int("id")?,
+                destination: f.text("destination")?,
+                attempt: f.int("attempt")?,
+            },
+            "carry" => Self::Carry(Carried {
+                source: f.text("source")?,
+                destination: f.text("destination")?,
+                attempt: f.int("attempt")?,
+                received_at: f.int("receivedAt")?,
+                horizon_from: f.int("horizonFrom")?,
+                dedup_key: f.text("dedupKey")?,
+                event_type: f.text("type")?,
+                event: f.text("event")?,
+                event_ref: f.opt_text("eventRef")?,
+            }),
+            "mark" => Self::Mark {
+                keys: f.list("keys", |k| k.as_str().map(str::to_owned))?,
+                at: f.int("at")?,
+            },
+            "dead" => Self::Dead {
+                reason: f.text("reason")?,
+                at: f.int("at")?,
+                job: Box::new(Self::from_value(f.opt("job").unwrap_or(&Value::Null))?),
+            },
+            other => return Err(format!("unknown kind `{other}`")),
+        })
+    }
+
+    /// The message an earlier version put on `EVENTS`; its destination was named after its
+    /// source.
+    fn legacy(f: &Fields<'_>) -> std::result::Result<Self, String> {
+        let source = f.text("source")?;
+        let attempt = f.int::<u32>("attempt")?.saturating_add(1);
+        Ok(match f.opt_int("logId")? {
+            Some(id) => Self::Retry {
+                log: crate::config::binding::EVENT_LOG.to_owned(),
+                id,
+                destination: source,
+                attempt,
+            },
+            None => {
+                let received_at = f.int("receivedAt")?;
+                Self::Carry(Carried {
+                    destination: source.clone(),
+                    source,
+                    attempt,
+                    received_at,
+                    horizon_from: f.opt_int("horizonFrom")?.unwrap_or(received_at),
+                    dedup_key: f.text("dedupKey")?,
+                    event_type: f.text("type")?,
+                    event: f.text("event")?,
+                    event_ref: f.opt_text("eventRef")?,
+                })
+            }
+        })
     }
 }
 
@@ -310,7 +347,7 @@ mod tests {
             text,
             r#"{"kind":"retry","log":"EVENT_LOG","id":7,"destination":"crm","attempt":2}"#
         );
-        assert_eq!(serde_json::from_str::<Job>(&text).unwrap(), job);
+        assert_eq!(read(&text), Ok(job.clone()));
         let dead = Job::Dead {
             reason: "HTTP 410".into(),
             at: 1,
@@ -321,6 +358,106 @@ mod tests {
             text.starts_with(r#"{"kind":"dead","reason":"HTTP 410","at":1,"job":{"kind":"retry""#),
             "{text}"
         );
+    }
+
+    fn read(text: &str) -> Result<Job, String> {
+        Job::from_value(&serde_json::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn every_kind_reads_back_as_written() {
+        let carried = Carried {
+            source: "moltflow".into(),
+            destination: "crm".into(),
+            attempt: 3,
+            received_at: 1_700_000_000_000,
+            horizon_from: 1_700_000_000_500,
+            dedup_key: "moltflow:abc".into(),
+            event_type: "message.received".into(),
+            event: r#"{"a":1}"#.into(),
+            event_ref: Some("hookseal:event:x".into()),
+        };
+        let jobs = [
+            Job::First {
+                log: "EVENT_LOG".into(),
+                ids: vec![1, 2, 9_007_199_254_740_991],
+                lease: 5,
+            },
+            Job::Carry(carried.clone()),
+            Job::Carry(Carried {
+                event_ref: None,
+                ..carried
+            }),
+            Job::Mark {
+                keys: vec!["k1".into(), "k2".into()],
+                at: 7,
+            },
+            Job::Dead {
+                reason: "HTTP 410".into(),
+                at: 1,
+                job: Box::new(Job::Mark {
+                    keys: vec![],
+                    at: 0,
+                }),
+            },
+        ];
+        for job in jobs {
+            let text = serde_json::to_string(&job).unwrap();
+            assert_eq!(read(&text), Ok(job), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_earlier_versions_message_reads_as_its_next_attempt() {
+        let logged = r#"{"source":"moltflow","attempt":1,"receivedAt":5,"dedupKey":"k",
+            "type":"message.received","event":"","logId":42}"#;
+        assert_eq!(
+            read(logged),
+            Ok(Job::Retry {
+                log: crate::config::binding::EVENT_LOG.into(),
+                id: 42,
+                destination: "moltflow".into(),
+                attempt: 2,
+            })
+        );
+        let carried = r#"{"source":"moltflow","attempt":2,"receivedAt":5,"dedupKey":"k",
+            "type":"message.received","event":"{}"}"#;
+        assert_eq!(
+            read(carried),
+            Ok(Job::Carry(Carried {
+                source: "moltflow".into(),
+                destination: "moltflow".into(),
+                attempt: 3,
+                received_at: 5,
+                horizon_from: 5,
+                dedup_key: "k".into(),
+                event_type: "message.received".into(),
+                event: "{}".into(),
+                event_ref: None,
+            }))
+        );
+    }
+
+    #[test]
+    fn a_foreign_message_is_refused_with_why() {
+        for (text, why) in [
+            (r#""hello""#, "not an object"),
+            (r#"{"kind":"explode"}"#, "unknown kind `explode`"),
+            (
+                r#"{"kind":"retry","log":"L","id":"7","destination":"d","attempt":1}"#,
+                "`id`",
+            ),
+            (
+                r#"{"kind":"first","log":"L","ids":[1,"2"],"lease":1}"#,
+                "`ids`",
+            ),
+            (r#"{"kind":"mark","keys":["a"],"at":-1}"#, "`at`"),
+            (r#"{"kind":"dead","reason":"r","at":1}"#, "not an object"),
+            (r#"{"hello":"world"}"#, "`source`"),
+        ] {
+            let e = read(text).unwrap_err();
+            assert!(e.contains(why), "{text}: {e}");
+        }
     }
 
     #[test]

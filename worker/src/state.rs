@@ -31,6 +31,10 @@ impl DeliveryStatus {
             Self::Dead => "dead",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
 }
 
 /// Where an event stands, derived from its deliveries: `delivered` when all are, `dead` when

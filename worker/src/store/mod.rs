@@ -10,10 +10,10 @@
 pub mod read;
 pub mod sweep;
 
-use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env, Result};
 
+use crate::row::{self, from_row};
 use crate::state::DeliveryStatus;
 
 /// One event log: a D1 database and the binding it is reached by.
@@ -136,13 +136,11 @@ pub const GET_EVENTS: &str = "SELECT id, source, dedup_key AS dedupKey, type, \
 pub const SET_ENVELOPE: &str = "UPDATE events SET envelope = ?2 WHERE id = ?1";
 
 /// An event as a delivery reads it.
-#[derive(Deserialize, Clone, Debug)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct EventRow {
     pub id: i64,
     pub source: String,
     pub dedup_key: String,
-    #[serde(rename = "type")]
     pub event_type: String,
     pub received_at: u64,
     pub envelope: Option<String>,
@@ -155,6 +153,22 @@ pub struct EventRow {
     pub settled_at: Option<u64>,
     pub lease_until: u64,
 }
+
+from_row!(EventRow {
+    id: int("id"),
+    source: text("source"),
+    dedup_key: text("dedupKey"),
+    event_type: text("type"),
+    received_at: uint("receivedAt"),
+    envelope: opt_text("envelope"),
+    envelope_ref: opt_text("envelopeRef"),
+    routes: text("routes"),
+    owed: uint("owed"),
+    first_ok: uint("firstOk"),
+    first_status: opt_text("firstStatus"),
+    settled_at: opt_uint("settledAt"),
+    lease_until: uint("leaseUntil"),
+});
 
 impl EventRow {
     /// The destinations chosen at ingest, in route order (bit `i` of `owed` is the i-th).
@@ -176,12 +190,22 @@ pub struct NewEvent {
     pub owed: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A row's id.
+pub(crate) struct Id {
+    pub id: i64,
+}
+
+from_row!(Id { id: int("id") });
+
 struct Inserted {
     id: i64,
     dedup_key: String,
 }
+
+from_row!(Inserted {
+    id: int("id"),
+    dedup_key: text("dedupKey"),
+});
 
 /// The events as the insert's parameter: JSON arrays of `[dedupKey, type, envelope,
 /// envelopeRef, routes, owed]`, each within [`INSERT_CHUNK_BYTES`], written straight from the
@@ -247,9 +271,11 @@ impl Log {
                 ])
             })
             .collect::<Result<Vec<_>>>()?;
+        let n = statements.len();
+        let mut results = row::batch(&self.db, statements).await?;
         let mut inserted = std::collections::HashMap::new();
-        for r in self.db.batch(statements).await? {
-            for row in r.results::<Inserted>()? {
+        for _ in 0..n {
+            for row in results.next::<Inserted>()? {
                 inserted.insert(row.dedup_key, row.id);
             }
         }
@@ -261,21 +287,12 @@ impl Log {
 
     /// An event's row.
     pub async fn event(&self, id: i64) -> Result<Option<EventRow>> {
-        self.db
-            .prepare(GET_EVENT)
-            .bind(&[int(id)])?
-            .first::<EventRow>(None)
-            .await
+        row::first(&self.db.prepare(GET_EVENT).bind(&[int(id)])?).await
     }
 
     /// Several events' rows (those that still exist).
     pub async fn events(&self, ids: &[i64]) -> Result<Vec<EventRow>> {
-        self.db
-            .prepare(GET_EVENTS)
-            .bind(&[ids_json(ids)])?
-            .all()
-            .await?
-            .results()
+        row::all(&self.db.prepare(GET_EVENTS).bind(&[ids_json(ids)])?).await
     }
 
     /// Replaces an event's envelope (its archived media added).
@@ -306,21 +323,16 @@ impl Log {
         lease_until: u64,
         now: u64,
     ) -> Result<Option<Claimed>> {
-        let row = self
-            .db
-            .prepare(CLAIM)
-            .bind(&[
-                int(id),
-                text(destination),
-                num(u64::from(attempts_made)),
-                num(lease_until),
-                num(now),
-                status(DeliveryStatus::Queued),
-                status(DeliveryStatus::Retrying),
-            ])?
-            .first::<Claimed>(None)
-            .await?;
-        Ok(row)
+        let statement = self.db.prepare(CLAIM).bind(&[
+            int(id),
+            text(destination),
+            num(u64::from(attempts_made)),
+            num(lease_until),
+            num(now),
+            status(DeliveryStatus::Queued),
+            status(DeliveryStatus::Retrying),
+        ])?;
+        row::first(&statement).await
     }
 }
 
@@ -338,18 +350,15 @@ impl Log {
         attempts_made: u32,
         now: u64,
     ) -> Result<Option<Claimed>> {
-        self.db
-            .prepare(GATE_TAKE)
-            .bind(&[
-                int(id),
-                text(destination),
-                num(u64::from(attempts_made)),
-                num(now),
-                status(DeliveryStatus::Queued),
-                status(DeliveryStatus::Retrying),
-            ])?
-            .first::<Claimed>(None)
-            .await
+        let statement = self.db.prepare(GATE_TAKE).bind(&[
+            int(id),
+            text(destination),
+            num(u64::from(attempts_made)),
+            num(now),
+            status(DeliveryStatus::Queued),
+            status(DeliveryStatus::Retrying),
+        ])?;
+        row::first(&statement).await
     }
 
     /// Makes a delivery due again at `at` (its gate could not take it).
@@ -370,8 +379,6 @@ impl Log {
 }
 
 /// A claimed attempt: its number, and where its horizon started (a replay starts one afresh).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Claimed {
     /// The attempt claimed, 1-based, counted across replays.
     pub attempts: u32,
@@ -380,6 +387,12 @@ pub struct Claimed {
     /// Attempts made before the horizon started.
     pub horizon_attempts: u32,
 }
+
+from_row!(Claimed {
+    attempts: uint("attempts"),
+    horizon_from: uint("horizonFrom"),
+    horizon_attempts: uint("horizonAttempts"),
+});
 
 /// What one delivery's attempt leaves in the log.
 pub struct Recorded<'a> {

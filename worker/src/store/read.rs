@@ -5,10 +5,11 @@
 //! page with the cursor to look further), a dedup key is found through its unique index, a
 //! delivery status through its index, and the console's counts come from the hourly `tallies`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{D1PreparedStatement, Result};
 
-use super::{EventRow, Log, int, num, opt_num, opt_text, status, text};
+use super::{EventRow, Id, Log, int, num, opt_num, opt_text, status, text};
+use crate::row::{self, FromRow, Row, from_row};
 use crate::state::{DeliveryStatus, EventStatus};
 
 /// Ids one page of a listing looks at, at most.
@@ -106,7 +107,7 @@ pub const PURGE_NEWEST: &str = "UPDATE events SET dedup_key = 'purged:' || id, t
      WHERE id = ?1 AND id = (SELECT MAX(id) FROM events)";
 
 /// One delivery row.
-#[derive(Deserialize, Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryRow {
     #[serde(skip_serializing)]
@@ -120,8 +121,19 @@ pub struct DeliveryRow {
     pub delivered_at: Option<u64>,
 }
 
+from_row!(DeliveryRow {
+    event_id: int("eventId"),
+    destination: text("destination"),
+    status: status("status"),
+    attempts: uint("attempts"),
+    last_attempt_at: opt_uint("lastAttemptAt"),
+    last_status: opt_uint("lastStatus"),
+    last_error: opt_text("lastError"),
+    delivered_at: opt_uint("deliveredAt"),
+});
+
 /// One attempt of an event's history.
-#[derive(Deserialize, Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptRow {
     pub destination: String,
@@ -130,6 +142,14 @@ pub struct AttemptRow {
     pub status: Option<u16>,
     pub error: Option<String>,
 }
+
+from_row!(AttemptRow {
+    destination: text("destination"),
+    attempt: uint("attempt"),
+    at: uint("at"),
+    status: opt_uint("status"),
+    error: opt_text("error"),
+});
 
 /// What a listing asks for; `None` is "any".
 #[derive(Default)]
@@ -212,30 +232,40 @@ fn first_statuses(row: &EventRow) -> std::collections::BTreeMap<String, u16> {
         .unwrap_or_default()
 }
 
-#[derive(Deserialize)]
-struct Id {
-    id: i64,
-}
-
-#[derive(Deserialize)]
 struct Bounds {
     hi: Option<i64>,
     lo: Option<i64>,
 }
 
+from_row!(Bounds {
+    hi: opt_int("hi"),
+    lo: opt_int("lo"),
+});
+
 /// Counts by source and destination.
-#[derive(Deserialize, Debug)]
+#[derive(Debug)]
 pub struct Count {
     pub source: String,
-    #[serde(default)]
+    /// Empty when the query counts by source only.
     pub destination: String,
-    #[serde(default)]
+    /// Empty when the query counts one kind.
     pub kind: String,
     pub n: u64,
 }
 
+impl FromRow for Count {
+    fn from_row(r: &Row) -> Result<Self> {
+        Ok(Self {
+            source: r.text("source")?,
+            destination: r.opt_text("destination")?.unwrap_or_default(),
+            kind: r.opt_text("kind")?.unwrap_or_default(),
+            n: r.uint("n")?,
+        })
+    }
+}
+
 /// A destination's last attempt for a source.
-#[derive(Deserialize, Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug)]
 pub struct Latest {
     pub source: String,
     pub destination: String,
@@ -245,13 +275,19 @@ pub struct Latest {
     pub error: Option<String>,
 }
 
+from_row!(Latest {
+    source: text("source"),
+    destination: text("destination"),
+    at: uint("at"),
+    ok: uint("ok"),
+    status: opt_uint("status"),
+    error: opt_text("error"),
+});
+
 impl Log {
     /// The newest id and the oldest.
     pub async fn bounds(&self) -> Result<(i64, i64)> {
-        let b = self
-            .db
-            .prepare(BOUNDS)
-            .first::<Bounds>(None)
+        let b = row::first(&self.db.prepare(BOUNDS))
             .await?
             .unwrap_or(Bounds { hi: None, lo: None });
         Ok((b.hi.unwrap_or(0), b.lo.unwrap_or(0)))
@@ -263,18 +299,13 @@ impl Log {
         let (hi, lo) = self.bounds().await?;
         let before = f.before.unwrap_or(hi + 1).min(hi + 1);
         let (rows, next) = if let Some(key) = f.dedup_key {
-            let rows: Vec<EventRow> = self
-                .db
-                .prepare(LIST_BY_KEY)
-                .bind(&[
-                    text(key),
-                    opt_text(f.source),
-                    int(before),
-                    num(u64::from(limit)),
-                ])?
-                .all()
-                .await?
-                .results()?;
+            let rows: Vec<EventRow> = row::all(&self.db.prepare(LIST_BY_KEY).bind(&[
+                text(key),
+                opt_text(f.source),
+                int(before),
+                num(u64::from(limit)),
+            ])?)
+            .await?;
             (rows, None)
         } else if let Some(s @ (EventStatus::Dead | EventStatus::Retrying)) = f.status {
             self.list_by_status(s, f, before, limit).await?
@@ -295,26 +326,21 @@ impl Log {
     ) -> Result<(Vec<EventRow>, Option<i64>)> {
         let low = (before - WINDOW).max(lo);
         let flag = |s: EventStatus| num(u64::from(f.status == Some(s)));
-        let rows: Vec<EventRow> = self
-            .db
-            .prepare(LIST_WINDOW)
-            .bind(&[
-                int(before),
-                int(low),
-                opt_text(f.source),
-                opt_text(f.event_type),
-                opt_num(f.since),
-                opt_text(f.destination),
-                flag(EventStatus::Filtered),
-                flag(EventStatus::Delivered),
-                flag(EventStatus::Queued),
-                status(DeliveryStatus::Delivered),
-                status(DeliveryStatus::Queued),
-                num(u64::from(limit)),
-            ])?
-            .all()
-            .await?
-            .results()?;
+        let statement = self.db.prepare(LIST_WINDOW).bind(&[
+            int(before),
+            int(low),
+            opt_text(f.source),
+            opt_text(f.event_type),
+            opt_num(f.since),
+            opt_text(f.destination),
+            flag(EventStatus::Filtered),
+            flag(EventStatus::Delivered),
+            flag(EventStatus::Queued),
+            status(DeliveryStatus::Delivered),
+            status(DeliveryStatus::Queued),
+            num(u64::from(limit)),
+        ])?;
+        let rows: Vec<EventRow> = row::all(&statement).await?;
         let full = rows.len() >= limit as usize;
         // Received in order: past `since`, nothing older can match.
         let past_since = f
@@ -342,13 +368,13 @@ impl Log {
         } else {
             DeliveryStatus::Retrying
         };
-        let ids: Vec<i64> = self
-            .db
-            .prepare(LIST_BY_STATUS)
-            .bind(&[status(d), int(before), num(u64::from(limit))])?
-            .all()
+        let statement = self.db.prepare(LIST_BY_STATUS).bind(&[
+            status(d),
+            int(before),
+            num(u64::from(limit)),
+        ])?;
+        let ids: Vec<i64> = row::all::<Id>(&statement)
             .await?
-            .results::<Id>()?
             .into_iter()
             .map(|r| r.id)
             .collect();
@@ -388,12 +414,13 @@ impl Log {
     }
 
     pub async fn deliveries_of(&self, ids: &[i64]) -> Result<Vec<DeliveryRow>> {
-        self.db
-            .prepare(DELIVERIES_OF)
-            .bind(&[super::ids_json(ids)])?
-            .all()
-            .await?
-            .results()
+        row::all(
+            &self
+                .db
+                .prepare(DELIVERIES_OF)
+                .bind(&[super::ids_json(ids)])?,
+        )
+        .await
     }
 
     /// One event, with its deliveries.
@@ -410,13 +437,8 @@ impl Log {
     /// An event's attempts: those recorded, and the first attempts that delivered (recorded on
     /// the event's row).
     pub async fn history(&self, l: &Listed) -> Result<Vec<AttemptRow>> {
-        let mut out: Vec<AttemptRow> = self
-            .db
-            .prepare(HISTORY)
-            .bind(&[int(l.row.id)])?
-            .all()
-            .await?
-            .results()?;
+        let mut out: Vec<AttemptRow> =
+            row::all(&self.db.prepare(HISTORY).bind(&[int(l.row.id)])?).await?;
         // A delivery taken at its first attempt has no attempt row: the event's row says when.
         for a in l.first_attempts() {
             if !out
@@ -439,29 +461,25 @@ impl Log {
         let (hi, _) = self.bounds().await?;
         let from = counted.max(hi + 1 - UNCOUNTED_MAX);
         let (sources, destinations, latest) = self.count_range(from, hi + 1).await?;
-        let results = self
-            .db
-            .batch(vec![
+        let mut results = row::batch(
+            &self.db,
+            vec![
                 self.db.prepare(SUMMARY_TALLIES).bind(&[num(hour)])?,
                 self.states(DeliveryStatus::Retrying, 0)?,
                 self.states(DeliveryStatus::Queued, 0)?,
                 self.states(DeliveryStatus::Dead, since)?,
                 self.db.prepare(SUMMARY_OWED).bind(&[int(from)])?,
                 self.db.prepare(LATEST),
-            ])
-            .await?;
-        let mut it = results.into_iter();
-        let mut next = || {
-            it.next()
-                .ok_or_else(|| worker::Error::RustError("D1 batch".into()))
-        };
+            ],
+        )
+        .await?;
         let mut summary = Summary {
-            tallies: next()?.results()?,
-            retrying: next()?.results()?,
-            queued: next()?.results()?,
-            dead: next()?.results()?,
-            owed: next()?.results()?,
-            latest: next()?.results()?,
+            tallies: results.next()?,
+            retrying: results.next()?,
+            queued: results.next()?,
+            dead: results.next()?,
+            owed: results.next()?,
+            latest: results.next()?,
         };
         summary.add_uncounted(sources, destinations, latest, since);
         Ok(summary)
@@ -476,17 +494,16 @@ impl Log {
 
     /// How many of `source`'s deliveries went dead since `since`.
     pub async fn dead_since(&self, source: &str, since: u64) -> Result<u64> {
-        #[derive(Deserialize)]
         struct N {
             n: u64,
         }
-        Ok(self
-            .db
-            .prepare(DEAD_SINCE)
-            .bind(&[status(DeliveryStatus::Dead), num(since), text(source)])?
-            .first::<N>(None)
-            .await?
-            .map_or(0, |r| r.n))
+        from_row!(N { n: uint("n") });
+        let statement = self.db.prepare(DEAD_SINCE).bind(&[
+            status(DeliveryStatus::Dead),
+            num(since),
+            text(source),
+        ])?;
+        Ok(row::first::<N>(&statement).await?.map_or(0, |r| r.n))
     }
 
     /// Owes `destination`'s delivery of event `id` again, from now; `Some(attempts made)` when
@@ -498,25 +515,22 @@ impl Log {
         attempts_made: u32,
         now: u64,
     ) -> Result<Option<u32>> {
-        #[derive(Deserialize)]
         struct A {
             attempts: u32,
         }
-        Ok(self
-            .db
-            .prepare(REPLAY)
-            .bind(&[
-                int(id),
-                text(destination),
-                status(DeliveryStatus::Queued),
-                num(u64::from(attempts_made)),
-                num(now),
-                status(DeliveryStatus::Queued),
-                status(DeliveryStatus::Retrying),
-            ])?
-            .first::<A>(None)
-            .await?
-            .map(|a| a.attempts))
+        from_row!(A {
+            attempts: uint("attempts")
+        });
+        let statement = self.db.prepare(REPLAY).bind(&[
+            int(id),
+            text(destination),
+            status(DeliveryStatus::Queued),
+            num(u64::from(attempts_made)),
+            num(now),
+            status(DeliveryStatus::Queued),
+            status(DeliveryStatus::Retrying),
+        ])?;
+        Ok(row::first::<A>(&statement).await?.map(|a| a.attempts))
     }
 
     /// Removes an event and its deliveries and attempts (the newest row is emptied instead).

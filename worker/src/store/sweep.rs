@@ -5,10 +5,10 @@
 //! lowest id that may still owe a first attempt (below it every event is settled and counted),
 //! and `retained`, up to which retention has looked.
 
-use serde::Deserialize;
 use worker::Result;
 
-use super::{Log, ids_json, int, num, status, text};
+use super::{Id, Log, ids_json, int, num, status, text};
+use crate::row::{self, from_row};
 use crate::state::DeliveryStatus;
 
 pub const CURSOR: &str = "SELECT value FROM cursors WHERE name = ?1";
@@ -69,27 +69,30 @@ pub const OLD_TALLIES: &str = "DELETE FROM tallies WHERE hour < ?1";
 /// One row of the hourly tallies: hour, source, destination, kind, count.
 pub type TallyRow = (u64, String, String, String, u64);
 
-#[derive(Deserialize)]
-struct Id {
-    id: i64,
-}
-
-#[derive(Deserialize)]
 struct Value {
     value: i64,
 }
 
+from_row!(Value {
+    value: int("value")
+});
+
 /// A delivery whose next attempt is overdue.
-#[derive(Deserialize, Debug)]
+#[derive(Debug)]
 pub struct Due {
     pub id: i64,
     pub destination: String,
     pub attempts: u32,
 }
 
+from_row!(Due {
+    id: int("id"),
+    destination: text("destination"),
+    attempts: uint("attempts"),
+});
+
 /// An event retention looks at.
-#[derive(Deserialize, Debug)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct Aged {
     pub id: i64,
     pub received_at: u64,
@@ -97,14 +100,28 @@ pub struct Aged {
     pub envelope_ref: Option<String>,
 }
 
+from_row!(Aged {
+    id: int("id"),
+    received_at: uint("receivedAt"),
+    owed: uint("owed"),
+    envelope_ref: opt_text("envelopeRef"),
+});
+
 /// Counts of events between two cursors.
-#[derive(Deserialize, Debug)]
+#[derive(Debug)]
 pub struct SourceCount {
     pub source: String,
     pub hour: u64,
     pub accepted: u64,
     pub filtered: u64,
 }
+
+from_row!(SourceCount {
+    source: text("source"),
+    hour: uint("hour"),
+    accepted: uint("accepted"),
+    filtered: uint("filtered"),
+});
 
 impl SourceCount {
     /// Whether its hour reaches `since`.
@@ -113,7 +130,7 @@ impl SourceCount {
     }
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Debug)]
 pub struct DestinationCount {
     pub source: String,
     pub destination: String,
@@ -121,7 +138,14 @@ pub struct DestinationCount {
     pub n: u64,
 }
 
-#[derive(Deserialize, Debug)]
+from_row!(DestinationCount {
+    source: text("source"),
+    destination: text("destination"),
+    hour: uint("hour"),
+    n: uint("n"),
+});
+
+#[derive(Debug)]
 pub struct LatestOk {
     pub source: String,
     pub destination: String,
@@ -129,19 +153,21 @@ pub struct LatestOk {
     pub status: Option<u64>,
 }
 
+from_row!(LatestOk {
+    source: text("source"),
+    destination: text("destination"),
+    at: opt_uint("at"),
+    status: opt_uint("status"),
+});
+
 fn ids(rows: Vec<Id>) -> Vec<i64> {
     rows.into_iter().map(|r| r.id).collect()
 }
 
 impl Log {
     pub async fn cursor(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self
-            .db
-            .prepare(CURSOR)
-            .bind(&[text(name)])?
-            .first::<Value>(None)
-            .await?
-            .map(|v| v.value))
+        let statement = self.db.prepare(CURSOR).bind(&[text(name)])?;
+        Ok(row::first::<Value>(&statement).await?.map(|v| v.value))
     }
 
     pub async fn set_cursor(&self, name: &str, value: i64) -> Result<()> {
@@ -162,38 +188,29 @@ impl Log {
         lease_until: u64,
         limit: u32,
     ) -> Result<Vec<i64>> {
-        let due = ids(self
-            .db
-            .prepare(OWED_DUE)
-            .bind(&[int(from), num(now), num(u64::from(limit))])?
-            .all()
-            .await?
-            .results()?);
+        let statement =
+            self.db
+                .prepare(OWED_DUE)
+                .bind(&[int(from), num(now), num(u64::from(limit))])?;
+        let due = ids(row::all(&statement).await?);
         if due.is_empty() {
             return Ok(due);
         }
-        Ok(ids(self
-            .db
-            .prepare(CLAIM_OWED)
-            .bind(&[ids_json(&due), num(lease_until), num(now)])?
-            .all()
-            .await?
-            .results()?))
+        let statement =
+            self.db
+                .prepare(CLAIM_OWED)
+                .bind(&[ids_json(&due), num(lease_until), num(now)])?;
+        Ok(ids(row::all(&statement).await?))
     }
 
     /// Where the `owed` cursor may move from `from`.
     pub async fn lowest_owed(&self, from: i64) -> Result<i64> {
-        #[derive(Deserialize)]
         struct W {
             w: i64,
         }
-        Ok(self
-            .db
-            .prepare(LOWEST_OWED)
-            .bind(&[int(from)])?
-            .first::<W>(None)
-            .await?
-            .map_or(from, |r| r.w))
+        from_row!(W { w: int("w") });
+        let statement = self.db.prepare(LOWEST_OWED).bind(&[int(from)])?;
+        Ok(row::first::<W>(&statement).await?.map_or(from, |r| r.w))
     }
 
     /// The counts of the events in `[from, to)`.
@@ -202,9 +219,9 @@ impl Log {
         from: i64,
         to: i64,
     ) -> Result<(Vec<SourceCount>, Vec<DestinationCount>, Vec<LatestOk>)> {
-        let r = self
-            .db
-            .batch(vec![
+        let mut r = row::batch(
+            &self.db,
+            vec![
                 self.db.prepare(COUNT_SOURCES).bind(&[int(from), int(to)])?,
                 self.db
                     .prepare(COUNT_DESTINATIONS)
@@ -212,14 +229,10 @@ impl Log {
                 self.db
                     .prepare(LATEST_OF_RANGE)
                     .bind(&[int(from), int(to)])?,
-            ])
-            .await?;
-        let mut it = r.into_iter();
-        let mut next = || {
-            it.next()
-                .ok_or_else(|| worker::Error::RustError("D1 batch".into()))
-        };
-        Ok((next()?.results()?, next()?.results()?, next()?.results()?))
+            ],
+        )
+        .await?;
+        Ok((r.next()?, r.next()?, r.next()?))
     }
 
     /// Adds `(hour, source, destination, kind, count)` rows to the tallies.
@@ -233,12 +246,11 @@ impl Log {
 
     /// Up to `limit` deliveries whose next attempt was due before `before`.
     pub async fn due(&self, before: u64, limit: u32) -> Result<Vec<Due>> {
-        self.db
+        let statement = self
+            .db
             .prepare(DUE_RETRIES)
-            .bind(&[num(before), num(u64::from(limit))])?
-            .all()
-            .await?
-            .results()
+            .bind(&[num(before), num(u64::from(limit))])?;
+        row::all(&statement).await
     }
 
     pub fn bump_due(&self, d: &Due, next_at: u64) -> Result<worker::D1PreparedStatement> {
@@ -252,24 +264,20 @@ impl Log {
 
     /// The oldest events after `after` (never the newest), at most `limit`.
     pub async fn aged(&self, after: i64, newest: i64, limit: u32) -> Result<Vec<Aged>> {
-        self.db
-            .prepare(EXPIRED)
-            .bind(&[int(after), int(newest), num(u64::from(limit))])?
-            .all()
-            .await?
-            .results()
+        let statement =
+            self.db
+                .prepare(EXPIRED)
+                .bind(&[int(after), int(newest), num(u64::from(limit))])?;
+        row::all(&statement).await
     }
 
     /// Of `ids`, those a delivery not yet delivered keeps.
     pub async fn kept(&self, ids: &[i64]) -> Result<Vec<i64>> {
-        Ok(self::ids(
-            self.db
-                .prepare(KEPT)
-                .bind(&[ids_json(ids), status(DeliveryStatus::Delivered)])?
-                .all()
-                .await?
-                .results()?,
-        ))
+        let statement = self
+            .db
+            .prepare(KEPT)
+            .bind(&[ids_json(ids), status(DeliveryStatus::Delivered)])?;
+        Ok(self::ids(row::all(&statement).await?))
     }
 
     /// Deletes events with their deliveries and attempts, in one transaction.
@@ -292,18 +300,13 @@ impl Log {
 
     /// Events up to `upto` that a replay delivered before `before`, at most `limit`.
     pub async fn redelivered(&self, before: u64, upto: i64, limit: u32) -> Result<Vec<i64>> {
-        Ok(ids(self
-            .db
-            .prepare(REDELIVERED)
-            .bind(&[
-                status(DeliveryStatus::Delivered),
-                num(before),
-                int(upto),
-                num(u64::from(limit)),
-            ])?
-            .all()
-            .await?
-            .results()?))
+        let statement = self.db.prepare(REDELIVERED).bind(&[
+            status(DeliveryStatus::Delivered),
+            num(before),
+            int(upto),
+            num(u64::from(limit)),
+        ])?;
+        Ok(ids(row::all(&statement).await?))
     }
 
     pub async fn drop_tallies(&self, before: u64) -> Result<()> {
