@@ -54,6 +54,7 @@ bench: worker pkg
 	node bench/log.mjs
 	node bench/media.mjs
 	node bench/gate.mjs
+	node bench/worker-size.mjs
 	node bench/report.mjs
 
 bench-compare: setup pkg

@@ -5,6 +5,7 @@
 // binding calls as issued, the queue message and the answer. Timers do not advance inside the
 // isolate: the harness times `GET /run?c=…&log=…&k=K` from outside and subtracts a K=0 request.
 import Hookseal from '../../worker/build/index.js';
+import Floor from '../worker-floor/build/floor.js';
 import js from '../js-worker/index.js';
 import { Webhook } from 'hookseal';
 import { deliveryBody } from '../common.mjs';
@@ -97,13 +98,28 @@ const handlers = {
     const w = new Hookseal(ctx, env);
     return (req) => w.fetch(req);
   },
+  // The binding calls the JS Worker makes without its log (body, header, KV read, queue send,
+  // KV write, a JSON 202) and nothing else, through workers-rs (bench/worker-floor) and in JS:
+  // what the bridge alone costs, whatever the handler does besides.
+  'rs-bindings': (env) => {
+    const w = new Floor(ctx, env);
+    return (req) => w.fetch(req);
+  },
+  'js-bindings': (env) => async (req) => {
+    const body = await req.arrayBuffer();
+    const mark = `bench/${(req.headers.get('x-mossmoon-signature') ?? '').slice(0, 16)}`;
+    if (await env.DEDUP.get(mark)) return Response.json('duplicate', { status: 200 });
+    await env.OUTBOX.send(JSON.parse(`{"source":"bench","attempt":0,"bytes":${body.byteLength}}`));
+    await env.DEDUP.put(mark, '1', { expirationTtl: 259200 });
+    return Response.json({ accepted: 1, duplicates: 0 }, { status: 202 });
+  },
   // The floor: the harness's own Request, a body read and a 202, nothing else.
   floor: () => async (req) => {
     await req.arrayBuffer();
     return new Response(null, { status: 202 });
   },
 };
-const urls = { meta: 'https://bench.example/webhooks/meta', hookseal: 'https://bench.example/webhooks/bench', js: 'https://bench.example/', floor: 'https://bench.example/' };
+const urls = { meta: 'https://bench.example/webhooks/meta', hookseal: 'https://bench.example/webhooks/bench', js: 'https://bench.example/', floor: 'https://bench.example/', 'rs-bindings': 'https://bench.example/bindings', 'js-bindings': 'https://bench.example/bindings' };
 
 let serial = 0;
 /** `k` distinct signed deliveries (a repeated id would measure the duplicate path). */

@@ -38,11 +38,13 @@ impl Row {
 
     /// The column's value; `undefined` when the row has no such column (read as null, as serde
     /// reads a missing `Option`).
+    #[inline(never)]
     fn field(&self, column: &str) -> JsValue {
         Reflect::get(&self.0, &JsValue::from_str(column)).unwrap_or(JsValue::UNDEFINED)
     }
 
     /// A nullable text column.
+    #[inline(never)]
     pub fn opt_text(&self, column: &str) -> Result<Option<String>> {
         let v = self.field(column);
         if v.is_null() || v.is_undefined() {
@@ -54,6 +56,7 @@ impl Row {
     }
 
     /// A text column.
+    #[inline(never)]
     pub fn text(&self, column: &str) -> Result<String> {
         self.opt_text(column)?
             .ok_or_else(|| problem(column, "is null or missing"))
@@ -61,6 +64,7 @@ impl Row {
 
     /// A nullable integer column (D1 hands integers over as JS numbers; one beyond 2^53 would
     /// have lost its exactness on the way and is refused).
+    #[inline(never)]
     pub fn opt_int(&self, column: &str) -> Result<Option<i64>> {
         let v = self.field(column);
         if v.is_null() || v.is_undefined() {
@@ -78,6 +82,7 @@ impl Row {
     }
 
     /// An integer column.
+    #[inline(never)]
     pub fn int(&self, column: &str) -> Result<i64> {
         self.opt_int(column)?
             .ok_or_else(|| problem(column, "is null or missing"))
@@ -136,7 +141,7 @@ fn db_error(e: JsValue) -> worker::Error {
 }
 
 /// The rows of a D1 result object (`{ results, meta, … }`).
-fn rows_of<T: FromRow>(result: &JsValue) -> Result<Vec<T>> {
+fn rows_of(result: &JsValue) -> Result<Vec<Row>> {
     let results = Reflect::get(result, &JsValue::from_str("results")).map_err(db_error)?;
     if results.is_undefined() || results.is_null() {
         return Ok(Vec::new());
@@ -144,14 +149,25 @@ fn rows_of<T: FromRow>(result: &JsValue) -> Result<Vec<T>> {
     let array: Array = results
         .dyn_into()
         .map_err(|_| worker::Error::RustError("D1: results is not an array".into()))?;
-    array.iter().map(|v| T::from_row(&Row::new(v))).collect()
+    Ok(array.iter().map(Row::new).collect())
+}
+
+/// Each row read as a `T`: the only part of reading that is generic (the queries and the row
+/// objects are handled by one copy of the code for every type).
+fn read<T: FromRow>(rows: &[Row]) -> Result<Vec<T>> {
+    rows.iter().map(T::from_row).collect()
+}
+
+/// Runs a statement: its row objects.
+async fn query(statement: &D1PreparedStatement) -> Result<Vec<Row>> {
+    let promise = statement.inner().all().map_err(db_error)?;
+    let result = JsFuture::from(promise).await.map_err(db_error)?;
+    rows_of(&result)
 }
 
 /// Runs a statement and reads its rows.
 pub async fn all<T: FromRow>(statement: &D1PreparedStatement) -> Result<Vec<T>> {
-    let promise = statement.inner().all().map_err(db_error)?;
-    let result = JsFuture::from(promise).await.map_err(db_error)?;
-    rows_of(&result)
+    read(&query(statement).await?)
 }
 
 /// Runs a statement and reads its first row, if any.
@@ -169,7 +185,7 @@ impl Batch {
             .0
             .next()
             .ok_or_else(|| worker::Error::RustError("D1 batch: fewer results".into()))?;
-        rows_of(&result)
+        read(&rows_of(&result)?)
     }
 }
 
@@ -190,8 +206,9 @@ pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Res
 
 /// The rows of a Durable Object's SQL cursor.
 pub fn cursor_rows<T: FromRow>(cursor: &mut worker::SqlCursor) -> Result<Vec<T>> {
-    cursor
+    let rows = cursor
         .by_ref()
-        .map(|v| T::from_row(&Row::new(v?)))
-        .collect()
+        .map(|v| v.map(Row::new))
+        .collect::<Result<Vec<_>>>()?;
+    read(&rows)
 }
