@@ -12,7 +12,8 @@
 // time a body, against the Free plan's 10 ms of CPU a request.
 //
 //   node bench/worker-cpu.mjs [--reps 7] [--k 400]
-//   node bench/worker-cpu.mjs --profile [--k 3000]     (LOG=1: the event log on)
+//   node bench/worker-cpu.mjs --profile [--k 3000]     (LOG=1: the event log on;
+//                                                      META=1000: Meta bodies of 1,000 statuses)
 //
 // Beside them, the binding calls alone (body, header, KV read, queue send, KV write, a JSON 202)
 // through workers-rs (bench/worker-floor, built here when missing) and in JS: the bridge's own
@@ -55,10 +56,14 @@ if (PROFILE) {
   process.exit(0);
 }
 
-/** Profiles hookseal's handler (log off) over K requests and prints the top self times. */
+/**
+ * Profiles hookseal's handler over K requests and prints the top self times: the event log off
+ * (`LOG=1`: on), one delivery a request (`META=n`: Meta bodies of n statuses).
+ */
 async function profile() {
-  const q = `c=hookseal&log=${process.env.LOG ?? 0}`;
-  await call(`/check?${q}`);
+  const q = process.env.META ? `c=meta&log=${process.env.LOG ?? 0}&n=${process.env.META}`
+    : `c=hookseal&log=${process.env.LOG ?? 0}`;
+  if (!process.env.META) await call(`/check?${q}`);
   await call(`/prepare?${q}&k=${K}`);
   await call(`/run?${q}&k=${K}`);
   const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR}/json`)).json();
