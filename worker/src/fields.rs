@@ -22,7 +22,8 @@ impl<'a> Fields<'a> {
     pub fn strict(v: &'a Value, known: &[&str]) -> Result<Self, String> {
         let f = Self::of(v)?;
         if let Some(k) = f.0.keys().find(|k| !known.contains(&k.as_str())) {
-            let near = known.iter().find(|n| distance(n, k) <= 2);
+            // A short name is near too much to suggest (`to` is two edits from any two letters).
+            let near = known.iter().find(|n| n.len() > 3 && distance(n, k) <= 2);
             return Err(match near {
                 Some(n) => format!("unknown field `{k}`: did you mean `{n}`?"),
                 None => format!(
@@ -147,6 +148,9 @@ mod tests {
             e,
             "unknown field `colour`, expected one of `archive`, `hosts`"
         );
+        let v = json!({ "xy": 1 });
+        let e = Fields::strict(&v, &["to", "filter"]).err().unwrap();
+        assert_eq!(e, "unknown field `xy`, expected one of `to`, `filter`");
     }
 
     #[test]
