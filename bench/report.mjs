@@ -175,7 +175,7 @@ if (profile) {
   }
   if (workerSize) {
     const z = workerSize;
-    why.push(`- **The Worker's wasm**: workers-rs with the bindings the Worker uses is ${fmt(z.floor.bytes)} bytes by itself, ${fmt(z.floorWithCore.bytes)} with the core linked in and called (*The Worker's size*): the ${fmt(z.budget)}-byte budget leaves ${fmt(z.budget - z.floorWithCore.bytes)} bytes for the gateway, which takes ${fmt(z.worker.bytes - z.floorWithCore.bytes)}. Reading rows, jobs and settings field by field instead of through serde took 52 KB off; 450 KB would need a Worker without workers-rs (its JS shell calling a wasm core without an async bridge), which is a rewrite of the Worker, not a trim.`);
+    why.push(`- **The Worker's wasm**: workers-rs with the bindings the Worker uses is ${fmt(z.floor.bytes)} bytes by itself, ${fmt(z.floorWithCore.bytes)} with the core linked in and called (*The Worker's size*): the ${fmt(z.budget)}-byte budget leaves ${fmt(z.budget - z.floorWithCore.bytes)} bytes for the gateway, which takes ${fmt(z.worker.bytes - z.floorWithCore.bytes)}. 450 KB would need a Worker without workers-rs (its JS shell calling a wasm core without an async bridge), which is a rewrite of the Worker, not a trim.`);
   }
   why.push('- **6 KB gzipped headroom**: the filter engine took 11 KB gzipped of the new budget; what was found (case tables, substring search, wasm-opt\'s inlining) paid for all but 5.2 KB of the headroom. A second, lazily loaded module for Ed25519 and the filter engine would make room.');
   lines.push('## Why the missed targets are missed', '', ...why, '');
