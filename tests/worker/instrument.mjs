@@ -10,8 +10,8 @@
 //   invocation made (`services.maxPerInvocation`: Cloudflare allows 1,000);
 //   `GET /__instrument/counts` answers them, `POST /__instrument/reset` zeroes them;
 // - chosen calls fail: `faults` such as 'kv.get:1' or 'queue.send:2,d1.update:1' make the n-th
-//   call of that kind throw (counted from 1 per kind; `queue.send` counts `send` and
-//   `sendBatch`; `d1.insert` is a statement that inserts events, `d1.update` one that updates,
+//   call of that kind throw, and count it as `injected.<kind>` (calls counted from 1 per kind;
+//   `queue.send` counts `send` and `sendBatch`; `d1.insert` is a statement that inserts events, `d1.update` one that updates,
 //   `d1.other` any other; `fetch` an outbound request). `*` instead of a number fails every call
 //   of that kind. `POST /__instrument/faults` with a JSON string replaces the plan at run time
 //   (and restarts the call counts).
@@ -46,7 +46,10 @@ function maybeFail(kind) {
   const n = (calls.get(kind) ?? 0) + 1;
   calls.set(kind, n);
   const p = plan.get(kind);
-  if (p === '*' || p === n) throw new Error('injected failure of ' + kind + ' #' + n);
+  if (p === '*' || p === n) {
+    bump('injected.' + kind);
+    throw new Error('injected failure of ' + kind + ' #' + n);
+  }
 }
 
 const realFetch = globalThis.fetch;

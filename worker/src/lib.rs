@@ -17,6 +17,7 @@ mod carry;
 mod config;
 mod consumer;
 mod deliver;
+mod escape;
 mod failure;
 mod fields;
 mod gate;

@@ -13,6 +13,7 @@ pub mod sweep;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env, Result};
 
+use crate::escape;
 use crate::row::{self, from_row};
 use crate::state::DeliveryStatus;
 
@@ -208,46 +209,44 @@ from_row!(Inserted {
 });
 
 /// The events as the insert's parameter: JSON arrays of `[dedupKey, type, envelope,
-/// envelopeRef, routes, owed]`, each within [`INSERT_CHUNK_BYTES`], written straight from the
-/// events (no `Value` tree: a 1,000-status body is 0.5 MB of it).
-fn chunks(events: &[NewEvent]) -> Result<Vec<String>> {
-    type Row<'a> = (
-        &'a str,
-        &'a str,
-        Option<&'a str>,
-        Option<&'a str>,
-        String,
-        u64,
-    );
-    let write = |rows: &[Row<'_>]| {
-        serde_json::to_string(rows).map_err(|e| worker::Error::RustError(format!("event log: {e}")))
-    };
+/// envelopeRef, routes, owed]`, each chunk within [`INSERT_CHUNK_BYTES`], written straight from
+/// the events (no `Value` tree: a 1,000-status body is 0.5 MB of it), the envelopes escaped by
+/// [`escape::string`] (most of the time of a large body, were it serde_json's).
+fn chunks(events: &[NewEvent]) -> Vec<String> {
     let mut out = Vec::new();
-    let mut chunk: Vec<Row<'_>> = Vec::new();
-    let mut bytes = 0;
+    let mut chunk = String::new();
+    let mut row = String::new();
     for e in events {
-        let routes = serde_json::to_string(&e.routes).unwrap_or_else(|_| "[]".to_owned());
-        let size = e.envelope.as_ref().map_or(0, String::len) + e.dedup_key.len() + 256;
-        if !chunk.is_empty() && bytes + size > INSERT_CHUNK_BYTES {
-            out.push(write(&chunk)?);
-            chunk.clear();
-            bytes = 0;
+        row.clear();
+        row.push('[');
+        escape::string(&mut row, &e.dedup_key);
+        row.push(',');
+        escape::string(&mut row, &e.event_type);
+        for text in [e.envelope.as_deref(), e.envelope_ref.as_deref()] {
+            row.push(',');
+            match text {
+                Some(t) => escape::string(&mut row, t),
+                None => row.push_str("null"),
+            }
         }
-        let row = (
-            &*e.dedup_key,
-            &*e.event_type,
-            e.envelope.as_deref(),
-            e.envelope_ref.as_deref(),
-            routes,
-            e.owed,
-        );
-        chunk.push(row);
-        bytes += size;
+        row.push(',');
+        let routes = serde_json::to_string(&e.routes).unwrap_or_else(|_| "[]".to_owned());
+        escape::string(&mut row, &routes);
+        row.push(',');
+        row.push_str(&e.owed.to_string());
+        row.push(']');
+        if !chunk.is_empty() && chunk.len() + row.len() + 1 > INSERT_CHUNK_BYTES {
+            chunk.push(']');
+            out.push(std::mem::take(&mut chunk));
+        }
+        chunk.push(if chunk.is_empty() { '[' } else { ',' });
+        chunk.push_str(&row);
     }
     if !chunk.is_empty() {
-        out.push(write(&chunk)?);
+        chunk.push(']');
+        out.push(chunk);
     }
-    Ok(out)
+    out
 }
 
 impl Log {
@@ -260,7 +259,7 @@ impl Log {
         lease_until: u64,
         events: &[NewEvent],
     ) -> Result<Vec<Option<i64>>> {
-        let statements = chunks(events)?
+        let statements = chunks(events)
             .iter()
             .map(|json| {
                 self.db.prepare(INSERT_EVENTS).bind(&[
@@ -542,3 +541,59 @@ pub const STATEMENTS: &[(&str, &str)] = &[
     ("REDELIVERED", sweep::REDELIVERED),
     ("OLD_TALLIES", sweep::OLD_TALLIES),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The insert's parameter as serde_json writes the same rows.
+    fn as_serde_writes(events: &[NewEvent]) -> String {
+        let rows: Vec<_> = events
+            .iter()
+            .map(|e| {
+                (
+                    &e.dedup_key,
+                    &e.event_type,
+                    &e.envelope,
+                    &e.envelope_ref,
+                    serde_json::to_string(&e.routes).unwrap(),
+                    e.owed,
+                )
+            })
+            .collect();
+        serde_json::to_string(&rows).unwrap()
+    }
+
+    fn event(i: usize, envelope_bytes: usize) -> NewEvent {
+        let text = format!(r#"{{"id":"wamid.{i}","text":"caf\u00e9 \"{i}\"\n😀"}}"#);
+        NewEvent {
+            dedup_key: format!("meta:wamid.{i}"),
+            event_type: "message.status".into(),
+            envelope: (i % 7 != 3).then(|| text.repeat(envelope_bytes / text.len() + 1)),
+            envelope_ref: (i % 7 == 3).then(|| format!("hookseal:event:{i}")),
+            routes: vec!["crm".into(), "slack \"ops\"".into()],
+            owed: (1 << (i % 3)) | 1,
+        }
+    }
+
+    #[test]
+    fn the_insert_parameter_is_the_rows_as_json_in_chunks_within_the_limit() {
+        let events: Vec<NewEvent> = (0..40).map(|i| event(i, 100)).collect();
+        assert_eq!(chunks(&events), vec![as_serde_writes(&events)]);
+        // Large envelopes: several chunks, each under the limit, together every event in order.
+        let big: Vec<NewEvent> = (0..12).map(|i| event(i, 300_000)).collect();
+        let written = chunks(&big);
+        assert!(written.len() > 1, "{} chunks", written.len());
+        let mut from = 0;
+        for chunk in &written {
+            assert!(chunk.len() <= INSERT_CHUNK_BYTES, "{}", chunk.len());
+            let n = serde_json::from_str::<Vec<serde_json::Value>>(chunk)
+                .unwrap()
+                .len();
+            assert_eq!(chunk, &as_serde_writes(&big[from..from + n]));
+            from += n;
+        }
+        assert_eq!(from, big.len());
+        assert!(chunks(&[]).is_empty());
+    }
+}
