@@ -11,10 +11,10 @@
 //   `GET /__instrument/counts` answers them, `POST /__instrument/reset` zeroes them;
 // - chosen calls fail: `faults` such as 'kv.get:1' or 'queue.send:2,d1.update:1' make the n-th
 //   call of that kind throw, and count it as `injected.<kind>` (calls counted from 1 per kind;
-//   `queue.send` counts `send` and `sendBatch`; `d1.insert` is a statement that inserts events, `d1.update` one that updates,
-//   `d1.other` any other; `fetch` an outbound request). `*` instead of a number fails every call
-//   of that kind. `POST /__instrument/faults` with a JSON string replaces the plan at run time
-//   (and restarts the call counts).
+//   `queue.send` counts `send` and `sendBatch`; `d1.insert` is a statement that inserts events,
+//   `d1.update` one that updates, `d1.other` any other; `fetch` an outbound request). `*` instead
+//   of a number fails every call of that kind. `POST /__instrument/faults` with a JSON string
+//   replaces the plan at run time (and restarts the call counts).
 // - `POST /__instrument/die-after-answer` makes the next fetch invocation "die" as it hands work
 //   over for after its answer (`ctx.waitUntil`): from then on every binding call and outbound
 //   fetch throws, until the next invocation starts. What was left for after the answer is thus
