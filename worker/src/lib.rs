@@ -7,7 +7,7 @@
 //!                    → route · record · carry (ingest's steps)
 //!                    → keeper (each destination's gate, a Durable Object)
 //!                    → deliver · alert → gate · media · outbound → queue · kv · store · tally · body
-//!                    → config → state · failure · redact · log · row · fields
+//!                    → config → state · failure · redact · log · row · fields · escape
 //! ```
 
 mod admin;
