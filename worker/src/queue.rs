@@ -118,18 +118,56 @@ pub trait Wire: Serialize + Sized {
 }
 
 impl Carried {
-    /// The same event, its envelope left empty.
+    /// The same event, its envelope left empty. (Every field is named, so that one added later
+    /// cannot be left out of the message without a compile error.)
     fn head(&self) -> Self {
+        let Self {
+            source,
+            destination,
+            attempt,
+            received_at,
+            horizon_from,
+            dedup_key,
+            event_type,
+            event: _,
+            event_ref,
+        } = self;
         Self {
-            source: self.source.clone(),
-            destination: self.destination.clone(),
-            attempt: self.attempt,
-            received_at: self.received_at,
-            horizon_from: self.horizon_from,
-            dedup_key: self.dedup_key.clone(),
-            event_type: self.event_type.clone(),
+            source: source.clone(),
+            destination: destination.clone(),
+            attempt: *attempt,
+            received_at: *received_at,
+            horizon_from: *horizon_from,
+            dedup_key: dedup_key.clone(),
+            event_type: event_type.clone(),
             event: String::new(),
-            event_ref: self.event_ref.clone(),
+            event_ref: event_ref.clone(),
+        }
+    }
+}
+
+impl OutboxMessage {
+    /// The same message, its envelope left empty (every field named, as in [`Carried::head`]).
+    fn head(&self) -> Self {
+        let Self {
+            source,
+            attempt,
+            received_at,
+            dedup_key,
+            event_type,
+            event: _,
+            event_ref,
+            log_id,
+        } = self;
+        Self {
+            source: source.clone(),
+            attempt: *attempt,
+            received_at: *received_at,
+            dedup_key: dedup_key.clone(),
+            event_type: event_type.clone(),
+            event: String::new(),
+            event_ref: event_ref.clone(),
+            log_id: *log_id,
         }
     }
 }
@@ -145,19 +183,7 @@ impl Wire for Job {
 
 impl Wire for OutboxMessage {
     fn split(&self) -> Option<(Self, &str)> {
-        (!self.event.is_empty()).then(|| {
-            let head = Self {
-                source: self.source.clone(),
-                attempt: self.attempt,
-                received_at: self.received_at,
-                dedup_key: self.dedup_key.clone(),
-                event_type: self.event_type.clone(),
-                event: String::new(),
-                event_ref: self.event_ref.clone(),
-                log_id: self.log_id,
-            };
-            (head, self.event.as_str())
-        })
+        (!self.event.is_empty()).then(|| (self.head(), self.event.as_str()))
     }
 }
 
@@ -546,7 +572,7 @@ mod tests {
             dedup_key: "meta:wamid.1".into(),
             event_type: "message.status".into(),
             event: r#"{"type":"message.status","text":"a \"quoted\" café"}"#.into(),
-            event_ref: None,
+            event_ref: Some("hookseal:event:y".into()),
         };
         let outbox = OutboxMessage {
             source: "meta".into(),
